@@ -1,0 +1,1 @@
+"""Applications, routing, reviews, receipts and payments: built by the intake issue on."""

@@ -1,0 +1,13 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from organizations import api
+
+router = DefaultRouter()
+router.register("organizations", api.OrganizationViewSet, basename="organization")
+router.register("projects", api.ProjectViewSet, basename="project")
+
+urlpatterns = [
+    path("eligibility/", api.EligibilityView.as_view(), name="api-eligibility"),
+    *router.urls,
+]

@@ -1,0 +1,413 @@
+"""The alliance directory (standard.md §1) and its staff users (§5)."""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from organizations import eligibility, regions
+
+ZERO = Decimal("0")
+
+
+class MemberOrganization(models.Model):
+    """成员机构: a charity that reviews and funds the alliance's applications."""
+
+    class Kind(models.TextChoices):
+        FOUNDATION = "foundation", _("Foundation")
+        CARE_CENTRE = "care_centre", _("Care centre")
+        OTHER = "other", _("Other")
+
+    number = models.PositiveSmallIntegerField(_("member number"), unique=True)
+    short_name = models.SlugField(_("short name"), max_length=20, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.FOUNDATION)
+    contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    is_executive = models.BooleanField(_("rotating executive"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("member organisation")
+        verbose_name_plural = _("member organisations")
+        ordering = ["number"]
+        constraints = [
+            # One member serves as the rotating executive at a time (standard.md, background).
+            models.UniqueConstraint(
+                fields=["is_executive"],
+                condition=Q(is_executive=True),
+                name="organizations_one_rotating_executive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name_zh
+
+
+class DiseaseCategory(models.Model):
+    """救助病种: one of the alliance's disease categories and the ICD-10 codes it covers."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+    icd_codes = models.JSONField(
+        _("ICD-10 codes and ranges"),
+        default=list,
+        help_text=_('A list such as ["C91-C95"], ["D66", "D67", "D68.0"].'),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("disease category")
+        verbose_name_plural = _("disease categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name_zh
+
+    def clean(self):
+        try:
+            eligibility.parse_icd_items(self.icd_codes)
+        except ValueError as exc:
+            raise ValidationError({"icd_codes": str(exc)}) from None
+
+    def covers_icd(self, code: str) -> bool:
+        return eligibility.icd_matches(code, self.icd_codes)
+
+
+class AidProjectQuerySet(models.QuerySet):
+    def with_rules(self):
+        return self.select_related("member", "current_rules")
+
+    def open(self):
+        return self.filter(is_open=True, member__is_active=True)
+
+
+class AidProject(models.Model):
+    """救助项目: what one member offers, under its current eligibility and grant rules."""
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", _("Grant (money)")
+        IN_KIND = "in_kind", _("In kind")
+        SERVICE = "service", _("Service")
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    member = models.ForeignKey(
+        MemberOrganization,
+        on_delete=models.PROTECT,
+        related_name="projects",
+        verbose_name=_("member organisation"),
+    )
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    description = models.TextField(_("description"), blank=True)
+    annual_budget = models.DecimalField(
+        _("annual budget (yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
+    is_open = models.BooleanField(_("open for applications"), default=True)
+    # The rule version decisions are made under now; earlier versions stay for the record.
+    current_rules = models.OneToOneField(
+        "RuleSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current rules"),
+    )
+
+    objects = AidProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("aid project")
+        verbose_name_plural = _("aid projects")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annual_budget__isnull=True) | Q(annual_budget__gte=0),
+                name="organizations_project_budget_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name_zh}"
+
+
+def _decimal_or_none(value):
+    return None if value is None else Decimal(value)
+
+
+class RuleSet(models.Model):
+    """One version of a project's eligibility and grant rules (standard.md §1).
+
+    A version is never edited once saved: a change is saved as the next version
+    (services.rules_publish), so a decision can always say which rules it used.
+    The list fields hold codes checked in clean(); their meaning is that of the rule
+    fields in organizations/data/demo-directory.yaml.
+    """
+
+    class RegionBasis(models.TextChoices):
+        ANY = "", _("All of China")
+        HOUSEHOLD = "household", _("Household registration (A07)")
+        TREATING_HOSPITAL = "treating_hospital", _("Treating hospital (D06)")
+
+    class Registration(models.TextChoices):
+        ANY = "", _("Any")
+        RURAL = "rural", _("Rural")
+        URBAN = "urban", _("Urban")
+
+    class GrantMethod(models.TextChoices):
+        NONE = "", _("No money grant (in kind or service)")
+        FIXED = "fixed", _("Fixed amount")
+        BY_TREATMENT = "by_treatment", _("Amount by treatment")
+        TIERS = "tiers", _("Amount by tier of out-of-pocket cost")
+        PERCENT = "percent", _("Percentage of out-of-pocket cost")
+        UP_TO = "up_to", _("Up to a cap the reviewer chooses within")
+
+    class Payee(models.TextChoices):
+        HOSPITAL = "hospital", _("Hospital")
+        GUARDIAN = "guardian", _("Guardian")
+
+    project = models.ForeignKey(
+        AidProject, on_delete=models.CASCADE, related_name="rule_versions", verbose_name=_("project")
+    )
+    version = models.PositiveIntegerField(_("version"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        "User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    change_note = models.CharField(_("what changed"), max_length=200, blank=True)
+
+    # Eligibility
+    min_age_years = models.DecimalField(
+        _("minimum age (years)"),
+        max_digits=4,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("18"))],
+        help_text=_("Eligible from the date this long after birth; 0.5 means 6 months."),
+    )
+    until_birthday = models.PositiveSmallIntegerField(
+        _("eligible until birthday"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("N: eligible only before the N-th birthday, or up to it if inclusive."),
+    )
+    until_inclusive = models.BooleanField(_("including that birthday"), default=False)
+    categories = models.JSONField(_("disease categories"), default=list, blank=True)
+    icd_codes = models.JSONField(_("ICD-10 codes and ranges"), default=list, blank=True)
+    region_basis = models.CharField(
+        _("region basis"), max_length=20, choices=RegionBasis, blank=True, default=""
+    )
+    region_codes = models.JSONField(
+        _("province or prefecture codes"),
+        default=list,
+        blank=True,
+        help_text=_('2-digit province or 4-digit prefecture codes, e.g. ["45", "5101"].'),
+    )
+    registration = models.CharField(
+        _("household registration type"), max_length=10, choices=Registration, blank=True
+    )
+    economic_flags = models.JSONField(_("economic status (any of)"), default=list, blank=True)
+    per_capita_max = models.DecimalField(
+        _("maximum per-capita income (yuan a year)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
+    treatment_conditions = models.JSONField(_("treatment conditions"), default=list, blank=True)
+    once_per_child = models.BooleanField(_("one grant per child per disease"), default=False)
+
+    # Grant
+    grant_method = models.CharField(
+        _("grant rule"), max_length=20, choices=GrantMethod, blank=True, default=""
+    )
+    grant_amount = models.DecimalField(
+        _("amount or cap (yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text=_("The fixed amount, or the cap of an up-to grant."),
+    )
+    treatment_amounts = models.JSONField(
+        _("amount by treatment"),
+        default=dict,
+        blank=True,
+        help_text=_('For example {"chemotherapy": 30000, "transplant": 50000}.'),
+    )
+    tiers = models.JSONField(
+        _("tiers"),
+        default=list,
+        blank=True,
+        help_text=_("[low (exclusive), high (inclusive), amount] on out-of-pocket cost."),
+    )
+    above_top = models.DecimalField(
+        _("amount above the top tier"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
+    percent = models.DecimalField(
+        _("rate of out-of-pocket cost"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("1"))],
+        help_text=_("0.5 means 50%."),
+    )
+    cumulative_cap = models.DecimalField(
+        _("cap per child, all years"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
+    payee = models.CharField(_("paid to"), max_length=10, choices=Payee, blank=True)
+
+    class Meta:
+        verbose_name = _("rule version")
+        verbose_name_plural = _("rule versions")
+        ordering = ["project__code", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "version"], name="organizations_ruleset_one_per_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__isnull=True) | Q(percent__gte=0, percent__lte=1),
+                name="organizations_ruleset_percent_in_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age_years__gte=0), name="organizations_ruleset_min_age_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project.code} v{self.version}"
+
+    def clean(self):
+        try:
+            self.to_engine(project_code=self.project.code if self.project_id else "?")
+        except eligibility.RuleError as exc:
+            raise ValidationError({exc.field: exc.message}) from None
+        known = set(DiseaseCategory.objects.values_list("code", flat=True))
+        unknown = [code for code in self.categories if code not in known]
+        if unknown:
+            raise ValidationError(
+                {"categories": _("Unknown disease categories: %s") % ", ".join(unknown)}
+            )
+        bad_regions = [code for code in self.region_codes if not regions.is_prefix(code)]
+        if bad_regions:
+            raise ValidationError(
+                {"region_codes": _("Not a province or prefecture code: %s") % ", ".join(bad_regions)}
+            )
+        if self.region_codes and not self.region_basis:
+            raise ValidationError({"region_basis": _("Say which region the codes apply to.")})
+        if self.project_id and self.grant_method and self.project.kind != AidProject.Kind.GRANT:
+            raise ValidationError({"grant_method": _("Only grant projects have a money grant rule.")})
+
+    def to_engine(self, project_code: str, project_kind: str | None = None) -> eligibility.ProjectRules:
+        """The pure engine's view of this rule version (raises RuleError when malformed)."""
+        return eligibility.ProjectRules.build(
+            code=project_code,
+            kind=project_kind or (self.project.kind if self.project_id else "grant"),
+            version=self.version or 0,
+            min_age_years=Decimal(self.min_age_years or 0),
+            until_birthday=self.until_birthday,
+            until_inclusive=self.until_inclusive,
+            categories=self.categories,
+            icd=self.icd_codes,
+            region_basis=self.region_basis,
+            region_codes=self.region_codes,
+            registration=self.registration,
+            economic_flags=self.economic_flags,
+            per_capita_max=_decimal_or_none(self.per_capita_max),
+            treatment=self.treatment_conditions,
+            once_per_child=self.once_per_child,
+            grant_method=self.grant_method,
+            grant_amount=_decimal_or_none(self.grant_amount),
+            treatment_amounts=self.treatment_amounts,
+            tiers=self.tiers,
+            above_top=_decimal_or_none(self.above_top),
+            percent=_decimal_or_none(self.percent),
+            cumulative_cap=_decimal_or_none(self.cumulative_cap),
+            payee=self.payee,
+        )
+
+
+class User(AbstractUser):
+    """A staff user: belongs to one member organisation or to the secretariat (§5).
+
+    Administrators are superusers with no role. Families have no account.
+    """
+
+    class Role(models.TextChoices):
+        CASEWORKER = "caseworker", _("Caseworker")
+        REVIEWER = "reviewer", _("Reviewer")
+        SECRETARIAT = "secretariat", _("Secretariat")
+
+    organization = models.ForeignKey(
+        MemberOrganization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("member organisation"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            # Caseworkers and reviewers belong to a member; the secretariat belongs to the
+            # alliance itself; a user without a role (an administrator) has no member.
+            models.CheckConstraint(
+                condition=(
+                    Q(role__in=["caseworker", "reviewer"], organization__isnull=False)
+                    | Q(role__in=["secretariat", ""], organization__isnull=True)
+                ),
+                name="organizations_user_role_matches_member",
+            ),
+        ]
+
+    @property
+    def is_member_staff(self) -> bool:
+        return self.role in (self.Role.CASEWORKER, self.Role.REVIEWER)
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.role == self.Role.SECRETARIAT
+
+    def clean(self):
+        super().clean()
+        if self.role in (self.Role.CASEWORKER, self.Role.REVIEWER) and not self.organization_id:
+            raise ValidationError({"organization": _("Caseworkers and reviewers belong to a member.")})
+        if self.role not in (self.Role.CASEWORKER, self.Role.REVIEWER) and self.organization_id:
+            raise ValidationError(
+                {"organization": _("Only caseworkers and reviewers belong to a member.")}
+            )

@@ -1,0 +1,119 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from organizations import regions, selectors
+from organizations.eligibility import evaluate
+from organizations.forms import PrecheckForm
+from organizations.models import AidProject, MemberOrganization, User
+
+
+@require_GET
+def directory(request):
+    """Public: every member and project, with the rules written out in plain words."""
+    return render(
+        request,
+        "organizations/directory.html",
+        {
+            "members": selectors.directory_members(),
+            "labels": selectors.category_labels(),
+        },
+    )
+
+
+@require_GET
+def project_detail(request, code):
+    project = get_object_or_404(AidProject.objects.with_rules(), code=code)
+    versions = project.rule_versions.select_related("created_by").order_by("-version")
+    return render(
+        request,
+        "organizations/project_detail.html",
+        {
+            "project": project,
+            "rules": selectors.project_rules(project),
+            "versions": versions,
+            "labels": selectors.category_labels(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def precheck(request):
+    """Public pre-check: which projects could help, roughly how much, and why not the others."""
+    form = PrecheckForm(request.POST or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        results = evaluate(
+            form.applicant(),
+            selectors.open_projects_rules(),
+            category_labels=selectors.category_labels(),
+            region_label=selectors.region_label,
+        )
+    context = {"form": form, "results": _group_results(results)}
+    template = "organizations/precheck.html"
+    if request.htmx and request.method == "POST":
+        template = "organizations/_precheck_results.html"
+    return render(request, template, context)
+
+
+def _group_results(results):
+    if results is None:
+        return None
+    projects = {p.code: p for p in AidProject.objects.select_related("member")}
+    rows = [(projects[code], result) for code, result in results.items()]
+    return {
+        "eligible": [row for row in rows if row[1].eligible],
+        "not_eligible": [row for row in rows if not row[1].eligible],
+    }
+
+
+@require_GET
+def region_options(request):
+    """The <option>s below a chosen province or city, for the chained region selects."""
+    prefix = request.GET.get("prefix", "")
+    level = "county" if request.GET.get("level") == "county" else "prefecture"
+    if prefix not in PrecheckForm.region_prefixes:
+        return HttpResponseBadRequest()
+    parent = request.GET.get(f"{prefix}_{'prefecture' if level == 'county' else 'province'}", "")
+    options = regions.children(parent) if parent.isdigit() and len(parent) in (2, 4) else []
+    return render(
+        request,
+        "organizations/_region_options.html",
+        {
+            "options": options,
+            "level": level,
+            # A new province also empties the county list.
+            "reset": f"id_{prefix}_county" if level == "prefecture" else "",
+        },
+    )
+
+
+def get_member_for(user: User, short_name: str) -> MemberOrganization:
+    """The member `short_name` if the user may see its workspace, else 404/403."""
+    member = get_object_or_404(MemberOrganization, short_name=short_name)
+    if user.is_superuser or user.is_secretariat:
+        return member
+    if user.organization_id != member.pk:
+        # Another member's staff must not learn even that the page exists.
+        raise Http404
+    return member
+
+
+@login_required
+@require_GET
+def member_workspace(request, short_name):
+    """A member's own page: its staff and its projects (its staff and the secretariat)."""
+    if not (request.user.is_member_staff or request.user.is_secretariat or request.user.is_superuser):
+        raise PermissionDenied
+    member = get_member_for(request.user, short_name)
+    return render(
+        request,
+        "organizations/member_workspace.html",
+        {
+            "member": member,
+            "staff": selectors.staff_of(member),
+            "projects": member.projects.select_related("current_rules").order_by("code"),
+        },
+    )
