@@ -1,0 +1,88 @@
+"""Settings fail loudly; production mode is safe; the demo loader is idempotent."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from organizations.models import AidProject, MemberOrganization, RuleSet, User
+
+ROOT = Path(__file__).resolve().parents[1]
+STRONG_KEY = "k" * 20 + "3fT9-strong-random-looking-key-for-tests-only" + "z" * 10
+
+
+def manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "HTTPS")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    result = manage("check", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_mode_refuses_a_weak_secret_key():
+    result = manage("check", DEBUG="false", SECRET_KEY="short")
+    assert result.returncode != 0 and "too weak" in result.stderr
+
+
+def test_a_bad_boolean_fails_loudly():
+    result = manage("check", DEBUG="maybe", SECRET_KEY=STRONG_KEY)
+    assert result.returncode != 0 and "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_values():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="aid.example.org",
+        HTTPS="true",
+        EMAIL_HOST="smtp.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_load_demo_refuses_demo_users_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="i-know-this-is-demo"):
+        call_command("load_demo")
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_load_demo_loads_the_directory_and_users_once(settings):
+    settings.DEBUG = False
+    call_command("load_demo", "--i-know-this-is-demo", stdout=open(os.devnull, "w"))
+    call_command("load_demo", "--i-know-this-is-demo", stdout=open(os.devnull, "w"))
+    assert MemberOrganization.objects.count() == 8
+    assert AidProject.objects.count() == 24
+    assert RuleSet.objects.count() == 24  # the second run published no new versions
+    assert User.objects.count() == 2 + 16
+    reviewer = User.objects.get(username="m8-reviewer")
+    assert reviewer.organization.short_name == "hemo" and reviewer.role == "reviewer"
+    assert reviewer.check_password("demo-password")
+    assert User.objects.get(username="secretariat").is_staff
+    assert User.objects.get(username="admin").is_superuser
+
+
+@pytest.mark.django_db
+def test_load_demo_directory_only_with_no_users(settings):
+    settings.DEBUG = False
+    call_command("load_demo", "--no-users", stdout=open(os.devnull, "w"))
+    assert AidProject.objects.count() == 24 and not User.objects.exists()
