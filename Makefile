@@ -38,14 +38,14 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.secret_key:
+.secret_key: | $(PY)
 	@$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key
 	@chmod 600 .secret_key
 
 # --- the two commands ---------------------------------------------------------------
 
 run: os-run $(STAMP)/deps .secret_key
-	@set -e; export SECRET_KEY="$$(cat .secret_key)" DEBUG=false HTTPS=false; \
+	@set -e; export DEBUG=false HTTPS=false; \
 	$(PY) manage.py migrate --noinput -v0; \
 	$(PY) manage.py compilemessages -v0 --ignore='.venv/*' --ignore='node_modules/*'; \
 	$(PY) manage.py collectstatic --noinput -v0; \
@@ -56,12 +56,12 @@ run: os-run $(STAMP)/deps .secret_key
 	echo ""; \
 	exec $(VENV)/bin/gunicorn aid_alliance.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --access-logfile -
 
-test: os-test $(STAMP)/deps-dev node_modules/axe-core/axe.min.js
+test: os-test $(STAMP)/deps-dev node_modules/axe-core/axe.min.js .secret_key
 	@set -e; export DJANGO_ALLOW_ASYNC_UNSAFE=true; \
 	$(PY) manage.py compilemessages -v0 --ignore='.venv/*' --ignore='node_modules/*'; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)/deps-dev
+lint: $(STAMP)/deps-dev .secret_key
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

@@ -59,7 +59,12 @@ DEBUG = env_bool("DEBUG", False)
 RUNNING_TESTS = "pytest" in sys.modules
 
 _INSECURE_DEV_KEY = "django-insecure-only-for-debug-on-a-laptop"
+# The key comes from SECRET_KEY, else from the file `make run` generates on a laptop
+# (SECRET_KEY_FILE, default .secret_key in the project folder, ignored by git).
+_KEY_FILE = Path(env_str("SECRET_KEY_FILE") or BASE_DIR / ".secret_key")
 SECRET_KEY = env_str("SECRET_KEY") or ""
+if not SECRET_KEY and _KEY_FILE.is_file():
+    SECRET_KEY = _KEY_FILE.read_text(encoding="utf-8").strip()
 if not SECRET_KEY:
     if not DEBUG and not RUNNING_TESTS:
         raise ImproperlyConfigured(

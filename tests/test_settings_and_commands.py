@@ -19,7 +19,7 @@ def manage(*args, **env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**base, **env},
+        env={**base, "SECRET_KEY_FILE": "/nonexistent/.secret_key", **env},
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,7 +9,7 @@ from organizations import services
 from organizations.models import MemberOrganization, User
 
 DIRECTORY_FILE = Path(__file__).resolve().parents[2] / "data" / "demo-directory.yaml"
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo password, refused with DEBUG off
 
 
 class Command(BaseCommand):
