@@ -127,7 +127,9 @@ class RuleSetAdmin(SecretariatAccess, admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        services.rules_publish(rules=obj, by=request.user, note=form.cleaned_data.get("change_note"))
+        services.rules_publish(
+            rules=obj, by=request.user, note=form.cleaned_data.get("change_note")
+        )
 
     def has_delete_permission(self, request, obj=None):
         # Decisions record the version they used: versions are never deleted.
@@ -157,7 +159,14 @@ class UserAdmin(SecretariatAccess, DjangoUserAdmin):
         if request.user.is_superuser:
             return ()
         # The secretariat manages staff but cannot make administrators.
-        return ("is_superuser", "user_permissions", "groups", "is_staff", "last_login", "date_joined")
+        return (
+            "is_superuser",
+            "user_permissions",
+            "groups",
+            "is_staff",
+            "last_login",
+            "date_joined",
+        )
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -4,8 +4,8 @@ from rest_framework.routers import DefaultRouter
 from organizations import api
 
 router = DefaultRouter()
-router.register("organizations", api.OrganizationViewSet, basename="organization")
-router.register("projects", api.ProjectViewSet, basename="project")
+router.register("organizations", api.OrganizationViewSet, basename="api-organization")
+router.register("projects", api.ProjectViewSet, basename="api-project")
 
 urlpatterns = [
     path("eligibility/", api.EligibilityView.as_view(), name="api-eligibility"),

@@ -15,6 +15,7 @@ from organizations.eligibility import (
     TREATMENTS,
     ProjectRules,
     join_words,
+    plain_number,
     yuan,
 )
 
@@ -33,9 +34,9 @@ def describe_age(r: ProjectRules):
     if r.until_birthday is None:
         return start
     end = (
-        _("up to and including the {n}th birthday")
+        _("up to the day the child turns {n}")
         if r.until_inclusive
-        else _("until the day before the {n}th birthday")
+        else _("until the day before the child turns {n}")
     )
     return format_lazy("{start}, {end}", start=start, end=format_lazy(end, n=r.until_birthday))
 
@@ -133,11 +134,15 @@ def describe_grant(r: ProjectRules):
                     amount=yuan(r.above_top),
                 )
             )
-        parts.append(format_lazy(_("by the family's out-of-pocket cost: {tiers}"), tiers=join_words(tiers)))
+        parts.append(
+            format_lazy(_("by the family's out-of-pocket cost: {tiers}"), tiers=join_words(tiers))
+        )
     elif r.grant_method == "percent":
         parts.append(
             format_lazy(
-                _("{rate}% of the family's out-of-pocket cost"), rate=(r.percent * 100).normalize()
+                # xgettext:no-python-format (a brace format: '% o' is not a %-placeholder)
+                _("{rate}% of the family's out-of-pocket cost"),
+                rate=plain_number(r.percent * 100),
             )
         )
     if r.cumulative_cap is not None:
@@ -145,5 +150,7 @@ def describe_grant(r: ProjectRules):
             format_lazy(_("at most {cap} yuan per child in all"), cap=yuan(r.cumulative_cap))
         )
     if r.payee:
-        parts.append(_("paid to the hospital") if r.payee == "hospital" else _("paid to the guardian"))
+        parts.append(
+            _("paid to the hospital") if r.payee == "hospital" else _("paid to the guardian")
+        )
     return join_words(parts)

@@ -120,6 +120,8 @@ def parse_icd_items(items: Iterable[str]) -> list[tuple[str, str]]:
         if not isinstance(item, str):
             raise ValueError(format_lazy(_("Not an ICD-10 code or range: {item}"), item=item))
         low, _dash, high = normalize_icd(item).replace("–", "-").partition("-")
+        if _dash and not high:
+            raise ValueError(format_lazy(_("Not an ICD-10 code or range: {item}"), item=item))
         high = high or low
         if not (_ICD_RE.match(low) and _ICD_RE.match(high)) or low > high:
             raise ValueError(format_lazy(_("Not an ICD-10 code or range: {item}"), item=item))
@@ -131,8 +133,11 @@ def _within(code: str, low: str, high: str) -> bool:
     # A code matches a range when its 3-character category lies in it; a dotted bound
     # matches itself and its sub-codes, nothing broader (demo-directory.yaml header).
     # "C91" <= "C92.0" and "C92.0" <= "C95" compare as strings because the codes share
-    # one shape; "C95.1" is a sub-code of the upper bound "C95".
+    # one shape; "C95.1" is a sub-code of the upper bound "C95". A bare category is
+    # broader than a dotted upper bound of its own: "D68" is not within "D66-D68.0".
     if code < low:
+        return False
+    if "." in high and "." not in code and code == high[:3]:
         return False
     return code <= high or code.startswith(high if "." in high else high + ".")
 
@@ -275,7 +280,9 @@ class ProjectRules:
         if kind not in PROJECT_KINDS:
             raise RuleError("kind", _("Unknown project kind."))
         until = values.get("until_birthday")
-        if until is not None and (not isinstance(until, int) or until < 1):
+        if until is not None and (
+            isinstance(until, bool) or not isinstance(until, int) or until < 1
+        ):
             raise RuleError("until_birthday", _("Give a whole number of years."))
         min_years = _money(values.get("min_age_years") or 0, "min_age_years")
         if until is not None and min_years >= until:
@@ -375,7 +382,9 @@ def _grant_fields(kind: str, values: Mapping) -> dict:  # noqa: C901 - one check
         raise RuleError("grant_method", _("A grant project needs a grant rule."))
     grant: dict = {"grant_method": method, "payee": values.get("payee") or ""}
     if grant["payee"] not in ("hospital", "guardian"):
-        raise RuleError("payee", _("Say whether the grant is paid to the hospital or the guardian."))
+        raise RuleError(
+            "payee", _("Say whether the grant is paid to the hospital or the guardian.")
+        )
     cap = values.get("cumulative_cap")
     grant["cumulative_cap"] = None if cap is None else _money(cap, "cumulative_cap")
     if method in ("fixed", "up_to"):
@@ -444,6 +453,11 @@ class Result:
     rules_version: int
 
 
+def plain_number(value: Decimal) -> str:
+    """A decimal without trailing zeros or exponent: 0.50 -> '0.5', 80.0 -> '80' (not '8E+1')."""
+    return f"{Decimal(value).normalize():f}"
+
+
 def yuan(amount: Decimal) -> str:
     amount = Decimal(amount)
     if amount == amount.to_integral_value():
@@ -479,9 +493,7 @@ def evaluate(
     """
     labels = category_labels or {}
     name_region = region_label or (lambda code: code)
-    return {
-        rules.code: _evaluate_one(applicant, rules, labels, name_region) for rules in projects
-    }
+    return {rules.code: _evaluate_one(applicant, rules, labels, name_region) for rules in projects}
 
 
 def _evaluate_one(applicant: Applicant, rules: ProjectRules, labels, name_region) -> Result:
@@ -521,9 +533,9 @@ def _check_age(a: Applicant, r: ProjectRules, labels, name_region) -> Reason | N
         return Reason(
             AGE,
             format_lazy(
-                _("Age {age} years is under the minimum of {min} years (eligible from {date})."),
+                _("Under the minimum age of {min} years: eligible from {date}."),
                 age=age,
-                min=r.min_age_years.normalize(),
+                min=plain_number(r.min_age_years),
                 date=start.isoformat(),
             ),
         )
@@ -532,9 +544,9 @@ def _check_age(a: Applicant, r: ProjectRules, labels, name_region) -> Reason | N
         over = a.application_date > limit if r.until_inclusive else a.application_date >= limit
         if over:
             template = (
-                _("Age {age} years: eligible up to and including the {n}th birthday ({date}).")
+                _("Age {age} years: eligible up to the day the child turns {n} ({date}).")
                 if r.until_inclusive
-                else _("Age {age} years: eligible only before the {n}th birthday ({date}).")
+                else _("Age {age} years: eligible only before the child turns {n} ({date}).")
             )
             return Reason(
                 AGE, format_lazy(template, age=age, n=r.until_birthday, date=limit.isoformat())
@@ -689,7 +701,9 @@ def _suggest(a: Applicant, r: ProjectRules) -> tuple[Decimal, list[Reason]]:
     amount = ZERO
     if r.grant_method == "fixed":
         amount = r.grant_amount
-        notes.append(Reason(GRANT, format_lazy(_("Fixed grant: {amount} yuan."), amount=yuan(amount))))
+        notes.append(
+            Reason(GRANT, format_lazy(_("Fixed grant: {amount} yuan."), amount=yuan(amount)))
+        )
     elif r.grant_method == "up_to":
         amount = r.grant_amount
         notes.append(
@@ -727,8 +741,9 @@ def _suggest(a: Applicant, r: ProjectRules) -> tuple[Decimal, list[Reason]]:
             Reason(
                 GRANT,
                 format_lazy(
+                    # xgettext:no-python-format (a brace format: '% o' is not a %-placeholder)
                     _("{rate}% of the out-of-pocket cost of {oop} yuan: {amount} yuan."),
-                    rate=(r.percent * 100).normalize(),
+                    rate=plain_number(r.percent * 100),
                     oop=yuan(oop),
                     amount=yuan(amount.quantize(Decimal("1"), rounding=ROUND_DOWN)),
                 ),
@@ -759,9 +774,7 @@ def _suggest(a: Applicant, r: ProjectRules) -> tuple[Decimal, list[Reason]]:
         notes.append(
             Reason(
                 GRANT,
-                format_lazy(
-                    _("Limited by the remaining need of {need} yuan."), need=yuan(need)
-                ),
+                format_lazy(_("Limited by the remaining need of {need} yuan."), need=yuan(need)),
             )
         )
     return amount.quantize(Decimal("1"), rounding=ROUND_DOWN), notes
@@ -773,7 +786,10 @@ def _tier_amount(oop: Decimal, r: ProjectRules) -> tuple[Decimal, Reason]:
             return tier.amount, Reason(
                 GRANT,
                 format_lazy(
-                    _("Out-of-pocket cost of {oop} yuan is in the tier {low}–{high}: {amount} yuan."),
+                    _(
+                        "Out-of-pocket cost of {oop} yuan is in the tier {low}–{high}: "
+                        "{amount} yuan."
+                    ),
                     oop=yuan(oop),
                     low=yuan(tier.low),
                     high=yuan(tier.high),

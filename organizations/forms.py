@@ -142,9 +142,7 @@ class PrecheckForm(RegionChoiceMixin, forms.Form):
     household_size = forms.IntegerField(
         label=_("People in the household"), min_value=1, max_value=30
     )
-    household_income = forms.DecimalField(
-        label=_("Household income last year (yuan)"), **MONEY
-    )
+    household_income = forms.DecimalField(label=_("Household income last year (yuan)"), **MONEY)
     estimated_cost = forms.DecimalField(
         label=_("Total cost the hospital estimates (yuan)"), **MONEY
     )

@@ -180,7 +180,10 @@ class RuleSet(models.Model):
         GUARDIAN = "guardian", _("Guardian")
 
     project = models.ForeignKey(
-        AidProject, on_delete=models.CASCADE, related_name="rule_versions", verbose_name=_("project")
+        AidProject,
+        on_delete=models.CASCADE,
+        related_name="rule_versions",
+        verbose_name=_("project"),
     )
     version = models.PositiveIntegerField(_("version"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -323,14 +326,21 @@ class RuleSet(models.Model):
         bad_regions = [code for code in self.region_codes if not regions.is_prefix(code)]
         if bad_regions:
             raise ValidationError(
-                {"region_codes": _("Not a province or prefecture code: %s") % ", ".join(bad_regions)}
+                {
+                    "region_codes": _("Not a province or prefecture code: %s")
+                    % ", ".join(bad_regions)
+                }
             )
         if self.region_codes and not self.region_basis:
             raise ValidationError({"region_basis": _("Say which region the codes apply to.")})
         if self.project_id and self.grant_method and self.project.kind != AidProject.Kind.GRANT:
-            raise ValidationError({"grant_method": _("Only grant projects have a money grant rule.")})
+            raise ValidationError(
+                {"grant_method": _("Only grant projects have a money grant rule.")}
+            )
 
-    def to_engine(self, project_code: str, project_kind: str | None = None) -> eligibility.ProjectRules:
+    def to_engine(
+        self, project_code: str, project_kind: str | None = None
+    ) -> eligibility.ProjectRules:
         """The pure engine's view of this rule version (raises RuleError when malformed)."""
         return eligibility.ProjectRules.build(
             code=project_code,
@@ -406,7 +416,9 @@ class User(AbstractUser):
     def clean(self):
         super().clean()
         if self.role in (self.Role.CASEWORKER, self.Role.REVIEWER) and not self.organization_id:
-            raise ValidationError({"organization": _("Caseworkers and reviewers belong to a member.")})
+            raise ValidationError(
+                {"organization": _("Caseworkers and reviewers belong to a member.")}
+            )
         if self.role not in (self.Role.CASEWORKER, self.Role.REVIEWER) and self.organization_id:
             raise ValidationError(
                 {"organization": _("Only caseworkers and reviewers belong to a member.")}

@@ -150,6 +150,9 @@ def children(parent: str) -> list[Region]:
         return [
             r
             for r in regions
-            if r.current and r.code.startswith(parent) and r.level == "county" and r.name != "市辖区"
+            if r.current
+            and r.code.startswith(parent)
+            and r.level == "county"
+            and r.name != "市辖区"
         ]
     return []

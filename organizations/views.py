@@ -105,7 +105,9 @@ def get_member_for(user: User, short_name: str) -> MemberOrganization:
 @require_GET
 def member_workspace(request, short_name):
     """A member's own page: its staff and its projects (its staff and the secretariat)."""
-    if not (request.user.is_member_staff or request.user.is_secretariat or request.user.is_superuser):
+    if not (
+        request.user.is_member_staff or request.user.is_secretariat or request.user.is_superuser
+    ):
         raise PermissionDenied
     member = get_member_for(request.user, short_name)
     return render(

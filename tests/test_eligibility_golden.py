@@ -48,7 +48,9 @@ def test_engine_answers_the_golden_case_exactly(directory, case):
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_api_answers_the_golden_case_exactly(client, directory, case):
-    response = client.post("/api/v1/eligibility/", case["applicant"], content_type="application/json")
+    response = client.post(
+        "/api/v1/eligibility/", case["applicant"], content_type="application/json"
+    )
     assert response.status_code == 200, response.content
     results = response.json()["results"]
     expected = case["expected"]

@@ -111,7 +111,15 @@ def test_saving_rules_in_the_admin_publishes_a_new_version(client, people):
     form = client.get(url).context["adminform"].form
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     data.update({"grant_amount": "12000", "change_note": "raised to 12,000"})
-    for name in ("categories", "icd_codes", "region_codes", "economic_flags", "treatment_conditions", "tiers", "treatment_amounts"):
+    for name in (
+        "categories",
+        "icd_codes",
+        "region_codes",
+        "economic_flags",
+        "treatment_conditions",
+        "tiers",
+        "treatment_amounts",
+    ):
         data[name] = form[name].value()
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -136,9 +144,13 @@ def test_bad_rules_in_the_admin_get_a_message_at_the_field(client, people):
 
 
 def test_region_options_list_the_cities_of_a_province(client, directory):
-    html = client.get("/regions/options/?prefix=household&level=prefecture&household_province=53").content.decode()
+    html = client.get(
+        "/regions/options/?prefix=household&level=prefecture&household_province=53"
+    ).content.decode()
     assert "昆明市" in html and 'value="5301"' in html
-    html = client.get("/regions/options/?prefix=household&level=county&household_prefecture=5301").content.decode()
+    html = client.get(
+        "/regions/options/?prefix=household&level=county&household_prefecture=5301"
+    ).content.decode()
     assert "五华区" in html and 'value="530102"' in html
 
 
