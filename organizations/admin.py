@@ -90,40 +90,8 @@ class RuleSetAdmin(SecretariatAccess, admin.ModelAdmin):
     search_fields = ["project__code", "project__name_zh"]
     fieldsets = [
         (None, {"fields": ["project", "version", "change_note", "created_at", "created_by"]}),
-        (
-            _("Eligibility"),
-            {
-                "fields": [
-                    "min_age_years",
-                    "until_birthday",
-                    "until_inclusive",
-                    "categories",
-                    "icd_codes",
-                    "region_basis",
-                    "region_codes",
-                    "registration",
-                    "economic_flags",
-                    "per_capita_max",
-                    "treatment_conditions",
-                    "once_per_child",
-                ]
-            },
-        ),
-        (
-            _("Grant"),
-            {
-                "fields": [
-                    "grant_method",
-                    "grant_amount",
-                    "treatment_amounts",
-                    "tiers",
-                    "above_top",
-                    "percent",
-                    "cumulative_cap",
-                    "payee",
-                ]
-            },
-        ),
+        (_("Eligibility"), {"fields": RuleSet.ELIGIBILITY_FIELDS}),
+        (_("Grant"), {"fields": RuleSet.GRANT_FIELDS}),
     ]
 
     def save_model(self, request, obj, form, change):

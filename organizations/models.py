@@ -179,6 +179,32 @@ class RuleSet(models.Model):
         HOSPITAL = "hospital", _("Hospital")
         GUARDIAN = "guardian", _("Guardian")
 
+    # The fields that make a version: two versions with equal values are the same rules.
+    ELIGIBILITY_FIELDS = (
+        "min_age_years",
+        "until_birthday",
+        "until_inclusive",
+        "categories",
+        "icd_codes",
+        "region_basis",
+        "region_codes",
+        "registration",
+        "economic_flags",
+        "per_capita_max",
+        "treatment_conditions",
+        "once_per_child",
+    )
+    GRANT_FIELDS = (
+        "grant_method",
+        "grant_amount",
+        "treatment_amounts",
+        "tiers",
+        "above_top",
+        "percent",
+        "cumulative_cap",
+        "payee",
+    )
+
     project = models.ForeignKey(
         AidProject,
         on_delete=models.CASCADE,

@@ -10,29 +10,7 @@ from django.db.models import Max
 
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization, RuleSet, User
 
-# The rule fields that make a version: two versions with equal values are the same rules.
-RULE_FIELDS = (
-    "min_age_years",
-    "until_birthday",
-    "until_inclusive",
-    "categories",
-    "icd_codes",
-    "region_basis",
-    "region_codes",
-    "registration",
-    "economic_flags",
-    "per_capita_max",
-    "treatment_conditions",
-    "once_per_child",
-    "grant_method",
-    "grant_amount",
-    "treatment_amounts",
-    "tiers",
-    "above_top",
-    "percent",
-    "cumulative_cap",
-    "payee",
-)
+RULE_FIELDS = RuleSet.ELIGIBILITY_FIELDS + RuleSet.GRANT_FIELDS
 
 
 def _comparable(value: Any) -> Any:
