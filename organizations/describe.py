@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +39,7 @@ def describe_age(r: ProjectRules):
         if r.until_inclusive
         else _("until the day before the child turns {n}")
     )
-    return format_lazy("{start}, {end}", start=start, end=format_lazy(end, n=r.until_birthday))
+    return format_lazy(_("{start}, {end}"), start=start, end=format_lazy(end, n=r.until_birthday))
 
 
 def describe_rules(r: ProjectRules, category_labels: dict) -> list[tuple[str, str]]:
@@ -99,6 +100,13 @@ def describe_economic(r: ProjectRules):
     return None
 
 
+def _join_facts_now(parts: list) -> str:
+    return str(_("; ")).join(str(part) for part in parts)
+
+
+_join_facts = lazy(_join_facts_now, str)
+
+
 def describe_grant(r: ProjectRules):
     parts = []
     if r.grant_method == "fixed":
@@ -153,4 +161,5 @@ def describe_grant(r: ProjectRules):
         parts.append(
             _("paid to the hospital") if r.payee == "hospital" else _("paid to the guardian")
         )
-    return join_words(parts)
+    # Different facts (amount, cap, payee): a semicolon between them, not the list comma.
+    return _join_facts(parts)
