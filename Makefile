@@ -38,17 +38,23 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Collect (and compress) static files only when a source or a package changed: whitenoise
+# compresses every file on each run, about 20 s.
+STATIC_SOURCES := $(shell find static -type f 2>/dev/null)
+staticfiles/staticfiles.json: $(STATIC_SOURCES) $(STAMP)/deps | .secret_key
+	DEBUG=false $(PY) manage.py collectstatic --noinput -v0
+	@touch $@
+
 .secret_key: | $(PY)
 	@$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key
 	@chmod 600 .secret_key
 
 # --- the two commands ---------------------------------------------------------------
 
-run: os-run $(STAMP)/deps .secret_key
+run: os-run $(STAMP)/deps .secret_key staticfiles/staticfiles.json
 	@set -e; export DEBUG=false HTTPS=false; \
 	$(PY) manage.py migrate --noinput -v0; \
 	$(PY) manage.py compilemessages -v0 --ignore='.venv/*' --ignore='node_modules/*'; \
-	$(PY) manage.py collectstatic --noinput -v0; \
 	$(PY) manage.py load_demo --i-know-this-is-demo; \
 	echo ""; \
 	echo "aid_alliance: http://127.0.0.1:$(PORT)/"; \
@@ -56,7 +62,7 @@ run: os-run $(STAMP)/deps .secret_key
 	echo ""; \
 	exec $(VENV)/bin/gunicorn aid_alliance.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --access-logfile -
 
-test: os-test $(STAMP)/deps-dev node_modules/axe-core/axe.min.js .secret_key
+test: os-test $(STAMP)/deps-dev node_modules/axe-core/axe.min.js .secret_key staticfiles/staticfiles.json
 	@set -e; export DJANGO_ALLOW_ASYNC_UNSAFE=true; \
 	$(PY) manage.py compilemessages -v0 --ignore='.venv/*' --ignore='node_modules/*'; \
 	$(PY) -m pytest $(PYTEST_ARGS)
