@@ -174,3 +174,48 @@ def test_browser_accept_language_does_not_override_chinese_first(client, directo
 def test_pages_send_a_content_security_policy(client, directory):
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'self' 'nonce-" in policy and "object-src 'none'" in policy
+
+
+def test_home_page_query_count(client, directory, django_assert_num_queries):
+    # member and project counts, category count
+    with django_assert_num_queries(2):
+        assert client.get("/").status_code == 200
+
+
+def test_precheck_query_counts(client, directory, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the illness choices
+        assert client.get("/eligibility/").status_code == 200
+    answers = {
+        "dob": "2018-03-10",
+        "category": "LEUK",
+        "household_province": "11",
+        "household_prefecture": "110105",
+        "registration": "urban",
+        "hospital_province": "11",
+        "flags": ["dibao"],
+        "household_size": "4",
+        "household_income": "30000",
+        "estimated_cost": "200000",
+        "coverage": "90000",
+        "other_aid": "0",
+        "plan_chemotherapy": "in_progress",
+    }
+    # validate the category, open projects with rules, category names, projects for the
+    # results, the illness choices again for the form
+    with django_assert_num_queries(5):
+        response = client.post("/eligibility/", answers)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "P01" in html and "30,000" in html
+
+
+def test_precheck_keeps_what_was_typed_and_explains_errors_in_chinese(client, directory):
+    response = client.post(
+        "/eligibility/", {"dob": "2018-02-30", "household_size": "0", "icd": "Q21.0"}
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "dob" in form.errors and "household_size" in form.errors
+    html = response.content.decode()
+    assert 'value="Q21.0"' in html  # the typed value comes back
+    assert "有效的日期" in html or "日期" in str(form.errors["dob"])
