@@ -104,23 +104,18 @@ def test_secretariat_cannot_delete_or_see_administrators(client, people):
     assert client.get(f"/admin/organizations/user/{people['root'].pk}/change/").status_code == 302
 
 
-def test_saving_rules_in_the_admin_publishes_a_new_version(client, people):
-    client.force_login(people["sam"])
-    current = RuleSet.objects.get(project__code="P15", project__current_rules__isnull=False)
+def current_rules_form(client, code):
+    """The admin change URL of a project's current rules and the form's values as shown."""
+    current = RuleSet.objects.get(project__code=code, project__current_rules__isnull=False)
     url = f"/admin/organizations/ruleset/{current.pk}/change/"
     form = client.get(url).context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    return url, {name: form[name].value() for name in form.fields if form[name].value() is not None}
+
+
+def test_saving_rules_in_the_admin_publishes_a_new_version(client, people):
+    client.force_login(people["sam"])
+    url, data = current_rules_form(client, "P15")
     data.update({"grant_amount": "12000", "change_note": "raised to 12,000"})
-    for name in (
-        "categories",
-        "icd_codes",
-        "region_codes",
-        "economic_flags",
-        "treatment_conditions",
-        "tiers",
-        "treatment_amounts",
-    ):
-        data[name] = form[name].value()
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     versions = RuleSet.objects.filter(project__code="P15").order_by("version")
@@ -132,10 +127,7 @@ def test_saving_rules_in_the_admin_publishes_a_new_version(client, people):
 
 def test_bad_rules_in_the_admin_get_a_message_at_the_field(client, people):
     client.force_login(people["sam"])
-    current = RuleSet.objects.get(project__code="P02", project__current_rules__isnull=False)
-    url = f"/admin/organizations/ruleset/{current.pk}/change/"
-    form = client.get(url).context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    url, data = current_rules_form(client, "P02")
     data["tiers"] = "[[5000, 10000, 5000], [8000, 15000, 10000]]"
     response = client.post(url, data)
     assert response.status_code == 200
