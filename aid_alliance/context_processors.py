@@ -7,6 +7,5 @@ def navigation(request):
     role = getattr(user, "role", "") if user.is_authenticated else ""
     return {
         "nav_is_staff_member": role in (User.Role.CASEWORKER, User.Role.REVIEWER),
-        "nav_is_secretariat": role == User.Role.SECRETARIAT or user.is_superuser,
         "nav_can_admin": user.is_authenticated and user.is_staff,
     }

@@ -36,14 +36,6 @@ class Region:
     level: str  # "province", "prefecture" or "county"
 
     @property
-    def province_code(self) -> str:
-        return self.code[:2]
-
-    @property
-    def prefecture_code(self) -> str:
-        return self.code[:4]
-
-    @property
     def choice_value(self) -> str:
         """What a region select submits: a county's full code, a prefecture's 4 digits."""
         return self.code if self.level == "county" else self.code[:4]
