@@ -4,7 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from organizations import selectors
+from organizations import regions, selectors
 from organizations.eligibility import evaluate
 from organizations.filters import MemberFilter, ProjectFilter
 from organizations.models import AidProject, MemberOrganization
@@ -53,7 +53,7 @@ class EligibilityView(APIView):
             serializer.applicant(),
             selectors.open_projects_rules(),
             category_labels=selectors.category_labels(),
-            region_label=selectors.region_label,
+            region_label=regions.name_of,
         )
         body = {
             "results": {

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q
 
-from organizations import regions
 from organizations.eligibility import ProjectRules, bilingual
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization, User
 
@@ -17,10 +16,6 @@ def category_labels() -> dict[str, str]:
         code: bilingual(zh, en)
         for code, zh, en in DiseaseCategory.objects.values_list("code", "name_zh", "name_en")
     }
-
-
-def region_label(code: str) -> str:
-    return regions.name_of(code)
 
 
 @dataclass(frozen=True)

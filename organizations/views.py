@@ -49,7 +49,7 @@ def precheck(request):
             form.applicant(),
             selectors.open_projects_rules(),
             category_labels=selectors.category_labels(),
-            region_label=selectors.region_label,
+            region_label=regions.name_of,
         )
     context = {"form": form, "results": _group_results(results)}
     template = "organizations/precheck.html"
@@ -91,12 +91,14 @@ def region_options(request):
 
 
 def get_member_for(user: User, short_name: str) -> MemberOrganization:
-    """The member `short_name` if the user may see its workspace, else 404/403."""
+    """The member `short_name` if the user may see its workspace; 404 for another member's
+    staff (they must not learn even that the page exists), 403 for users without a role."""
     member = get_object_or_404(MemberOrganization, short_name=short_name)
     if user.is_superuser or user.is_secretariat:
         return member
+    if not user.is_member_staff:
+        raise PermissionDenied
     if user.organization_id != member.pk:
-        # Another member's staff must not learn even that the page exists.
         raise Http404
     return member
 
@@ -105,10 +107,6 @@ def get_member_for(user: User, short_name: str) -> MemberOrganization:
 @require_GET
 def member_workspace(request, short_name):
     """A member's own page: its staff and its projects (its staff and the secretariat)."""
-    if not (
-        request.user.is_member_staff or request.user.is_secretariat or request.user.is_superuser
-    ):
-        raise PermissionDenied
     member = get_member_for(request.user, short_name)
     return render(
         request,

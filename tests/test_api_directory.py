@@ -86,3 +86,16 @@ def test_openapi_schema_and_docs_are_served_by_the_app(client, directory):
     html = docs.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower()
     assert client.get("/api/docs/?script").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["kind=cash", "page=0", "page=abc"])
+def test_bad_list_parameters_are_refused_with_a_4xx(client, directory, query):
+    response = client.get(f"/api/v1/projects/?{query}")
+    assert 400 <= response.status_code < 500
+
+
+def test_unknown_category_or_region_filter_finds_nothing(client, directory):
+    assert client.get("/api/v1/projects/?category=FLU").json()["count"] == 0
+    assert (
+        client.get("/api/v1/projects/?region=99").json()["count"] == 24 - 4
+    )  # all but P03, P05, P10, P13
