@@ -1,1 +1,383 @@
-"""Applications, routing, reviews, receipts and payments: built by the intake issue on."""
+"""Applications under the unified information-collection standard (standard.md §2)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import DiseaseCategory, MemberOrganization
+
+ZERO = Decimal("0")
+
+
+def money_field(verbose_name, **kwargs):
+    return models.DecimalField(
+        verbose_name,
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        **kwargs,
+    )
+
+
+# Uploaded documents live outside STATIC_ROOT and MEDIA_ROOT and have no URL: they are
+# served only through cases.views.document_download, after a permission check.
+private_storage = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+class Sex(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class Child(models.Model):
+    """患儿: one record per child, shared by all of the child's applications (§2 A)."""
+
+    class IdType(models.TextChoices):
+        RESIDENT_ID = "resident_id", _("Resident identity card")
+        BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate")
+        HOUSEHOLD_REGISTER = "household_register", _("Household register")
+        RESIDENCE_PERMIT = "residence_permit", _("Residence permit for Hong Kong, Macao, Taiwan")
+        PASSPORT = "passport", _("Passport")
+
+    class Registration(models.TextChoices):
+        URBAN = "urban", _("Urban")
+        RURAL = "rural", _("Rural")
+
+    name = models.CharField(_("name"), max_length=50, blank=True)  # A01
+    id_type = models.CharField(_("ID document"), max_length=20, choices=IdType, blank=True)  # A02
+    id_number = models.CharField(_("ID number"), max_length=30, blank=True)  # A03
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex, blank=True)  # A04
+    dob = models.DateField(_("date of birth"), null=True, blank=True)  # A05
+    ethnicity = models.CharField(_("ethnic group"), max_length=20, blank=True)  # A06
+    household_region = models.CharField(
+        _("household registration region"), max_length=6, blank=True
+    )  # A07
+    registration = models.CharField(
+        _("registration type"), max_length=5, choices=Registration, blank=True
+    )  # A08
+    address = models.CharField(_("current address"), max_length=200, blank=True)  # A09
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("child")
+        verbose_name_plural = _("children")
+        indexes = [
+            # Duplicate matching (§2 "one child, one record") and search by ID number.
+            models.Index(fields=["id_number"], name="cases_child_id_number"),
+            models.Index(fields=["name", "dob"], name="cases_child_name_dob"),
+        ]
+
+    def __str__(self):
+        return self.name or str(_("(no name yet)"))
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=[Application.Status.WITHDRAWN, Application.Status.CLOSED])
+
+    def visible_to(self, user):
+        """What a staff user may read: the secretariat everything, member staff their own."""
+        if user.is_superuser or getattr(user, "is_secretariat", False):
+            return self
+        if getattr(user, "is_member_staff", False):
+            return self.filter(member_id=user.organization_id)
+        return self.none()
+
+
+class Application(models.Model):
+    """申请: one child, one illness episode, under field groups A–H (§2)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        CLOSED = "closed", _("Closed")
+
+    class InsuranceType(models.TextChoices):
+        RESIDENT = "resident", _("Urban and rural residents' basic medical insurance")
+        EMPLOYEE = "employee", _("Urban employees' basic medical insurance")
+        NONE = "none", _("None")
+
+    class PayeeKind(models.TextChoices):
+        HOSPITAL = "hospital", _("Hospital account")
+        GUARDIAN = "guardian", _("Guardian's bank account")
+
+    class ConsentMethod(models.TextChoices):
+        SIGNED_FORM = "signed_form", _("Signed form uploaded")
+        IN_PERSON = "in_person", _("In person")
+
+    reference = models.CharField(_("reference number"), max_length=16, unique=True)
+    child = models.ForeignKey(
+        Child, on_delete=models.PROTECT, related_name="applications", verbose_name=_("child")
+    )
+    member = models.ForeignKey(
+        MemberOrganization,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("member organisation"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    # C. Household economics
+    household_size = models.PositiveSmallIntegerField(_("household size"), null=True, blank=True)
+    annual_income = money_field(_("annual household income (yuan)"))
+    income_source = models.CharField(_("main income source"), max_length=100, blank=True)
+    assets_debts = models.TextField(_("assets and debts"), blank=True)
+    debt_amount = money_field(_("debts (yuan)"))
+    economic_flags = models.JSONField(_("economic status"), default=list, blank=True)
+
+    # D. Medical
+    category = models.ForeignKey(
+        DiseaseCategory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("disease category"),
+    )
+    icd = models.CharField(_("diagnosis code (ICD-10)"), max_length=16, blank=True)
+    diagnosis_text = models.CharField(_("diagnosis as written"), max_length=200, blank=True)
+    diagnosis_date = models.DateField(_("diagnosis date"), null=True, blank=True)
+    diagnosing_hospital = models.CharField(_("diagnosing hospital"), max_length=100, blank=True)
+    treating_hospital = models.CharField(_("treating hospital"), max_length=100, blank=True)
+    hospital_region = models.CharField(_("treating hospital's region"), max_length=6, blank=True)
+    department = models.CharField(_("department"), max_length=50, blank=True)
+    treatment_plan = models.JSONField(_("treatment plan"), default=dict, blank=True)
+    estimated_cost = money_field(_("estimated total cost (yuan)"))
+    costs_incurred = money_field(_("costs already incurred (yuan)"))
+
+    # E. Coverage
+    insurance_type = models.CharField(
+        _("basic medical insurance"), max_length=10, choices=InsuranceType, blank=True
+    )
+    basic_insurance = money_field(_("basic medical insurance (yuan)"))
+    critical_illness_insurance = money_field(_("critical illness insurance (yuan)"))
+    medical_assistance = money_field(_("government medical assistance (yuan)"))
+    commercial_insurance = money_field(_("commercial insurance (yuan)"))
+
+    # G. Payment
+    payee_kind = models.CharField(_("payee"), max_length=10, choices=PayeeKind, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=100, blank=True)
+    account_name = models.CharField(_("account name"), max_length=100, blank=True)
+    account_number = models.CharField(_("account number"), max_length=40, blank=True)
+
+    # H. Consent
+    consent_sharing = models.BooleanField(_("consent to share with all members"), default=False)
+    consent_date = models.DateField(_("consent date"), null=True, blank=True)
+    consent_method = models.CharField(
+        _("how consent was obtained"), max_length=12, choices=ConsentMethod, blank=True
+    )
+    consent_publicity = models.BooleanField(_("consent to publicity"), default=False)
+
+    # What the caseworker typed that is not valid yet, by section and field, so that a
+    # draft never loses an entry (§2 rules; shown back with its message).
+    pending_input = models.JSONField(default=dict, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at"]
+        indexes = [
+            # The staff list: a member's applications by status, newest first.
+            models.Index(
+                fields=["member", "status", "-created_at"], name="cases_app_member_status"
+            ),
+            models.Index(fields=["status", "-created_at"], name="cases_app_status_created"),
+            models.Index(fields=["category", "-created_at"], name="cases_app_category_created"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def coverage_total(self) -> Decimal:
+        parts = [
+            self.basic_insurance,
+            self.critical_illness_insurance,
+            self.medical_assistance,
+            self.commercial_insurance,
+        ]
+        return sum((p or ZERO for p in parts), ZERO)
+
+    @property
+    def per_capita_income(self) -> Decimal | None:
+        """Derived, never typed (§2 C)."""
+        if not self.household_size or self.annual_income is None:
+            return None
+        return (self.annual_income / self.household_size).quantize(Decimal("0.01"))
+
+
+class Guardian(models.Model):
+    """监护人 (§2 B): one or two per application, exactly one primary contact."""
+
+    class Relationship(models.TextChoices):
+        FATHER = "father", _("Father")
+        MOTHER = "mother", _("Mother")
+        GRANDPARENT = "grandparent", _("Grandparent")
+        RELATIVE = "relative", _("Other relative")
+        LEGAL = "legal", _("Legal guardian")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="guardians")
+    position = models.PositiveSmallIntegerField()  # 1 or 2
+    name = models.CharField(_("name"), max_length=50, blank=True)  # B01
+    relationship = models.CharField(
+        _("relationship"), max_length=12, choices=Relationship, blank=True
+    )  # B02
+    id_number = models.CharField(_("ID number"), max_length=30, blank=True)  # B03
+    phone = models.CharField(_("mobile phone"), max_length=11, blank=True, db_index=True)  # B04
+    occupation = models.CharField(_("occupation or employer"), max_length=100, blank=True)  # B05
+    is_primary = models.BooleanField(_("primary contact"), default=False)  # B06
+
+    class Meta:
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "position"], name="cases_guardian_one_per_position"
+            ),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(is_primary=True),
+                name="cases_guardian_one_primary",
+            ),
+            models.CheckConstraint(
+                condition=Q(position__in=[1, 2]), name="cases_guardian_at_most_two"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class OtherAid(models.Model):
+    """E03: aid received or applied for elsewhere, declared with its amount."""
+
+    class Kind(models.TextChoices):
+        CHARITY = "charity", _("Another charity")
+        CROWDFUNDING = "crowdfunding", _("Crowdfunding platform")
+        OTHER = "other", _("Other")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="other_aid")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind)
+    source = models.CharField(_("from whom"), max_length=100)
+    amount = money_field(_("amount (yuan)"))
+    received = models.BooleanField(_("already received"), default=False)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "position"], name="cases_other_aid_one_per_position"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.amount}"
+
+
+class Document(models.Model):
+    """申请材料 (§2 F): a checked upload and its review."""
+
+    class Type(models.TextChoices):
+        HOUSEHOLD_REGISTER = "household_register", _("Household register pages")
+        GUARDIAN_ID = "guardian_id", _("Guardian's ID")
+        DIAGNOSIS_CERTIFICATE = "diagnosis_certificate", _("Diagnosis certificate with seal")
+        INPATIENT_RECORD = "inpatient_record", _("Inpatient record front page")
+        COST_ESTIMATE = "cost_estimate", _("Hospital cost estimate")
+        HARDSHIP_CERTIFICATE = "hardship_certificate", _("Economic hardship certificate")
+        CONSENT_FORM = "consent_form", _("Guardian consent form")
+        CHILD_PHOTO = "child_photo", _("Photo of the child")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    doc_type = models.CharField(_("document"), max_length=24, choices=Type)
+    # For a hardship certificate: which C05 status it proves.
+    flag = models.CharField(_("status proved"), max_length=12, blank=True)
+    file = models.FileField(storage=private_storage, upload_to="documents/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("review"), max_length=10, choices=Status, default=Status.RECEIVED)
+    reject_reason = models.CharField(_("reason for rejecting"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["doc_type", "uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reject_reason=""),
+                name="cases_document_rejection_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_doc_type_display()} {self.original_name}"
+
+
+class ApplicationEvent(models.Model):
+    """The history of an application: who changed what, when (one row per change)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=30)
+    section = models.CharField(max_length=1, blank=True)
+    changes = models.JSONField(default=dict, blank=True)  # field -> [old, new]
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.application_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class AccessRecord(models.Model):
+    """Who saw which application's personal data, when, and through which view (§5)."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="access_records"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    view = models.CharField(max_length=40)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["application", "-at"], name="cases_access_app_at")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.view} {self.application_id}"

@@ -34,14 +34,22 @@ def facts_errors(*, dob, application_date, category: DiseaseCategory | None, icd
         elif application_date.year - dob.year > OLDEST_APPLICANT_YEARS:
             errors["dob"] = _("The child would be over 25: check the date of birth.")
     if icd:
-        if not is_icd_code(icd):
-            errors["icd"] = _("Enter an ICD-10 code such as C91.0.")
-        elif category is not None and not category.covers_icd(icd):
-            errors["icd"] = _("The code %(icd)s is not in the disease category %(category)s.") % {
-                "icd": normalize_icd(icd),
-                "category": category.name_zh,
-            }
+        message = icd_error(category, icd)
+        if message:
+            errors["icd"] = message
     return errors
+
+
+def icd_error(category: DiseaseCategory | None, icd: str) -> str | None:
+    """A message when `icd` is not an ICD-10 code inside the chosen category."""
+    if not is_icd_code(icd):
+        return _("Enter an ICD-10 code such as C91.0.")
+    if category is not None and not category.covers_icd(icd):
+        return _("The code %(icd)s is not in the disease category %(category)s.") % {
+            "icd": normalize_icd(icd),
+            "category": category.name_zh,
+        }
+    return None
 
 
 def region_error(code: str) -> str | None:

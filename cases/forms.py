@@ -1,0 +1,710 @@
+"""One form per section of the unified application (standard.md §2, groups A–H).
+
+Each section form reads its initial values from the application (`initial_for`) and
+writes back only the fields that are valid (`save_to`), so a draft can be saved at any
+completeness and nothing typed is lost: invalid input is kept by the service as pending.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases import identity
+from cases.models import Application, Child, Document, Guardian, OtherAid, Sex
+from cases.standard import ETHNIC_GROUPS
+from organizations import regions
+from organizations.eligibility import ECONOMIC_FLAGS, STAGES, TREATMENTS
+from organizations.forms import RegionChoiceMixin, icd_error
+from organizations.models import DiseaseCategory
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+ACCOUNT_RE = re.compile(r"^[0-9]{8,30}$")
+
+
+def coded(code: str, label) -> str:
+    """'A01 姓名': the standard's code before the label."""
+    return f"{code} {label}"
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def validate_phone(value: str) -> str:
+    phone = re.sub(r"[\s-]", "", value or "")
+    if not PHONE_RE.match(phone):
+        raise forms.ValidationError(
+            _("Enter an 11-digit mainland mobile number starting with 1."), code="phone"
+        )
+    return phone
+
+
+class SectionForm(forms.Form):
+    """A section of the application; `strict` shows 'required' errors (on submission)."""
+
+    section = ""
+
+    def __init__(self, *args, application: Application, strict: bool = False, **kwargs):
+        self.application = application
+        self.strict = strict
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def initial_for(cls, application: Application) -> dict:
+        raise NotImplementedError
+
+    def save_to(self, application: Application, cleaned: dict) -> None:
+        raise NotImplementedError
+
+    def quiet_required_errors(self):
+        """While drafting, an empty required field is not an error to shout about."""
+        if self.strict:
+            return
+        for name in list(self.errors):
+            if name != "__all__" and all(e.code == "required" for e in self.errors.as_data()[name]):
+                del self.errors[name]
+
+
+def region_initial(prefix: str, code: str) -> dict:
+    """Initial values of the province / city / county selects for a stored code."""
+    if not code:
+        return {}
+    province = code[:2]
+    city_values = {r.choice_value for r in regions.children(province)}
+    if code in city_values:  # a municipality's district sits in the city select
+        return {f"{prefix}_province": province, f"{prefix}_prefecture": code}
+    county = code if not code.endswith("00") else ""
+    return {
+        f"{prefix}_province": province,
+        f"{prefix}_prefecture": code[:4] if code[2:4] != "00" else "",
+        f"{prefix}_county": county,
+    }
+
+
+def _region_fields(prefix: str, label):
+    return {
+        f"{prefix}_province": forms.ChoiceField(label=label, required=True),
+        f"{prefix}_prefecture": forms.ChoiceField(label=_("city"), required=False),
+        f"{prefix}_county": forms.ChoiceField(label=_("district or county"), required=False),
+    }
+
+
+class ChildForm(RegionChoiceMixin, SectionForm):
+    section = "A"
+    region_prefixes = ("household",)
+
+    name = forms.CharField(label=coded("A01", _("Child's name")), max_length=50)
+    id_type = forms.ChoiceField(label=coded("A02", _("ID document")), choices=Child.IdType.choices)
+    id_number = forms.CharField(label=coded("A03", _("ID number")), max_length=30)
+    sex = forms.ChoiceField(
+        label=coded("A04", _("Sex")), choices=Sex.choices, widget=forms.RadioSelect
+    )
+    dob = forms.DateField(
+        label=coded("A05", _("Date of birth")), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ethnicity = forms.ChoiceField(
+        label=coded("A06", _("Ethnic group")), choices=[(e, e) for e in ETHNIC_GROUPS]
+    )
+    registration = forms.ChoiceField(
+        label=coded("A08", _("Registration type")),
+        choices=Child.Registration.choices,
+        widget=forms.RadioSelect,
+    )
+    address = forms.CharField(label=coded("A09", _("Current address")), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in _region_fields(
+            "household", coded("A07", _("Household registration: province"))
+        ).items():
+            self.fields[name] = field
+        self.order_fields(["name", "id_type", "id_number", "sex", "dob", "ethnicity"])
+        self._add_region_fields(self.data or self.initial)
+
+    @classmethod
+    def initial_for(cls, application):
+        child = application.child
+        return {
+            "name": child.name,
+            "id_type": child.id_type,
+            "id_number": child.id_number,
+            "sex": child.sex,
+            "dob": _text(child.dob),
+            "ethnicity": child.ethnicity,
+            "registration": child.registration,
+            "address": child.address,
+            **region_initial("household", child.household_region),
+        }
+
+    def clean_id_number(self):
+        return identity.normalize_resident_id(self.cleaned_data["id_number"])
+
+    def clean(self):
+        data = super().clean()
+        dob = data.get("dob")
+        if dob and dob > timezone.localdate():
+            self.add_error("dob", _("The date of birth cannot be in the future."))
+        number = data.get("id_number")
+        if number and data.get("id_type") == Child.IdType.RESIDENT_ID:
+            try:
+                resident = identity.parse_resident_id(number)
+            except forms.ValidationError as exc:
+                self.add_error("id_number", exc)
+            else:
+                mismatches = identity.check_matches(
+                    resident, sex=data.get("sex"), birth_date=data.get("dob")
+                )
+                for field_name, message in mismatches.items():
+                    self.add_error("dob" if field_name == "birth_date" else field_name, message)
+        return data
+
+    def save_to(self, application, cleaned):
+        child = application.child
+        for name in (
+            "name",
+            "id_type",
+            "id_number",
+            "sex",
+            "dob",
+            "ethnicity",
+            "registration",
+            "address",
+        ):
+            if name in cleaned:
+                setattr(child, name, cleaned[name] or ("" if name != "dob" else None))
+        if {"household_province", "household_prefecture", "household_county"} <= cleaned.keys():
+            child.household_region = self._region("household")
+        child.save()
+
+
+def _guardian_fields(n: int, required: bool):
+    return {
+        f"g{n}_name": forms.CharField(
+            label=coded("B01", _("Name")), max_length=50, required=required
+        ),
+        f"g{n}_relationship": forms.ChoiceField(
+            label=coded("B02", _("Relationship to the child")),
+            choices=[("", "—"), *Guardian.Relationship.choices],
+            required=required,
+        ),
+        f"g{n}_id_number": forms.CharField(
+            label=coded("B03", _("Resident ID number")), max_length=30, required=required
+        ),
+        f"g{n}_phone": forms.CharField(
+            label=coded("B04", _("Mobile phone")), max_length=20, required=required
+        ),
+        f"g{n}_occupation": forms.CharField(
+            label=coded("B05", _("Occupation or employer (optional)")),
+            max_length=100,
+            required=False,
+        ),
+    }
+
+
+GUARDIAN_ATTRS = ("name", "relationship", "id_number", "phone", "occupation")
+
+
+class GuardiansForm(SectionForm):
+    section = "B"
+    primary = forms.ChoiceField(
+        label=coded("B06", _("Primary contact")),
+        choices=[("1", _("Guardian 1")), ("2", _("Guardian 2"))],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = {**_guardian_fields(1, True), **_guardian_fields(2, False)}
+        self.fields = {**fields, "primary": self.fields["primary"]}
+
+    def guardian_fields(self, n: int):
+        return [self[f"g{n}_{attr}"] for attr in GUARDIAN_ATTRS]
+
+    def guardian_fields_1(self):
+        return self.guardian_fields(1)
+
+    def guardian_fields_2(self):
+        return self.guardian_fields(2)
+
+    @classmethod
+    def initial_for(cls, application):
+        initial = {}
+        for guardian in application.guardians.all():
+            for attr in GUARDIAN_ATTRS:
+                initial[f"g{guardian.position}_{attr}"] = getattr(guardian, attr)
+            if guardian.is_primary:
+                initial["primary"] = str(guardian.position)
+        return initial
+
+    def _clean_phone(self, n):
+        value = self.cleaned_data.get(f"g{n}_phone", "")
+        return validate_phone(value) if value else ""
+
+    def clean_g1_phone(self):
+        return self._clean_phone(1)
+
+    def clean_g2_phone(self):
+        return self._clean_phone(2)
+
+    def _clean_id(self, n):
+        value = identity.normalize_resident_id(self.cleaned_data.get(f"g{n}_id_number", ""))
+        if value:
+            identity.parse_resident_id(value)
+        return value
+
+    def clean_g1_id_number(self):
+        return self._clean_id(1)
+
+    def clean_g2_id_number(self):
+        return self._clean_id(2)
+
+    def clean(self):
+        data = super().clean()
+        second = any(self.data.get(self.add_prefix(f"g2_{a}")) for a in GUARDIAN_ATTRS)
+        if second and self.strict:
+            for attr in ("name", "relationship", "id_number", "phone"):
+                if not data.get(f"g2_{attr}") and f"g2_{attr}" not in self.errors:
+                    self.add_error(
+                        f"g2_{attr}",
+                        _("Fill this in for the second guardian, or clear all of them."),
+                    )
+        if data.get("primary") == "2" and not second:
+            self.add_error("primary", _("There is no second guardian to be the primary contact."))
+        return data
+
+    def save_to(self, application, cleaned):
+        existing = {g.position: g for g in application.guardians.all()}
+        primary = cleaned.get("primary") or next(
+            (str(p) for p, g in existing.items() if g.is_primary), "1"
+        )
+        # Clear the primary flag first: one primary per application is a constraint.
+        application.guardians.update(is_primary=False)
+        for n in (1, 2):
+            values = {a: cleaned[f"g{n}_{a}"] for a in GUARDIAN_ATTRS if f"g{n}_{a}" in cleaned}
+            guardian = existing.get(n)
+            if n == 2 and not any(self.data.get(f"g2_{a}") for a in GUARDIAN_ATTRS):
+                if guardian:
+                    guardian.delete()
+                continue
+            if guardian is None:
+                guardian = Guardian(application=application, position=n)
+            for attr, value in values.items():
+                setattr(guardian, attr, value or "")
+            guardian.is_primary = str(n) == primary
+            guardian.save()
+
+
+class EconomicsForm(SectionForm):
+    section = "C"
+    household_size = forms.IntegerField(
+        label=coded("C01", _("People in the household")), min_value=1, max_value=30
+    )
+    annual_income = forms.DecimalField(
+        label=coded("C02", _("Annual household income (yuan)")), **MONEY
+    )
+    income_source = forms.CharField(label=coded("C03", _("Main income source")), max_length=100)
+    assets_debts = forms.CharField(
+        label=coded("C04", _("Assets and debts")),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    debt_amount = forms.DecimalField(label=_("Debts (yuan)"), **MONEY)
+    economic_flags = forms.MultipleChoiceField(
+        label=coded("C05", _("Status (tick all that apply)")),
+        choices=list(ECONOMIC_FLAGS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    FIELDS = (
+        "household_size",
+        "annual_income",
+        "income_source",
+        "assets_debts",
+        "debt_amount",
+        "economic_flags",
+    )
+
+    @classmethod
+    def initial_for(cls, application):
+        initial = {name: getattr(application, name) for name in cls.FIELDS}
+        for name in ("household_size", "annual_income", "debt_amount"):
+            initial[name] = _text(initial[name])
+        return initial
+
+    def save_to(self, application, cleaned):
+        for name in self.FIELDS:
+            if name in cleaned:
+                value = cleaned[name]
+                setattr(application, name, value if value not in ("",) else None)
+        application.assets_debts = application.assets_debts or ""
+        application.income_source = application.income_source or ""
+        application.economic_flags = application.economic_flags or []
+
+
+class MedicalForm(RegionChoiceMixin, SectionForm):
+    section = "D"
+    region_prefixes = ("hospital",)
+
+    category = forms.ModelChoiceField(
+        label=coded("D01", _("Disease category")),
+        queryset=DiseaseCategory.objects.all(),
+        to_field_name="code",
+    )
+    icd = forms.CharField(label=coded("D02", _("Diagnosis code (ICD-10)")), max_length=16)
+    diagnosis_text = forms.CharField(
+        label=coded("D03", _("Diagnosis as written on the certificate")), max_length=200
+    )
+    diagnosis_date = forms.DateField(
+        label=coded("D04", _("Diagnosis date")), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    diagnosing_hospital = forms.CharField(
+        label=coded("D05", _("Diagnosing hospital")), max_length=100
+    )
+    treating_hospital = forms.CharField(label=coded("D06", _("Treating hospital")), max_length=100)
+    department = forms.CharField(label=_("Department"), max_length=50)
+    estimated_cost = forms.DecimalField(
+        label=coded("D08", _("Estimated total cost (yuan)")), **MONEY
+    )
+    costs_incurred = forms.DecimalField(
+        label=coded("D09", _("Costs already incurred (yuan)")), **MONEY
+    )
+    TEXT_FIELDS = (
+        "icd",
+        "diagnosis_text",
+        "diagnosing_hospital",
+        "treating_hospital",
+        "department",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in _region_fields(
+            "hospital", _("Treating hospital's region: province")
+        ).items():
+            self.fields[name] = field
+        stage_choices = [("", _("not in the plan")), *STAGES.items()]
+        for name, label in TREATMENTS.items():
+            self.fields[f"plan_{name}"] = forms.ChoiceField(
+                label=coded("D07", label), choices=stage_choices, required=False
+            )
+        self._add_region_fields(self.data or self.initial)
+
+    def plan_fields(self):
+        return [self[f"plan_{name}"] for name in TREATMENTS]
+
+    @classmethod
+    def initial_for(cls, application):
+        initial = {name: getattr(application, name) for name in cls.TEXT_FIELDS}
+        initial.update(
+            category=application.category.code if application.category_id else "",
+            diagnosis_date=_text(application.diagnosis_date),
+            estimated_cost=_text(application.estimated_cost),
+            costs_incurred=_text(application.costs_incurred),
+            **{f"plan_{t}": s for t, s in (application.treatment_plan or {}).items()},
+            **region_initial("hospital", application.hospital_region),
+        )
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        category, icd = data.get("category"), data.get("icd")
+        if icd:
+            message = icd_error(category, icd)
+            if message:
+                self.add_error("icd", message)
+        diagnosed = data.get("diagnosis_date")
+        dob = self.application.child.dob
+        if diagnosed and diagnosed > timezone.localdate():
+            self.add_error("diagnosis_date", _("The diagnosis date cannot be in the future."))
+        elif diagnosed and dob and diagnosed < dob:
+            self.add_error(
+                "diagnosis_date", _("The diagnosis date cannot be before the date of birth.")
+            )
+        if self.strict and not any(data.get(f"plan_{t}") for t in TREATMENTS):
+            self.add_error(None, _("Choose at least one treatment and its stage."))
+        return data
+
+    def save_to(self, application, cleaned):
+        for name in (
+            *self.TEXT_FIELDS,
+            "category",
+            "diagnosis_date",
+            "estimated_cost",
+            "costs_incurred",
+        ):
+            if name in cleaned:
+                value = cleaned[name]
+                setattr(
+                    application,
+                    name,
+                    value if value is not None else (None if name not in self.TEXT_FIELDS else ""),
+                )
+        if name_set := {f"plan_{t}" for t in TREATMENTS} & cleaned.keys():
+            plan = dict(application.treatment_plan or {})
+            for key in name_set:
+                treatment = key.removeprefix("plan_")
+                if cleaned[key]:
+                    plan[treatment] = cleaned[key]
+                else:
+                    plan.pop(treatment, None)
+            application.treatment_plan = plan
+        if {"hospital_province", "hospital_prefecture", "hospital_county"} <= cleaned.keys():
+            application.hospital_region = self._region("hospital")
+
+
+AID_ROWS = 3
+
+
+class CoverageForm(SectionForm):
+    section = "E"
+    insurance_type = forms.ChoiceField(
+        label=coded("E01", _("Basic medical insurance")),
+        choices=Application.InsuranceType.choices,
+        widget=forms.RadioSelect,
+    )
+    basic_insurance = forms.DecimalField(
+        label=coded("E02", _("Paid by basic medical insurance (yuan)")), **MONEY
+    )
+    critical_illness_insurance = forms.DecimalField(
+        label=coded("E02", _("Paid by critical illness insurance (yuan)")), **MONEY
+    )
+    medical_assistance = forms.DecimalField(
+        label=coded("E02", _("Paid by government medical assistance (yuan)")), **MONEY
+    )
+    commercial_insurance = forms.DecimalField(
+        label=coded("E02", _("Paid by commercial insurance (yuan)")), **MONEY
+    )
+    AMOUNTS = (
+        "basic_insurance",
+        "critical_illness_insurance",
+        "medical_assistance",
+        "commercial_insurance",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, AID_ROWS + 1):
+            self.fields[f"aid{n}_kind"] = forms.ChoiceField(
+                label=coded("E03", _("Other aid: from")),
+                choices=[("", "—"), *OtherAid.Kind.choices],
+                required=False,
+            )
+            self.fields[f"aid{n}_source"] = forms.CharField(
+                label=_("Name"), max_length=100, required=False
+            )
+            self.fields[f"aid{n}_amount"] = forms.DecimalField(
+                label=_("Amount (yuan)"), required=False, **MONEY
+            )
+            self.fields[f"aid{n}_received"] = forms.BooleanField(
+                label=_("Already received"), required=False
+            )
+
+    def main_fields(self):
+        return [self[name] for name in ("insurance_type", *self.AMOUNTS)]
+
+    def aid_rows(self):
+        return [
+            [self[f"aid{n}_{a}"] for a in ("kind", "source", "amount", "received")]
+            for n in range(1, AID_ROWS + 1)
+        ]
+
+    @classmethod
+    def initial_for(cls, application):
+        initial = {"insurance_type": application.insurance_type}
+        initial.update({name: _text(getattr(application, name)) for name in cls.AMOUNTS})
+        for aid in application.other_aid.all():
+            initial.update(
+                {
+                    f"aid{aid.position}_kind": aid.kind,
+                    f"aid{aid.position}_source": aid.source,
+                    f"aid{aid.position}_amount": _text(aid.amount),
+                    f"aid{aid.position}_received": aid.received,
+                }
+            )
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        for n in range(1, AID_ROWS + 1):
+            given = [data.get(f"aid{n}_{a}") for a in ("kind", "source", "amount")]
+            if any(v not in (None, "") for v in given) and not all(
+                v not in (None, "") for v in given
+            ):
+                self.add_error(
+                    f"aid{n}_amount", _("Give the kind, the name and the amount of this aid.")
+                )
+        return data
+
+    def save_to(self, application, cleaned):
+        application.insurance_type = cleaned.get("insurance_type", application.insurance_type) or ""
+        for name in self.AMOUNTS:
+            if name in cleaned:
+                setattr(application, name, cleaned[name])
+        rows = {a.position: a for a in application.other_aid.all()}
+        for n in range(1, AID_ROWS + 1):
+            keys = [f"aid{n}_{a}" for a in ("kind", "source", "amount", "received")]
+            if not all(k in cleaned for k in keys):
+                continue
+            kind, source, amount, received = (cleaned[k] for k in keys)
+            if not (kind and source and amount is not None):
+                if n in rows:
+                    rows[n].delete()
+                continue
+            OtherAid.objects.update_or_create(
+                application=application,
+                position=n,
+                defaults={"kind": kind, "source": source, "amount": amount, "received": received},
+            )
+
+    @property
+    def other_aid_total(self):
+        return sum((a.amount or 0 for a in self.application.other_aid.all()), Decimal(0))
+
+
+class PaymentForm(SectionForm):
+    section = "G"
+    payee_kind = forms.ChoiceField(
+        label=coded("G01", _("Paid to")),
+        choices=Application.PayeeKind.choices,
+        widget=forms.RadioSelect,
+    )
+    bank_name = forms.CharField(label=coded("G02", _("Bank")), max_length=100)
+    account_name = forms.CharField(label=coded("G03", _("Account name")), max_length=100)
+    account_number = forms.CharField(label=coded("G04", _("Account number")), max_length=40)
+    FIELDS = ("payee_kind", "bank_name", "account_name", "account_number")
+
+    @classmethod
+    def initial_for(cls, application):
+        return {name: getattr(application, name) for name in cls.FIELDS}
+
+    def clean_account_number(self):
+        number = re.sub(r"[\s-]", "", self.cleaned_data["account_number"])
+        if number and not ACCOUNT_RE.match(number):
+            raise forms.ValidationError(_("An account number has 8 to 30 digits."))
+        return number
+
+    def save_to(self, application, cleaned):
+        for name in self.FIELDS:
+            if name in cleaned:
+                setattr(application, name, cleaned[name] or "")
+
+
+class ConsentForm(SectionForm):
+    section = "H"
+    consent_sharing = forms.BooleanField(
+        label=coded(
+            "H01",
+            _("The guardian separately consents to sharing this application with every member"),
+        ),
+        error_messages={
+            "required": _("Without this consent the application cannot be routed to the members.")
+        },
+    )
+    consent_date = forms.DateField(
+        label=coded("H02", _("Date of consent")), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    consent_method = forms.ChoiceField(
+        label=coded("H02", _("How consent was obtained")),
+        choices=Application.ConsentMethod.choices,
+        widget=forms.RadioSelect,
+    )
+    consent_publicity = forms.BooleanField(
+        label=coded("H03", _("The guardian also consents to publicity (optional)")), required=False
+    )
+    FIELDS = ("consent_sharing", "consent_date", "consent_method", "consent_publicity")
+
+    @classmethod
+    def initial_for(cls, application):
+        initial = {name: getattr(application, name) for name in cls.FIELDS}
+        initial["consent_date"] = _text(application.consent_date)
+        return initial
+
+    def clean_consent_date(self):
+        date = self.cleaned_data["consent_date"]
+        if date and date > timezone.localdate():
+            raise forms.ValidationError(_("The consent date cannot be in the future."))
+        return date
+
+    def save_to(self, application, cleaned):
+        for name in self.FIELDS:
+            if name in cleaned:
+                value = cleaned[name]
+                setattr(
+                    application,
+                    name,
+                    value if value is not None else (None if name == "consent_date" else ""),
+                )
+        # An unticked box is not "missing": it is a clear no.
+        application.consent_sharing = bool(self.data.get("consent_sharing"))
+        application.consent_publicity = bool(self.data.get("consent_publicity"))
+
+
+SECTION_FORMS = {
+    form.section: form
+    for form in (
+        ChildForm,
+        GuardiansForm,
+        EconomicsForm,
+        MedicalForm,
+        CoverageForm,
+        PaymentForm,
+        ConsentForm,
+    )
+}
+
+
+class DocumentUploadForm(forms.Form):
+    doc_type = forms.ChoiceField(label=_("Document"), choices=Document.Type.choices)
+    flag = forms.ChoiceField(
+        label=_("For a hardship certificate: which status it proves"),
+        choices=[("", "—"), *ECONOMIC_FLAGS.items()],
+        required=False,
+    )
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG, at most 10 MB)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("doc_type") == Document.Type.HARDSHIP_CERTIFICATE and not data.get("flag"):
+            self.add_error("flag", _("Say which status this certificate proves."))
+        return data
+
+
+class DocumentReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accepted", _("Accept")), ("rejected", _("Reject"))], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label=_("Reason for rejecting"), max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "rejected" and not data.get("reason"):
+            self.add_error(
+                "reason", _("Say why the document is rejected, so the family can fix it.")
+            )
+        return data
+
+
+class ApplicationSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Reference, child's name or ID number"), required=False, max_length=50
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any")), *Application.Status.choices], required=False
+    )
+    category = forms.ModelChoiceField(
+        label=_("Disease category"),
+        queryset=DiseaseCategory.objects.all(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("Any"),
+    )
+    member = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -1,0 +1,75 @@
+"""Named reads of applications."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q
+
+from cases import identity, references
+from cases.models import Application, ApplicationEvent, Child, Guardian
+
+
+def application_list(user, *, q="", status="", category=None, member=None):
+    """The staff list: what the user may see, filtered; select_related keeps it one query
+    per page whatever the number of rows (pinned by a test)."""
+    queryset = (
+        Application.objects.visible_to(user)
+        .select_related("child", "category", "member")
+        .order_by("-created_at", "-pk")
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    if member is not None:
+        queryset = queryset.filter(member=member)
+    q = (q or "").strip()
+    if q:
+        reference = references.normalize_reference(q)
+        id_number = identity.normalize_resident_id(q)
+        if reference:
+            queryset = queryset.filter(reference=reference)
+        elif id_number[:17].isdigit() and len(id_number) >= 15:
+            queryset = queryset.filter(child__id_number=id_number)
+        else:
+            queryset = queryset.filter(child__name__contains=q)
+    return queryset
+
+
+def application_detail(queryset):
+    return queryset.select_related("child", "category", "member", "created_by").prefetch_related(
+        "guardians",
+        "other_aid",
+        "documents",
+        Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
+    )
+
+
+def possible_duplicates(application: Application):
+    """Other child records that may be this child (§2): the same ID number, or the same
+    name and birth date, or the same name and a guardian's phone."""
+    child = application.child
+    if not child.name and not child.id_number:
+        return Child.objects.none()
+    match = Q()
+    if child.id_number:
+        match |= Q(id_number=child.id_number)
+    if child.name and child.dob:
+        match |= Q(name=child.name, dob=child.dob)
+    phones = [g.phone for g in application.guardians.all() if g.phone]
+    if child.name and phones:
+        guardian_children = Guardian.objects.filter(phone__in=phones).values(
+            "application__child_id"
+        )
+        match |= Q(name=child.name, pk__in=guardian_children)
+    if not match:
+        return Child.objects.none()
+    return (
+        Child.objects.filter(match)
+        .exclude(pk=child.pk)
+        .prefetch_related(
+            Prefetch(
+                "applications", queryset=Application.objects.select_related("member", "category")
+            )
+        )
+        .distinct()[:10]
+    )

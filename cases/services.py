@@ -1,0 +1,283 @@
+"""Every change to an application goes through one of these functions (one transaction,
+one history row with the acting user)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases import documents, identity, references
+from cases.forms import SECTION_FORMS, SectionForm
+from cases.models import AccessRecord, Application, ApplicationEvent, Child, Document
+from cases.standard import SECTIONS
+
+# Fields whose values are masked in the history, like on lists (§5 least privilege).
+MASKED_FIELDS = {"id_number", "g1_id_number", "g2_id_number", "account_number"}
+
+
+class ApplicationError(Exception):
+    """A change refused by a rule of the standard; the message is for the caseworker."""
+
+
+def _event(application, by, action, *, section="", changes=None, note=""):
+    ApplicationEvent.objects.create(
+        application=application,
+        actor=by,
+        action=action,
+        section=section,
+        changes=changes or {},
+        note=note[:300],
+    )
+
+
+def _display(name, value):
+    text = "" if value is None else str(value)
+    return identity.mask_id_number(text) if name in MASKED_FIELDS and text else text
+
+
+def _lock(application: Application) -> Application:
+    return Application.objects.select_for_update().select_related("child").get(pk=application.pk)
+
+
+@transaction.atomic
+def application_create(*, by) -> Application:
+    """A new draft for a new child record; the reference is given now (never reused)."""
+    if not by.is_member_staff:
+        raise ApplicationError(_("Only a member's caseworkers and reviewers enter applications."))
+    child = Child.objects.create()
+    year = timezone.localdate().year
+    for _attempt in range(10):
+        reference = references.new_reference(year)
+        try:
+            with transaction.atomic():
+                application = Application.objects.create(
+                    reference=reference, child=child, member=by.organization, created_by=by
+                )
+            break
+        except IntegrityError:  # the same random reference twice: draw again
+            continue
+    else:  # pragma: no cover - 10 collisions in 33 million
+        raise ApplicationError(_("Could not draw a new reference number; try again."))
+    _event(application, by, "created")
+    return application
+
+
+@dataclass
+class SectionResult:
+    form: SectionForm
+    changed: dict = field(default_factory=dict)
+
+
+@transaction.atomic
+def section_save(*, application: Application, section: str, data, by) -> SectionResult:
+    """Save what is valid in one section of a draft and keep the rest as typed."""
+    application = _lock(application)
+    if application.status != Application.Status.DRAFT:
+        raise ApplicationError(_("Only a draft can be edited here."))
+    form_class = SECTION_FORMS[section]
+    before = form_class.initial_for(application)
+    form = form_class(data, application=application)
+    form.is_valid()
+    cleaned = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+    form.save_to(application, cleaned)
+    # Keep invalid input as typed (never a lost entry); an empty required field is not kept.
+    pending = {
+        name: data.getlist(name)
+        if hasattr(data, "getlist") and len(data.getlist(name)) > 1
+        else data.get(name, "")
+        for name in form.errors
+        if name != "__all__" and not all(e.code == "required" for e in form.errors.as_data()[name])
+    }
+    application.pending_input = {**application.pending_input, section: pending}
+    if not pending:
+        application.pending_input.pop(section, None)
+    application.save()
+    after = form_class.initial_for(application)
+    changed = {
+        name: [_display(name, before.get(name)), _display(name, after.get(name))]
+        for name in sorted(set(before) | set(after))
+        if _display(name, before.get(name)) != _display(name, after.get(name))
+    }
+    if changed:
+        _event(application, by, "section_saved", section=section, changes=changed)
+    form.quiet_required_errors()
+    return SectionResult(form=form, changed=changed)
+
+
+def section_form(application: Application, section: str, *, strict=False) -> SectionForm:
+    """The section as stored, pending input shown back, validated to show its messages."""
+    form_class = SECTION_FORMS[section]
+    data = {**form_class.initial_for(application), **application.pending_input.get(section, {})}
+    form = form_class(_as_querydict(data), application=application, strict=strict)
+    form.is_valid()
+    form.quiet_required_errors()
+    return form
+
+
+def _as_querydict(data: dict):
+    from django.http import QueryDict
+
+    query = QueryDict(mutable=True)
+    for key, value in data.items():
+        if isinstance(value, list | tuple):
+            query.setlist(key, [str(v) for v in value])
+        elif isinstance(value, bool):
+            if value:
+                query[key] = "on"
+        elif value is not None:
+            query[key] = str(value)
+    return query
+
+
+def section_complete(application: Application, section: str) -> bool:
+    if section == "F":
+        return not documents.missing(application)
+    if application.pending_input.get(section):
+        return False
+    return section_form(application, section, strict=True).is_valid()
+
+
+@transaction.atomic
+def application_submit(*, application: Application, by) -> Application:
+    """Submit a complete, valid draft with consent H01 (§2 rules)."""
+    application = _lock(application)
+    if application.status != Application.Status.DRAFT:
+        raise ApplicationError(_("This application has already been submitted."))
+    incomplete = [
+        str(SECTIONS[key]) for key in SECTION_FORMS if not section_complete(application, key)
+    ]
+    if incomplete:
+        raise ApplicationError(
+            _("These sections are not complete or not valid yet: %(sections)s.")
+            % {"sections": "、".join(incomplete)}
+        )
+    if not application.consent_sharing:
+        raise ApplicationError(_("Consent H01 is needed before the application can be submitted."))
+    child = application.child
+    if (
+        child.id_number
+        and Child.objects.filter(id_number=child.id_number).exclude(pk=child.pk).exists()
+    ):
+        # The same ID number is the same child: one child, one record (§2).
+        raise ApplicationError(
+            _("A child with this ID number already has a record: link this application to it.")
+        )
+    _refuse_second_open_application(application, child)
+    application.status = Application.Status.SUBMITTED
+    application.submitted_at = timezone.now()
+    application.save(update_fields=["status", "submitted_at", "updated_at"])
+    _event(application, by, "submitted")
+    return application
+
+
+def _refuse_second_open_application(application, child):
+    """One open application per child and disease category (§2 one child, one record)."""
+    other = (
+        Application.objects.open()
+        .filter(child=child, category_id=application.category_id)
+        .exclude(pk=application.pk)
+        .exclude(status=Application.Status.DRAFT)
+        .first()
+    )
+    if other is not None:
+        raise ApplicationError(
+            _(
+                "This child already has an open application for this disease category: "
+                "%(reference)s. Continue that one instead."
+            )
+            % {"reference": other.reference}
+        )
+
+
+@transaction.atomic
+def application_link_child(*, application: Application, child: Child, by) -> Application:
+    """Link a draft to an existing child record (a duplicate found before submission)."""
+    application = _lock(application)
+    if application.status != Application.Status.DRAFT:
+        raise ApplicationError(_("Only a draft can be linked to another child record."))
+    if child.pk == application.child_id:
+        return application
+    _refuse_second_open_application(application, child)
+    old = application.child
+    application.child = child
+    application.save(update_fields=["child", "updated_at"])
+    # The draft's own child record goes when nothing else uses it: one child, one record.
+    if not old.applications.exists():
+        old.delete()
+    _event(application, by, "child_linked", section="A", note=f"child #{child.pk}")
+    return application
+
+
+@transaction.atomic
+def document_upload(*, application: Application, doc_type: str, flag: str, upload, by) -> Document:
+    """Store a checked upload (type by its bytes, size limit) outside public paths."""
+    application = _lock(application)
+    if application.status in (Application.Status.WITHDRAWN, Application.Status.CLOSED):
+        raise ApplicationError(_("This application is closed."))
+    try:
+        content_type = documents.check_upload(upload, max_bytes=settings.DOCUMENT_MAX_BYTES)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0]) from None
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    document = Document(
+        application=application,
+        doc_type=doc_type,
+        flag=flag or "",
+        original_name=(upload.name or "")[:200],
+        content_type=content_type,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=by,
+    )
+    document.file.save(f"{application.reference}-{digest.hexdigest()[:16]}", upload, save=False)
+    try:
+        document.full_clean(exclude=["file"])
+    except ValidationError as exc:
+        document.file.delete(save=False)
+        raise ApplicationError("; ".join(exc.messages)) from None
+    document.save()
+    _event(
+        application,
+        by,
+        "document_uploaded",
+        section="F",
+        note=f"{document.get_doc_type_display()}: {document.original_name}",
+    )
+    return document
+
+
+@transaction.atomic
+def document_review(*, document: Document, accept: bool, reason: str, by) -> Document:
+    document = (
+        Document.objects.select_for_update().select_related("application").get(pk=document.pk)
+    )
+    if not accept and not reason.strip():
+        raise ApplicationError(_("Say why the document is rejected."))
+    document.status = Document.Status.ACCEPTED if accept else Document.Status.REJECTED
+    document.reject_reason = "" if accept else reason.strip()
+    document.reviewed_by = by
+    document.reviewed_at = timezone.now()
+    document.save()
+    _event(
+        document.application,
+        by,
+        "document_reviewed",
+        section="F",
+        note=f"{document.get_doc_type_display()}: "
+        f"{document.get_status_display()} {document.reject_reason}",
+    )
+    return document
+
+
+def access_record(*, application: Application, user, view: str, detail: str = "") -> None:
+    """Record that `user` saw this application's personal data (§5 access record)."""
+    AccessRecord.objects.create(application=application, user=user, view=view, detail=detail[:200])

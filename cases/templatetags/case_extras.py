@@ -1,0 +1,60 @@
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from cases.identity import mask_id_number
+from cases.models import Document
+from organizations.eligibility import ECONOMIC_FLAGS
+
+register = template.Library()
+
+
+@register.filter
+def masked(value) -> str:
+    """ID and bank numbers on lists: first 6 and last 4 characters only (§5)."""
+    return mask_id_number(str(value or ""))
+
+
+@register.filter
+def shown_value(bound_field) -> str:
+    """What a bound field holds, as a person reads it (choice labels, not codes)."""
+    value = bound_field.value()
+    field = bound_field.field
+    choices = dict(getattr(field, "choices", []) or [])
+    if isinstance(value, list | tuple):
+        return "、".join(str(choices.get(v, v)) for v in value)
+    if hasattr(field, "queryset"):
+        found = (
+            field.queryset.filter(**{field.to_field_name or "pk": value}).first() if value else None
+        )
+        return str(found) if found else ""
+    if value in (True, "on", "True"):
+        return "✔"
+    if value in (False, None, "", "False"):
+        return "—" if value in (False, "False") else ""
+    return str(choices.get(value, value))
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)
+
+
+@register.filter
+def document_label(doc_type: str, flag: str = "") -> str:
+    label = str(Document.Type(doc_type).label)
+    return f"{label}（{ECONOMIC_FLAGS[flag]}）" if flag in ECONOMIC_FLAGS else label
+
+
+EVENT_LABELS = {
+    "created": _("Draft created"),
+    "section_saved": _("Section saved"),
+    "child_linked": _("Linked to an existing child record"),
+    "document_uploaded": _("Document uploaded"),
+    "document_reviewed": _("Document reviewed"),
+    "submitted": _("Submitted"),
+}
+
+
+@register.filter
+def event_label(action: str) -> str:
+    return EVENT_LABELS.get(action, action)

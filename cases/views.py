@@ -1,0 +1,297 @@
+"""Staff pages for applications: thin views over cases.services and cases.selectors."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import documents, references, selectors, services
+from cases.forms import SECTION_FORMS, ApplicationSearchForm, DocumentReviewForm, DocumentUploadForm
+from cases.models import Application, Child, Document
+from cases.standard import SECTIONS
+from organizations.models import MemberOrganization
+
+PAGE_SIZE = 25
+
+
+def _require_staff(user):
+    if not (user.is_superuser or user.is_secretariat or user.is_member_staff):
+        raise PermissionDenied
+
+
+def get_application_for(user, reference: str, *, edit: bool = False) -> Application:
+    """The application if `user` may see it (edit: change it), else 404 / 403.
+
+    A mistyped or foreign reference is a 404: nobody learns that another member's
+    application exists.
+    """
+    _require_staff(user)
+    normalized = references.normalize_reference(reference)
+    if not normalized:
+        raise Http404
+    queryset = selectors.application_detail(Application.objects.visible_to(user))
+    application = get_object_or_404(queryset, reference=normalized)
+    if edit and not (user.is_member_staff and user.organization_id == application.member_id):
+        raise PermissionDenied  # the secretariat reads, it does not enter applications
+    return application
+
+
+@login_required
+@require_GET
+def application_list(request):
+    _require_staff(request.user)
+    form = ApplicationSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    member = None
+    if request.user.is_secretariat or request.user.is_superuser:
+        member = MemberOrganization.objects.filter(short_name=filters.get("member") or "").first()
+    queryset = selectors.application_list(
+        request.user,
+        q=filters.get("q", ""),
+        status=filters.get("status", ""),
+        category=filters.get("category"),
+        member=member,
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/application_list.html",
+        {
+            "form": form,
+            "page": page,
+            "members": MemberOrganization.objects.all()
+            if member is not None or request.user.is_secretariat
+            else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def application_new(request):
+    try:
+        application = services.application_create(by=request.user)
+    except services.ApplicationError as exc:
+        raise PermissionDenied(str(exc)) from None
+    return redirect("application-edit", application.reference)
+
+
+def _sections_context(application):
+    forms = {key: services.section_form(application, key) for key in SECTION_FORMS}
+    status = {key: services.section_complete(application, key) for key in SECTIONS}
+    return {"forms": forms, "section_status": status}
+
+
+@login_required
+@require_GET
+def application_edit(request, reference):
+    application = get_application_for(request.user, reference, edit=True)
+    if application.status != Application.Status.DRAFT:
+        return redirect("application-detail", application.reference)
+    services.access_record(application=application, user=request.user, view="edit")
+    return render(
+        request,
+        "cases/application_edit.html",
+        {
+            "application": application,
+            "sections": SECTIONS,
+            "upload_form": DocumentUploadForm(),
+            "missing": documents.missing(application),
+            "duplicates": selectors.possible_duplicates(application),
+            **_sections_context(application),
+        },
+    )
+
+
+@login_required
+@require_POST
+def section_save(request, reference, section):
+    application = get_application_for(request.user, reference, edit=True)
+    if section not in SECTION_FORMS:
+        raise Http404
+    try:
+        result = services.section_save(
+            application=application, section=section, data=request.POST, by=request.user
+        )
+    except services.ApplicationError as exc:
+        messages.error(request, str(exc))
+        return redirect("application-detail", application.reference)
+    application.refresh_from_db()
+    context = {
+        "application": application,
+        "key": section,
+        "title": SECTIONS[section],
+        "form": result.form,
+        "complete": services.section_complete(application, section),
+        "saved": True,
+    }
+    if request.htmx:
+        return render(request, "cases/_section.html", context)
+    messages.success(request, _("Section saved."))
+    return redirect(
+        reverse("application-edit", args=[application.reference]) + f"#section-{section}"
+    )
+
+
+@login_required
+@require_POST
+def application_submit(request, reference):
+    application = get_application_for(request.user, reference, edit=True)
+    try:
+        services.application_submit(application=application, by=request.user)
+    except services.ApplicationError as exc:
+        messages.error(request, str(exc))
+        return redirect("application-edit", application.reference)
+    messages.success(
+        request,
+        _("Submitted. The reference number is %(reference)s: print the receipt for the family.")
+        % {"reference": application.reference},
+    )
+    return redirect("application-detail", application.reference)
+
+
+@login_required
+@require_POST
+def link_child(request, reference, child_id):
+    application = get_application_for(request.user, reference, edit=True)
+    child = get_object_or_404(Child, pk=child_id)
+    if child not in selectors.possible_duplicates(application):
+        raise Http404  # only a child the matching offered can be linked
+    try:
+        services.application_link_child(application=application, child=child, by=request.user)
+    except services.ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The application is now linked to the existing child record."))
+    return redirect("application-edit", application.reference)
+
+
+@login_required
+@require_GET
+def application_detail(request, reference):
+    application = get_application_for(request.user, reference)
+    services.access_record(application=application, user=request.user, view="detail")
+    can_edit = (
+        request.user.is_member_staff and request.user.organization_id == application.member_id
+    )
+    return render(
+        request,
+        "cases/application_detail.html",
+        {
+            "application": application,
+            "sections": SECTIONS,
+            "missing": documents.missing(application),
+            "can_edit": can_edit,
+            "upload_form": DocumentUploadForm() if can_edit else None,
+            "review_form": DocumentReviewForm() if can_edit else None,
+            **_sections_context(application),
+        },
+    )
+
+
+@login_required
+@require_GET
+def application_receipt(request, reference):
+    application = get_application_for(request.user, reference, edit=True)
+    if application.status == Application.Status.DRAFT:
+        raise Http404
+    services.access_record(application=application, user=request.user, view="receipt")
+    primary = next((g for g in application.guardians.all() if g.is_primary), None)
+    return render(
+        request,
+        "cases/receipt.html",
+        {
+            "application": application,
+            "primary": primary,
+            "status_url": request.build_absolute_uri("/status/"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def document_upload(request, reference):
+    application = get_application_for(request.user, reference, edit=True)
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.document_upload(
+                application=application,
+                doc_type=form.cleaned_data["doc_type"],
+                flag=form.cleaned_data["flag"],
+                upload=form.cleaned_data["file"],
+                by=request.user,
+            )
+        except services.ApplicationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Document uploaded."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    target = (
+        "application-edit"
+        if application.status == Application.Status.DRAFT
+        else "application-detail"
+    )
+    return redirect(reverse(target, args=[application.reference]) + "#section-F")
+
+
+def _get_document_for(user, pk, *, edit=False) -> Document:
+    document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
+    # The same rule as the application's: another member's staff get a 404.
+    get_application_for(user, document.application.reference, edit=edit)
+    return document
+
+
+@login_required
+@require_GET
+def document_download(request, pk):
+    document = _get_document_for(request.user, pk)
+    services.access_record(
+        application=document.application,
+        user=request.user,
+        view="document",
+        detail=f"{document.doc_type} #{document.pk}",
+    )
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        as_attachment=request.GET.get("download") == "1",
+        filename=document.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def document_review(request, pk):
+    document = _get_document_for(request.user, pk, edit=True)
+    form = DocumentReviewForm(request.POST)
+    if form.is_valid():
+        services.document_review(
+            document=document,
+            accept=form.cleaned_data["decision"] == "accepted",
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+        messages.success(request, _("Document review saved."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    application = document.application
+    target = (
+        "application-edit"
+        if application.status == Application.Status.DRAFT
+        else "application-detail"
+    )
+    return redirect(reverse(target, args=[application.reference]) + "#section-F")
