@@ -48,8 +48,8 @@ def application_list(request):
     form = ApplicationSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     member = None
-    if request.user.is_secretariat or request.user.is_superuser:
-        member = MemberOrganization.objects.filter(short_name=filters.get("member") or "").first()
+    if filters.get("member") and (request.user.is_secretariat or request.user.is_superuser):
+        member = MemberOrganization.objects.filter(short_name=filters["member"]).first()
     queryset = selectors.application_list(
         request.user,
         q=filters.get("q", ""),

@@ -1,0 +1,214 @@
+"""Every application page and download, from the side of those who are refused (§5)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cases import references, services
+from cases.models import Application, Document
+from organizations.models import User
+from tests.intake_data import PDF_BYTES, SECTIONS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(people):
+    """A draft of member 1 (alice's) with one document."""
+    application = services.application_create(by=people["alice"])
+    services.document_upload(
+        application=application,
+        doc_type="cost_estimate",
+        flag="",
+        upload=SimpleUploadedFile("estimate.pdf", PDF_BYTES),
+        by=people["alice"],
+    )
+    return application
+
+
+def urls(case):
+    ref = case.reference
+    document = Document.objects.get(application=case)
+    return {
+        "detail": ("get", f"/applications/{ref}/"),
+        "edit": ("get", f"/applications/{ref}/edit/"),
+        "section": ("post", f"/applications/{ref}/sections/A/"),
+        "submit": ("post", f"/applications/{ref}/submit/"),
+        "link": ("post", f"/applications/{ref}/link-child/{case.child_id}/"),
+        "upload": ("post", f"/applications/{ref}/documents/"),
+        "download": ("get", f"/documents/{document.pk}/"),
+        "review": ("post", f"/documents/{document.pk}/review/"),
+    }
+
+
+PAGES = ["detail", "edit", "section", "submit", "link", "upload", "download", "review"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_anonymous_visitors_are_sent_to_log_in(client, case, page):
+    method, url = urls(case)[page]
+    response = getattr(client, method)(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("username", ["carol", "dave"])
+@pytest.mark.parametrize("page", PAGES)
+def test_another_members_staff_get_404(client, people, case, page, username):
+    client.force_login(people[username])
+    method, url = urls(case)[page]
+    assert getattr(client, method)(url).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["edit", "section", "submit", "link", "upload", "review"])
+def test_the_secretariat_reads_but_does_not_change(client, people, case, page):
+    client.force_login(people["sam"])
+    method, url = urls(case)[page]
+    assert getattr(client, method)(url).status_code == 403
+
+
+@pytest.mark.parametrize("page", ["detail", "download"])
+def test_the_secretariat_reads_every_application(client, people, case, page):
+    client.force_login(people["sam"])
+    method, url = urls(case)[page]
+    assert getattr(client, method)(url).status_code == 200
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_user_without_a_role_is_refused(client, people, case, page):
+    client.force_login(User.objects.create_user("nobody", password="pw"))
+    method, url = urls(case)[page]
+    assert getattr(client, method)(url).status_code == 403
+
+
+@pytest.mark.parametrize("username", ["alice", "bob"])
+def test_the_members_own_staff_may_edit(client, people, case, username):
+    client.force_login(people[username])
+    assert client.get(f"/applications/{case.reference}/edit/").status_code == 200
+    assert client.get(f"/applications/{case.reference}/").status_code == 200
+
+
+def test_a_mistyped_reference_is_invalid_never_another_application(client, people, case):
+    client.force_login(people["alice"])
+    ref = case.reference
+    last = references.ALPHABET[(references.ALPHABET.index(ref[-1]) + 1) % 32]
+    assert client.get(f"/applications/{ref[:-1]}{last}/").status_code == 404
+    assert client.get(f"/applications/{ref.lower().replace('-', '')}/").status_code == 200
+
+
+def test_receipt_only_after_submission_and_only_for_the_member(client, people, case):
+    client.force_login(people["alice"])
+    assert client.get(f"/applications/{case.reference}/receipt/").status_code == 404
+    client.force_login(people["carol"])
+    assert client.get(f"/applications/{case.reference}/receipt/").status_code == 404
+
+
+def test_a_document_of_another_application_cannot_be_reviewed_through_ones_own(
+    client, people, case
+):
+    other = services.application_create(by=people["carol"])
+    client.force_login(people["alice"])
+    # carol's application is not alice's: its pages are 404 for her
+    assert client.get(f"/applications/{other.reference}/").status_code == 404
+
+
+# --- the list ------------------------------------------------------------------------
+
+
+def make_applications(people, count, who="alice"):
+    created = []
+    for n in range(count):
+        application = services.application_create(by=people[who])
+        application.child.name = f"张{n}号" if n % 2 else f"李{n}号"
+        application.child.id_number = f"11010520180310{n:04d}"
+        application.child.save()
+        created.append(application)
+    return created
+
+
+def test_the_list_shows_only_the_members_own_applications(client, people):
+    mine = make_applications(people, 2)
+    theirs = make_applications(people, 1, who="carol")
+    client.force_login(people["alice"])
+    shown = {a.reference for a in client.get("/applications/").context["page"]}
+    assert shown == {a.reference for a in mine}
+    client.force_login(people["sam"])
+    shown = {a.reference for a in client.get("/applications/").context["page"]}
+    assert shown == {a.reference for a in mine + theirs}
+
+
+def test_the_list_masks_id_numbers(client, people):
+    make_applications(people, 1)
+    client.force_login(people["alice"])
+    html = client.get("/applications/").content.decode()
+    assert "110105201803100000" not in html and "110105********0000" in html
+
+
+def test_the_list_searches_by_reference_name_and_id_number(client, people):
+    apps = make_applications(people, 4)
+    client.force_login(people["alice"])
+
+    def found(query):
+        page = client.get("/applications/", {"q": query}).context["page"]
+        return {a.reference for a in page}
+
+    assert found(apps[1].reference.lower()) == {apps[1].reference}
+    assert found("张") == {apps[1].reference, apps[3].reference}
+    assert found("1号") == {apps[1].reference}
+    assert found(apps[2].child.id_number) == {apps[2].reference}
+
+
+def test_the_list_filters_by_status_and_category(client, people):
+    apps = make_applications(people, 2)
+    Application.objects.filter(pk=apps[0].pk).update(status="submitted")
+    client.force_login(people["alice"])
+    page = client.get("/applications/", {"status": "submitted"}).context["page"]
+    assert [a.reference for a in page] == [apps[0].reference]
+    assert not client.get("/applications/", {"category": "LEUK"}).context["page"].object_list
+
+
+def test_bad_list_parameters_do_not_break_the_list(client, people):
+    make_applications(people, 1)
+    client.force_login(people["alice"])
+    for query in ({"status": "nonsense"}, {"category": "FLU"}, {"page": "abc"}, {"page": "999"}):
+        assert client.get("/applications/", query).status_code == 200
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_list_query_count_does_not_grow_with_rows(
+    client, people, count, django_assert_num_queries
+):
+    make_applications(people, count)
+    client.force_login(people["alice"])
+    # session, user, user's member (nav), count, page of rows with child, category, member,
+    # the category choices of the search form
+    with django_assert_num_queries(6):
+        assert client.get("/applications/").status_code == 200
+
+
+def test_the_secretariat_list_query_count(client, people, django_assert_num_queries):
+    make_applications(people, 5)
+    make_applications(people, 5, who="carol")
+    client.force_login(people["sam"])
+    # session, user, count, page, category choices, member choices
+    with django_assert_num_queries(6):
+        assert client.get("/applications/").status_code == 200
+
+
+def test_the_application_page_query_count_is_constant(client, people, django_assert_num_queries):
+    client.force_login(people["alice"])
+    application = services.application_create(by=people["alice"])
+    for key, data in SECTIONS.items():
+        client.post(f"/applications/{application.reference}/sections/{key}/", data)
+    # session, user, member (nav), the application with its prefetched guardians, other aid,
+    # documents and history, the access record, the category choices and label, ...
+    with django_assert_num_queries(13):
+        assert client.get(f"/applications/{application.reference}/").status_code == 200
+    for n in range(5):  # more history and documents cost no more queries
+        services.document_upload(
+            application=application,
+            doc_type="other",
+            flag="",
+            upload=SimpleUploadedFile(f"{n}.pdf", PDF_BYTES),
+            by=people["alice"],
+        )
+    with django_assert_num_queries(13):
+        assert client.get(f"/applications/{application.reference}/").status_code == 200
