@@ -281,3 +281,10 @@ def document_review(*, document: Document, accept: bool, reason: str, by) -> Doc
 def access_record(*, application: Application, user, view: str, detail: str = "") -> None:
     """Record that `user` saw this application's personal data (§5 access record)."""
     AccessRecord.objects.create(application=application, user=user, view=view, detail=detail[:200])
+
+
+def access_record_list(*, applications, user, view: str = "list") -> None:
+    """One record per application shown on a list page, in one query."""
+    AccessRecord.objects.bulk_create(
+        AccessRecord(application=application, user=user, view=view) for application in applications
+    )

@@ -58,6 +58,8 @@ def application_list(request):
         member=member,
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Names and masked ID numbers are personal data too: the list view is recorded.
+    services.access_record_list(applications=page.object_list, user=request.user)
     return render(
         request,
         "cases/application_list.html",

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import references, services
-from cases.models import Application, Document
+from cases.models import AccessRecord, Application, Document
 from organizations.models import User
 from tests.intake_data import PDF_BYTES, SECTIONS
 
@@ -179,8 +179,8 @@ def test_the_list_query_count_does_not_grow_with_rows(
     make_applications(people, count)
     client.force_login(people["alice"])
     # session, user, user's member (nav), count, page of rows with child, category, member,
-    # the category choices of the search form
-    with django_assert_num_queries(6):
+    # the access records of the page (one insert), the category choices of the search form
+    with django_assert_num_queries(7):
         assert client.get("/applications/").status_code == 200
 
 
@@ -188,8 +188,8 @@ def test_the_secretariat_list_query_count(client, people, django_assert_num_quer
     make_applications(people, 5)
     make_applications(people, 5, who="carol")
     client.force_login(people["sam"])
-    # session, user, count, page, category choices, member choices
-    with django_assert_num_queries(6):
+    # session, user, count, page, access records, category choices, member choices
+    with django_assert_num_queries(7):
         assert client.get("/applications/").status_code == 200
 
 
@@ -212,3 +212,15 @@ def test_the_application_page_query_count_is_constant(client, people, django_ass
         )
     with django_assert_num_queries(13):
         assert client.get(f"/applications/{application.reference}/").status_code == 200
+
+
+def test_the_list_view_is_recorded_for_each_application_shown(client, people):
+    apps = make_applications(people, 3)
+    client.force_login(people["alice"])
+    client.get("/applications/")
+    recorded = set(
+        AccessRecord.objects.filter(view="list", user=people["alice"]).values_list(
+            "application__reference", flat=True
+        )
+    )
+    assert recorded == {a.reference for a in apps}
