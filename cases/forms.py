@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases import identity
@@ -28,8 +29,8 @@ ACCOUNT_RE = re.compile(r"^[0-9]{8,30}$")
 
 
 def coded(code: str, label) -> str:
-    """'A01 姓名': the standard's code before the label."""
-    return f"{code} {label}"
+    """'A01 姓名': the standard's code before the label (lazy: read in the user's language)."""
+    return format_lazy("{} {}", code, label)
 
 
 def _text(value) -> str:
@@ -124,7 +125,20 @@ class ChildForm(RegionChoiceMixin, SectionForm):
             "household", coded("A07", _("Household registration: province"))
         ).items():
             self.fields[name] = field
-        self.order_fields(["name", "id_type", "id_number", "sex", "dob", "ethnicity"])
+        # In the standard's order: A07 (the three region selects) before A08 and A09.
+        self.order_fields(
+            [
+                "name",
+                "id_type",
+                "id_number",
+                "sex",
+                "dob",
+                "ethnicity",
+                "household_province",
+                "household_prefecture",
+                "household_county",
+            ]
+        )
         self._add_region_fields(self.data or self.initial)
 
     @classmethod
@@ -496,7 +510,7 @@ class CoverageForm(SectionForm):
                 required=False,
             )
             self.fields[f"aid{n}_source"] = forms.CharField(
-                label=_("Name"), max_length=100, required=False
+                label=_("Charity or platform"), max_length=100, required=False
             )
             self.fields[f"aid{n}_amount"] = forms.DecimalField(
                 label=_("Amount (yuan)"), required=False, **MONEY

@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from organizations.models import DiseaseCategory, MemberOrganization
 
@@ -98,7 +99,7 @@ class Application(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
         WITHDRAWN = "withdrawn", _("Withdrawn")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("application status", "Closed")
 
     class InsuranceType(models.TextChoices):
         RESIDENT = "resident", _("Urban and rural residents' basic medical insurance")
