@@ -127,9 +127,7 @@ class Application(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
@@ -196,6 +194,10 @@ class Application(models.Model):
         verbose_name_plural = _("applications")
         ordering = ["-created_at"]
         indexes = [
+            # The staff list's default order, for the secretariat and for a member's own
+            # list (measured in scripts/bench_application_list.py: 190 ms -> 0.2 ms at 100k).
+            models.Index(fields=["-created_at", "-id"], name="cases_app_created"),
+            models.Index(fields=["member", "-created_at", "-id"], name="cases_app_member_created"),
             # The staff list: a member's applications by status, newest first.
             models.Index(
                 fields=["member", "status", "-created_at"], name="cases_app_member_status"

@@ -14,6 +14,16 @@ def application_list(user, *, q="", status="", category=None, member=None):
     queryset = (
         Application.objects.visible_to(user)
         .select_related("child", "category", "member")
+        # Only what the list shows: narrower rows make sorting and deep pages cheaper.
+        .only(
+            "reference",
+            "status",
+            "created_at",
+            "child__name",
+            "child__id_number",
+            "category__name_zh",
+            "member__name_zh",
+        )
         .order_by("-created_at", "-pk")
     )
     if status:
