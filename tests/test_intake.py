@@ -264,3 +264,12 @@ def test_viewing_and_downloading_are_recorded(client, people, draft):
     client.get(f"/applications/{draft.reference}/")
     views = list(AccessRecord.objects.values_list("user__username", "view"))
     assert ("alice", "document") in views and ("sam", "detail") in views
+
+
+def test_the_history_names_changed_fields_by_their_standard_code(client, people, draft):
+    client.force_login(people["alice"])
+    save(client, draft, "A", SECTIONS["A"])
+    save(client, draft, "B", SECTIONS["B"])
+    html = client.get(f"/applications/{draft.reference}/").content.decode()
+    assert "A01 name" in html and "B04 g1_phone" in html
+    assert CHILD_ID not in html.split("history-title")[1]  # masked in the history

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.identity import mask_id_number
 from cases.models import Document
+from cases.standard import FIELD_CODES
 from organizations.eligibility import ECONOMIC_FLAGS
 
 register = template.Library()
@@ -58,3 +59,17 @@ EVENT_LABELS = {
 @register.filter
 def event_label(action: str) -> str:
     return EVENT_LABELS.get(action, action)
+
+
+@register.simple_tag
+def change_label(section: str, name: str) -> str:
+    """A changed field named by its standard code where it has one: 'B04 g1_phone'."""
+    field = name.split("_", 1)[1] if name[:1] == "g" and name[1:2] in "12" else name
+    field = {
+        "household_province": "household_region",
+        "hospital_province": "treating_hospital",
+    }.get(field, field)
+    code = next(
+        (code for code, f in FIELD_CODES.items() if code.startswith(section) and f == field), ""
+    )
+    return f"{code} {name}".strip()
