@@ -137,7 +137,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # Tests close connections at once, so the live server's thread does not keep the
+        # test database open when it is dropped.
+        conn_max_age=0 if RUNNING_TESTS else env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
@@ -205,6 +207,9 @@ if EMAIL_HOST:
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 del EMAIL_HOST
+# Texts to families (standard.md §3): a class with send(phone=, text=); SMS in production.
+FAMILY_NOTIFIER = env_str("FAMILY_NOTIFIER") or "cases.notify.LoggingNotifier"
+
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@aid-alliance.local")
 
 # HTTPS hardening is on by default in production mode; `make run` serves plain HTTP on

@@ -68,6 +68,16 @@ def application_create(*, by) -> Application:
     return application
 
 
+def is_editable(application: Application) -> bool:
+    """A draft, or a submitted application a member asked more information for (§3)."""
+    if application.status == Application.Status.DRAFT:
+        return True
+    return (
+        application.status == Application.Status.SUBMITTED
+        and application.reviews.filter(state="info_requested").exists()
+    )
+
+
 @dataclass
 class SectionResult:
     form: SectionForm
@@ -78,8 +88,10 @@ class SectionResult:
 def section_save(*, application: Application, section: str, data, by) -> SectionResult:
     """Save what is valid in one section of a draft and keep the rest as typed."""
     application = _lock(application)
-    if application.status != Application.Status.DRAFT:
-        raise ApplicationError(_("Only a draft can be edited here."))
+    if not is_editable(application):
+        raise ApplicationError(
+            _("Only a draft, or an application with an open information request, can be edited.")
+        )
     form_class = SECTION_FORMS[section]
     before = form_class.initial_for(application)
     form = form_class(data, application=application)
@@ -173,6 +185,10 @@ def application_submit(*, application: Application, by) -> Application:
     application.submitted_at = timezone.now()
     application.save(update_fields=["status", "submitted_at", "updated_at"])
     _event(application, by, "submitted")
+    # Routing to every member happens in this same transaction (standard.md §3).
+    from cases.workflow import route  # workflow builds on this module
+
+    route(application, by=by)
     return application
 
 

@@ -93,7 +93,7 @@ def _sections_context(application):
 @require_GET
 def application_edit(request, reference):
     application = get_application_for(request.user, reference, edit=True)
-    if application.status != Application.Status.DRAFT:
+    if not services.is_editable(application):
         return redirect("application-detail", application.reference)
     services.access_record(application=application, user=request.user, view="edit")
     return render(

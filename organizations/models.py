@@ -32,6 +32,11 @@ class MemberOrganization(models.Model):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     is_executive = models.BooleanField(_("rotating executive"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    review_days = models.PositiveSmallIntegerField(
+        _("days to decide"),
+        default=30,
+        help_text=_("A review with no decision this many days after routing expires."),
+    )
 
     class Meta:
         verbose_name = _("member organisation")

@@ -84,11 +84,17 @@ class ApplicationQuerySet(models.QuerySet):
         return self.exclude(status__in=[Application.Status.WITHDRAWN, Application.Status.CLOSED])
 
     def visible_to(self, user):
-        """What a staff user may read: the secretariat everything, member staff their own."""
+        """What a staff user may read: the secretariat everything; member staff their own
+        member's applications and every application routed to their member (§3, §5)."""
         if user.is_superuser or getattr(user, "is_secretariat", False):
             return self
         if getattr(user, "is_member_staff", False):
-            return self.filter(member_id=user.organization_id)
+            from cases.models.review import MemberReview
+
+            routed = MemberReview.objects.filter(
+                application=models.OuterRef("pk"), member_id=user.organization_id
+            )
+            return self.filter(Q(member_id=user.organization_id) | Q(models.Exists(routed)))
         return self.none()
 
 
@@ -183,6 +189,19 @@ class Application(models.Model):
     )
     consent_publicity = models.BooleanField(_("consent to publicity"), default=False)
 
+    class ClosingReason(models.TextChoices):
+        FUNDED_IN_FULL = "funded_in_full", _("Funded in full")
+        TREATMENT_ENDED = "treatment_ended", _("Treatment ended")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the family")
+        DECEASED = "deceased", _("The child died")
+        NOT_FUNDED = "not_funded", _("Not funded anywhere")
+        MERGED = "merged", _("Merged duplicate")
+
+    closing_reason = models.CharField(
+        _("closing reason"), max_length=20, choices=ClosingReason, blank=True
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
     # What the caseworker typed that is not valid yet, by section and field, so that a
     # draft never loses an entry (§2 rules; shown back with its message).
     pending_input = models.JSONField(default=dict, blank=True)
@@ -218,6 +237,16 @@ class Application(models.Model):
             self.commercial_insurance,
         ]
         return sum((p or ZERO for p in parts), ZERO)
+
+    @property
+    def other_aid_total(self) -> Decimal:
+        return sum((a.amount or ZERO for a in self.other_aid.all()), ZERO)
+
+    @property
+    def need(self) -> Decimal:
+        """What the members together may pledge: estimated cost − coverage − other aid (§3)."""
+        need = (self.estimated_cost or ZERO) - self.coverage_total - self.other_aid_total
+        return max(need, ZERO)
 
     @property
     def per_capita_income(self) -> Decimal | None:

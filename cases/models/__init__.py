@@ -1,0 +1,28 @@
+"""The cases app's models: the application (standard.md §2) and its review (§3)."""
+
+from cases.models.application import (
+    AccessRecord,
+    Application,
+    ApplicationEvent,
+    Child,
+    Document,
+    Guardian,
+    OtherAid,
+    Sex,
+    private_storage,
+)
+from cases.models.review import MemberReview, ReviewEvent
+
+__all__ = [
+    "AccessRecord",
+    "Application",
+    "ApplicationEvent",
+    "Child",
+    "Document",
+    "Guardian",
+    "MemberReview",
+    "OtherAid",
+    "ReviewEvent",
+    "Sex",
+    "private_storage",
+]

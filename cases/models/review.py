@@ -1,0 +1,125 @@
+"""The shared review workflow (standard.md §3): one member review per member."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from cases.models.application import ZERO, Application, money_field
+from organizations.models import AidProject, DiseaseCategory, MemberOrganization
+
+
+class MemberReviewQuerySet(models.QuerySet):
+    def pledging(self):
+        """Reviews whose pledge counts against the funding gap."""
+        return self.filter(state__in=MemberReview.PLEDGING_STATES)
+
+    def pledged_total(self):
+        return self.pledging().aggregate(total=Sum("amount"))["total"] or ZERO
+
+    def awaiting_decision(self):
+        return self.filter(state__in=MemberReview.OPEN_STATES)
+
+
+class MemberReview(models.Model):
+    """成员审核: one member's decision on one application, in the open (§3)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        IN_REVIEW = "in_review", _("In review")
+        INFO_REQUESTED = "info_requested", _("Information requested")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
+        PAYING = "paying", _("Paying")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class DeclineReason(models.TextChoices):
+        NOT_ELIGIBLE = "not_eligible", _("Not eligible under our projects")
+        FUNDED_ELSEWHERE = "funded_elsewhere", _("Already funded by others")
+        NO_BUDGET = "no_budget", _("No budget left this year")
+        DOCUMENTS = "documents", _("Documents missing or not credible")
+        NOT_REACHABLE = "not_reachable", _("Family could not be reached")
+        OTHER = "other", _("Other")
+
+    OPEN_STATES = ("pending", "in_review", "info_requested")
+    PLEDGING_STATES = ("approved", "paying", "paid")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    member = models.ForeignKey(MemberOrganization, on_delete=models.PROTECT, related_name="reviews")
+    state = models.CharField(_("state"), max_length=16, choices=State, default=State.PENDING)
+    # Snapshot at routing: project code -> {eligible, fails, reasons, suggested, rules_version}.
+    eligibility = models.JSONField(default=dict)
+    any_eligible = models.BooleanField(_("eligible for one of our projects"), default=False)
+    # Copied at routing so that inbox filters use this table's indexes.
+    category = models.ForeignKey(
+        DiseaseCategory, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    province = models.CharField(max_length=2, blank=True)
+    routed_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(_("decision due"))
+    info_requested_at = models.DateTimeField(null=True, blank=True)
+    requested_items = models.TextField(_("what is needed"), blank=True)
+    project = models.ForeignKey(
+        AidProject, on_delete=models.PROTECT, null=True, blank=True, related_name="reviews"
+    )
+    amount = money_field(_("pledged amount (yuan)"))
+    description = models.CharField(_("in-kind or service description"), max_length=300, blank=True)
+    override_reason = models.CharField(
+        _("why approved although not eligible"), max_length=300, blank=True
+    )
+    decline_reason = models.CharField(_("reason"), max_length=20, choices=DeclineReason, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = MemberReviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member review")
+        verbose_name_plural = _("member reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "member"], name="cases_review_one_per_member"
+            ),
+            # A pledge is a positive amount, held only by a decision that pledges.
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0),
+                name="cases_review_amount_positive",
+            ),
+        ]
+        indexes = [
+            # The inbox: a member's reviews by state, oldest waiting first, and its filters.
+            models.Index(fields=["member", "state", "routed_at"], name="cases_review_inbox"),
+            models.Index(fields=["member", "category", "state"], name="cases_review_category"),
+            models.Index(fields=["member", "province", "state"], name="cases_review_province"),
+            models.Index(fields=["member", "any_eligible", "state"], name="cases_review_eligible"),
+            models.Index(fields=["state", "due_at"], name="cases_review_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} {self.member_id} {self.state}"
+
+
+class ReviewEvent(models.Model):
+    """One state change of a review: who, when, from, to, note (§3). An internal note is
+    shown only to the reviewing member's staff."""
+
+    review = models.ForeignKey(MemberReview, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16)
+    note = models.CharField(max_length=500, blank=True)
+    internal_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.review_id} {self.from_state}->{self.to_state}"

@@ -1,0 +1,448 @@
+"""The shared review workflow (standard.md §3): routing, every transition, the funding gap.
+
+Every function is one transaction that locks what can race and writes a history row with
+the acting user. Locks are always taken in the same order — the application, then its
+reviews — so two members deciding at once cannot deadlock; the application's row lock is
+what makes the funding-gap check hold when two members approve at the same instant.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from cases import notify
+from cases.models import Application, MemberReview, ReviewEvent
+from cases.services import ApplicationError, _event
+from organizations import regions, selectors
+from organizations.eligibility import Applicant, evaluate
+from organizations.models import AidProject, MemberOrganization
+
+State = MemberReview.State
+ZERO = Decimal("0")
+
+
+class WorkflowError(ApplicationError):
+    """A transition refused by the workflow's rules (HTTP 409 in the API)."""
+
+
+class NotAllowed(ApplicationError):
+    """The user may not make this change (a 403 or 404 for the views)."""
+
+
+# --- eligibility for an application ----------------------------------------------------
+
+
+def earlier_grants(application: Application) -> tuple[dict, dict]:
+    """What the child's other applications already hold from each project: all disease
+    categories (for cumulative caps) and this category (for once-per-child)."""
+    rows = (
+        MemberReview.objects.pledging()
+        .filter(application__child_id=application.child_id, project__isnull=False)
+        .exclude(application=application)
+        .values("project__code", "application__category_id")
+        .annotate(total=Sum("amount"))
+    )
+    every, this_category = {}, {}
+    for row in rows:
+        code, total = row["project__code"], row["total"] or ZERO
+        every[code] = every.get(code, ZERO) + total
+        if row["application__category_id"] == application.category_id:
+            this_category[code] = this_category.get(code, ZERO) + total
+    return every, this_category
+
+
+def applicant_for(application: Application, *, pledged: Decimal = ZERO) -> Applicant:
+    every, this_category = earlier_grants(application)
+    child = application.child
+    on = timezone.localdate(application.submitted_at) if application.submitted_at else None
+    return Applicant(
+        dob=child.dob,
+        application_date=on or timezone.localdate(),
+        category=application.category.code if application.category_id else "",
+        icd=application.icd,
+        household_region=child.household_region,
+        registration=child.registration,
+        hospital_region=application.hospital_region,
+        flags=frozenset(application.economic_flags or []),
+        household_size=application.household_size or 1,
+        household_income=application.annual_income or ZERO,
+        plan=application.treatment_plan or {},
+        estimated_cost=application.estimated_cost or ZERO,
+        coverage=application.coverage_total,
+        other_aid=application.other_aid_total,
+        earlier_grants=every,
+        earlier_grants_this_category=this_category,
+        pledged=pledged,
+    )
+
+
+def _snapshot(result, project: AidProject) -> dict:
+    reasons = []
+    for reason in result.reasons:
+        with override("zh-hans"):
+            zh = str(reason.text)
+        with override("en"):
+            en = str(reason.text)
+        reasons.append({"kind": reason.kind, "zh": zh, "en": en})
+    return {
+        "name_zh": project.name_zh,
+        "name_en": project.name_en,
+        "kind": project.kind,
+        "eligible": result.eligible,
+        "fails": list(result.fails),
+        "reasons": reasons,
+        "suggested": None if result.suggested is None else int(result.suggested),
+        "rules_version": result.rules_version,
+    }
+
+
+def route(application: Application, *, by) -> list[MemberReview]:
+    """Create one review per active member with its eligibility snapshot (§3).
+
+    Called by services.application_submit inside its transaction: routing and submission
+    succeed or fail together.
+    """
+    members = list(MemberOrganization.objects.filter(is_active=True).order_by("number"))
+    projects = list(AidProject.objects.open().with_rules().filter(current_rules__isnull=False))
+    results = evaluate(
+        applicant_for(application),
+        [selectors.project_rules(p) for p in projects],
+        category_labels=selectors.category_labels(),
+        region_label=regions.name_of,
+    )
+    now = timezone.now()
+    province = application.child.household_region[:2]
+    reviews = []
+    for member in members:
+        snapshot = {
+            p.code: _snapshot(results[p.code], p) for p in projects if p.member_id == member.pk
+        }
+        reviews.append(
+            MemberReview(
+                application=application,
+                member=member,
+                eligibility=snapshot,
+                any_eligible=any(item["eligible"] for item in snapshot.values()),
+                category_id=application.category_id,
+                province=province,
+                due_at=now + timedelta(days=member.review_days),
+            )
+        )
+    reviews = MemberReview.objects.bulk_create(reviews)
+    ReviewEvent.objects.bulk_create(
+        ReviewEvent(review=review, actor=by, to_state=State.PENDING, note="routed")
+        for review in reviews
+    )
+    return reviews
+
+
+# --- who may move a review ---------------------------------------------------------------
+
+
+def _require_reviewer(review: MemberReview, user) -> None:
+    """Only the member's own reviewers move its review (§3, §5)."""
+    if not (user.role == user.Role.REVIEWER and user.organization_id == review.member_id):
+        raise NotAllowed(_("Only this member's reviewers can decide on its review."))
+
+
+def _require_owner_staff(application: Application, user) -> None:
+    if not (user.is_member_staff and user.organization_id == application.member_id):
+        raise NotAllowed(
+            _("Only the staff of the member that entered the application can do this.")
+        )
+
+
+def _lock(review: MemberReview) -> tuple[Application, MemberReview]:
+    application = Application.objects.select_for_update().get(pk=review.application_id)
+    review = MemberReview.objects.select_for_update().select_related("member").get(pk=review.pk)
+    return application, review
+
+
+def _move(review, to_state, *, by, allowed_from, note="", internal_note=""):
+    if review.state not in allowed_from:
+        raise WorkflowError(
+            _("This review is %(state)s: it cannot be moved to %(to)s.")
+            % {"state": review.get_state_display(), "to": State(to_state).label}
+        )
+    ReviewEvent.objects.create(
+        review=review,
+        actor=by,
+        from_state=review.state,
+        to_state=to_state,
+        note=note[:500],
+        internal_note=internal_note[:500],
+    )
+    review.state = to_state
+
+
+def _tell_caseworker(application, subject, body):
+    creator = application.created_by
+    transaction.on_commit(lambda: notify.email_staff(creator, subject, body))
+
+
+def _tell_family(application, text):
+    primary = application.guardians.filter(is_primary=True).first()
+    if primary and primary.phone:
+        phone = primary.phone
+        transaction.on_commit(lambda: notify.family_notifier().send(phone=phone, text=text))
+
+
+# --- transitions ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_take(*, review: MemberReview, by, note: str = "") -> MemberReview:
+    application, review = _lock(review)
+    _require_reviewer(review, by)
+    _move(review, State.IN_REVIEW, by=by, allowed_from=(State.PENDING,), internal_note=note)
+    review.save(update_fields=["state"])
+    return review
+
+
+@transaction.atomic
+def review_request_info(*, review: MemberReview, items: str, by, note: str = "") -> MemberReview:
+    """Ask for documents or answers; the decision clock pauses until they come."""
+    application, review = _lock(review)
+    _require_reviewer(review, by)
+    if not items.strip():
+        raise WorkflowError(_("Say which documents or answers are needed."))
+    _move(
+        review,
+        State.INFO_REQUESTED,
+        by=by,
+        allowed_from=(State.PENDING, State.IN_REVIEW),
+        note=items,
+        internal_note=note,
+    )
+    review.requested_items = items.strip()
+    review.info_requested_at = timezone.now()
+    review.save(update_fields=["state", "requested_items", "info_requested_at"])
+    _tell_caseworker(
+        application,
+        _("%(member)s needs more information for %(reference)s")
+        % {"member": review.member.name_zh, "reference": application.reference},
+        items,
+    )
+    _tell_family(
+        application,
+        _("Application %(reference)s: more documents are needed. Your caseworker will contact you.")
+        % {"reference": application.reference},
+    )
+    return review
+
+
+@transaction.atomic
+def review_answer_info(*, review: MemberReview, by, note: str = "") -> MemberReview:
+    """The caseworker has uploaded or edited what was asked: the review resumes."""
+    application, review = _lock(review)
+    _require_owner_staff(application, by)
+    _move(review, State.IN_REVIEW, by=by, allowed_from=(State.INFO_REQUESTED,), note=note)
+    # The clock was paused while the family gathered the papers.
+    review.due_at += timezone.now() - review.info_requested_at
+    review.info_requested_at = None
+    review.save(update_fields=["state", "due_at", "info_requested_at"])
+    return review
+
+
+def remaining_need(application: Application, *, excluding: MemberReview | None = None) -> Decimal:
+    """The funding gap: the need less every member's pledge (§3)."""
+    pledges = MemberReview.objects.filter(application=application)
+    if excluding is not None:
+        pledges = pledges.exclude(pk=excluding.pk)
+    return max(application.need - pledges.pledged_total(), ZERO)
+
+
+@transaction.atomic
+def review_approve(
+    *,
+    review: MemberReview,
+    project: AidProject,
+    by,
+    amount: Decimal | None = None,
+    description: str = "",
+    override_reason: str = "",
+    note: str = "",
+) -> MemberReview:
+    """Pledge a grant (amount) or in-kind/service help (description) from one project."""
+    application, review = _lock(review)
+    _require_reviewer(review, by)
+    if project.member_id != review.member_id:
+        raise WorkflowError(_("Choose one of your own member's projects."))
+    snapshot = review.eligibility.get(project.code, {})
+    if not snapshot.get("eligible") and not override_reason.strip():
+        raise WorkflowError(
+            _("%(project)s is not eligible here: give the reason for approving anyway.")
+            % {"project": project.name_zh}
+        )
+    if project.kind == AidProject.Kind.GRANT:
+        if amount is None or amount <= 0:
+            raise WorkflowError(_("Give the amount of the grant."))
+        # The application's row is locked: a second approval waits here and then sees
+        # this pledge, so together they can never exceed the need.
+        room = remaining_need(application, excluding=review)
+        if amount > room:
+            raise WorkflowError(
+                _(
+                    "The remaining need is %(room)s yuan: a pledge of %(amount)s yuan would go "
+                    "beyond it. Revise the estimate first if the costs have grown."
+                )
+                % {"room": room, "amount": amount}
+            )
+        description = ""
+    else:
+        if not description.strip():
+            raise WorkflowError(_("Describe the help this project gives."))
+        amount = None
+    _move(
+        review,
+        State.APPROVED,
+        by=by,
+        allowed_from=(State.PENDING, State.IN_REVIEW),
+        note=override_reason,
+        internal_note=note,
+    )
+    review.project = project
+    review.amount = amount
+    review.description = description.strip()
+    review.override_reason = override_reason.strip()
+    review.decided_at = timezone.now()
+    review.decided_by = by
+    review.save()
+    _decided(application, review)
+    return review
+
+
+@transaction.atomic
+def review_decline(*, review: MemberReview, reason: str, by, note: str = "") -> MemberReview:
+    application, review = _lock(review)
+    _require_reviewer(review, by)
+    if reason not in MemberReview.DeclineReason.values:
+        raise WorkflowError(_("Choose a reason from the list."))
+    _move(
+        review,
+        State.DECLINED,
+        by=by,
+        allowed_from=(State.PENDING, State.IN_REVIEW),
+        note=MemberReview.DeclineReason(reason).label,
+        internal_note=note,
+    )
+    review.decline_reason = reason
+    review.decided_at = timezone.now()
+    review.decided_by = by
+    review.save()
+    _decided(application, review)
+    return review
+
+
+def _decided(application, review):
+    state = review.get_state_display()
+    _tell_caseworker(
+        application,
+        _("%(member)s: %(state)s for %(reference)s")
+        % {"member": review.member.name_zh, "state": state, "reference": application.reference},
+        _("See the application page for the details."),
+    )
+    _tell_family(
+        application,
+        _("Application %(reference)s: %(member)s has decided (%(state)s).")
+        % {"reference": application.reference, "member": review.member.name_zh, "state": state},
+    )
+
+
+def reviews_expire(*, now=None) -> int:
+    """Expire reviews past their member's time limit; safe to run twice (or at once)."""
+    now = now or timezone.now()
+    expired = 0
+    with transaction.atomic():
+        due = (
+            MemberReview.objects.select_for_update(skip_locked=True)
+            .filter(state__in=(State.PENDING, State.IN_REVIEW), due_at__lt=now)
+            .order_by("pk")
+        )
+        for review in due:
+            _move(
+                review,
+                State.EXPIRED,
+                by=None,
+                allowed_from=(State.PENDING, State.IN_REVIEW),
+                note="time limit",
+            )
+            review.save(update_fields=["state"])
+            expired += 1
+    return expired
+
+
+def _end_open_reviews(application, *, by, note):
+    for review in application.reviews.select_for_update().filter(
+        state__in=MemberReview.OPEN_STATES
+    ):
+        _move(review, State.WITHDRAWN, by=by, allowed_from=MemberReview.OPEN_STATES, note=note)
+        review.save(update_fields=["state"])
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, by, note: str = "") -> Application:
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_owner_staff(application, by)
+    if application.status != Application.Status.SUBMITTED:
+        raise WorkflowError(_("Only a submitted application can be withdrawn."))
+    application.status = Application.Status.WITHDRAWN
+    application.closing_reason = Application.ClosingReason.WITHDRAWN
+    application.closed_at = timezone.now()
+    application.save(update_fields=["status", "closing_reason", "closed_at", "updated_at"])
+    _end_open_reviews(application, by=by, note=note or "withdrawn")
+    _event(application, by, "withdrawn", note=note)
+    return application
+
+
+@transaction.atomic
+def application_close(*, application: Application, reason: str, by, note: str = "") -> Application:
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_owner_staff(application, by)
+    if application.status != Application.Status.SUBMITTED:
+        raise WorkflowError(_("Only a submitted application can be closed."))
+    if reason not in Application.ClosingReason.values:
+        raise WorkflowError(_("Choose a closing reason from the list."))
+    application.status = Application.Status.CLOSED
+    application.closing_reason = reason
+    application.closed_at = timezone.now()
+    application.save(update_fields=["status", "closing_reason", "closed_at", "updated_at"])
+    _end_open_reviews(application, by=by, note=note or reason)
+    _event(application, by, "closed", note=f"{reason} {note}".strip())
+    return application
+
+
+@transaction.atomic
+def application_revise_estimate(
+    *, application: Application, estimated_cost: Decimal, by, note: str = ""
+) -> Application:
+    """A new hospital estimate (D08): the only way to widen the funding gap."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_owner_staff(application, by)
+    if estimated_cost is None or estimated_cost < 0:
+        raise WorkflowError(_("Give the new estimate in yuan."))
+    pledged = MemberReview.objects.filter(application=application).pledged_total()
+    old = application.estimated_cost
+    application.estimated_cost = estimated_cost
+    if application.need < pledged:
+        raise WorkflowError(
+            _("Members have pledged %(pledged)s yuan: the need cannot go below that.")
+            % {"pledged": pledged}
+        )
+    application.save(update_fields=["estimated_cost", "updated_at"])
+    _event(
+        application,
+        by,
+        "estimate_revised",
+        section="D",
+        changes={"estimated_cost": [str(old or ""), str(estimated_cost)]},
+        note=note,
+    )
+    return application
