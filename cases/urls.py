@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import review_views, views
 
 urlpatterns = [
     path("applications/", views.application_list, name="application-list"),
@@ -29,6 +29,22 @@ urlpatterns = [
         "applications/<str:reference>/documents/",
         views.document_upload,
         name="document-upload",
+    ),
+    path("inbox/", review_views.inbox, name="inbox"),
+    path(
+        "reviews/<int:pk>/<slug:action>/",
+        review_views.review_action,
+        name="review-action",
+    ),
+    path(
+        "applications/<str:reference>/reviews/<int:pk>/answer/",
+        review_views.answer_info_request,
+        name="review-answer",
+    ),
+    path(
+        "applications/<str:reference>/do/<slug:action>/",
+        review_views.application_action,
+        name="application-action",
     ),
     path("documents/<int:pk>/", views.document_download, name="document-download"),
     path("documents/<int:pk>/review/", views.document_review, name="document-review"),

@@ -176,6 +176,8 @@ def link_child(request, reference, child_id):
 @login_required
 @require_GET
 def application_detail(request, reference):
+    from cases import review_views  # the review pages build on this module's access helper
+
     application = get_application_for(request.user, reference)
     services.access_record(application=application, user=request.user, view="detail")
     can_edit = (
@@ -192,6 +194,7 @@ def application_detail(request, reference):
             "upload_form": DocumentUploadForm() if can_edit else None,
             "review_form": DocumentReviewForm() if can_edit else None,
             **_sections_context(application),
+            **review_views.review_context(application, request.user),
         },
     )
 
