@@ -29,7 +29,12 @@ def money_field(verbose_name, **kwargs):
 
 # Uploaded documents live outside STATIC_ROOT and MEDIA_ROOT and have no URL: they are
 # served only through cases.views.document_download, after a permission check.
-private_storage = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+_private_storage = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+def private_storage() -> FileSystemStorage:
+    # A callable, so migrations name this function instead of one machine's folder.
+    return _private_storage
 
 
 class Sex(models.TextChoices):
