@@ -43,4 +43,7 @@ def email_staff(user, subject: str, body: str) -> None:
     if not user.email:
         logger.info("no e-mail address for %s: %s", user.get_username(), subject)
         return
-    send_mail(subject, body, None, [user.email], fail_silently=True)
+    try:
+        send_mail(subject, body, None, [user.email])
+    except Exception:  # a mail server down must not break the decision, already committed
+        logger.exception("e-mail to %s failed: %s", user.get_username(), subject)

@@ -14,7 +14,14 @@ from django.utils.translation import gettext as _
 
 from cases import documents, identity, references
 from cases.forms import SECTION_FORMS, SectionForm
-from cases.models import AccessRecord, Application, ApplicationEvent, Child, Document
+from cases.models import (
+    AccessRecord,
+    Application,
+    ApplicationEvent,
+    Child,
+    Document,
+    MemberReview,
+)
 from cases.standard import SECTIONS
 
 # Fields whose values are masked in the history, like on lists (§5 least privilege).
@@ -110,6 +117,15 @@ def section_save(*, application: Application, section: str, data, by) -> Section
     if not pending:
         application.pending_input.pop(section, None)
     application.save()
+    if application.status == Application.Status.SUBMITTED:
+        # Edited while a member asked for information: D08, E02 and E03 change the need,
+        # which may never fall below the members' pledges (§3 funding gap).
+        pledged = MemberReview.objects.filter(application=application).pledged_total()
+        if application.need < pledged:
+            raise ApplicationError(
+                _("Members have pledged %(pledged)s yuan: the need cannot go below that.")
+                % {"pledged": pledged}
+            )
     after = form_class.initial_for(application)
     changed = {
         name: [_display(name, before.get(name)), _display(name, after.get(name))]

@@ -426,6 +426,8 @@ def application_revise_estimate(
     """A new hospital estimate (D08): the only way to widen the funding gap."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_owner_staff(application, by)
+    if application.status != Application.Status.SUBMITTED:
+        raise WorkflowError(_("Only a submitted, open application can have its estimate revised."))
     if estimated_cost is None or estimated_cost < 0:
         raise WorkflowError(_("Give the new estimate in yuan."))
     pledged = MemberReview.objects.filter(application=application).pledged_total()
