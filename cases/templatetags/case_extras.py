@@ -73,3 +73,25 @@ def change_label(section: str, name: str) -> str:
         (code for code, f in FIELD_CODES.items() if code.startswith(section) and f == field), ""
     )
     return f"{code} {name}".strip()
+
+
+REVIEW_NOTES = {
+    "routed": _("routed to the member"),
+    "time limit": _("no decision within the time limit"),
+    "withdrawn": _("the application was withdrawn"),
+}
+
+
+@register.filter
+def state_label(value: str) -> str:
+    """A review state as a person reads it; '—' for none."""
+    from cases.models import MemberReview
+
+    if value in MemberReview.State.values:
+        return str(MemberReview.State(value).label)
+    return value or "—"
+
+
+@register.filter
+def review_note(note: str) -> str:
+    return REVIEW_NOTES.get(note, note)
