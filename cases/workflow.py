@@ -188,6 +188,8 @@ def _tell_caseworker(application, subject, body):
 
 
 def _tell_family(application, text):
+    """Callers build `text` under override("zh-hans"): families read Chinese, whatever
+    language the acting staff member uses."""
     primary = application.guardians.filter(is_primary=True).first()
     if primary and primary.phone:
         phone = primary.phone
@@ -230,11 +232,15 @@ def review_request_info(*, review: MemberReview, items: str, by, note: str = "")
         % {"member": review.member.name_zh, "reference": application.reference},
         items,
     )
-    _tell_family(
-        application,
-        _("Application %(reference)s: more documents are needed. Your caseworker will contact you.")
-        % {"reference": application.reference},
-    )
+    with override("zh-hans"):
+        _tell_family(
+            application,
+            _(
+                "Application %(reference)s: more documents are needed. "
+                "Your caseworker will contact you."
+            )
+            % {"reference": application.reference},
+        )
     return review
 
 
@@ -349,11 +355,16 @@ def _decided(application, review):
         % {"member": review.member.name_zh, "state": state, "reference": application.reference},
         _("See the application page for the details."),
     )
-    _tell_family(
-        application,
-        _("Application %(reference)s: %(member)s has decided (%(state)s).")
-        % {"reference": application.reference, "member": review.member.name_zh, "state": state},
-    )
+    with override("zh-hans"):
+        _tell_family(
+            application,
+            _("Application %(reference)s: %(member)s has decided (%(state)s).")
+            % {
+                "reference": application.reference,
+                "member": review.member.name_zh,
+                "state": review.get_state_display(),
+            },
+        )
 
 
 def reviews_expire(*, now=None) -> int:

@@ -94,4 +94,8 @@ def state_label(value: str) -> str:
 
 @register.filter
 def review_note(note: str) -> str:
+    from cases.models import Application
+
+    if note in Application.ClosingReason.values:
+        return str(Application.ClosingReason(note).label)
     return REVIEW_NOTES.get(note, note)

@@ -175,7 +175,7 @@ def test_a_caseworker_enters_and_submits_a_whole_application(page: Page, site, t
     page.locator("form.submit-row button[type=submit]").click()
 
     expect(page).to_have_url(re.compile(rf"/applications/{reference}/$"))
-    message = page.locator(".messages li").filter(has_text=REFERENCE)
+    message = page.locator(".messages .message").filter(has_text=REFERENCE)
     expect(message).to_have_count(1)
     assert REFERENCE.search(message.inner_text()).group(0) == reference
     application = Application.objects.select_related("child").get(reference=reference)

@@ -161,7 +161,7 @@ def test_two_members_pledge_until_the_gap_is_closed_and_a_third_is_refused(
     expect_gap_line(page, NEED, 0, NEED)
 
     press(page, action_form(page, crcf, "take"))
-    expect(page.locator(".messages li")).to_have_count(1)
+    expect(page.locator(".messages .message")).to_have_count(1)
     crcf.refresh_from_db()
     assert crcf.state == "in_review"
     expect(action_form(page, crcf, "take")).to_have_count(0)
@@ -197,7 +197,8 @@ def test_two_members_pledge_until_the_gap_is_closed_and_a_third_is_refused(
     expect(p01).to_have_count(1)
     code_and_name, eligible, suggested, _reasons = cells(p01)
     assert code_and_name == "P01 " + crcf.eligibility["P01"]["name_zh"]
-    assert (eligible, suggested) == ("✔", "30000"), cells(p01)
+    # the mark, then its words for screen readers (是 / Yes)
+    assert eligible.split()[0] == "✔" and suggested == "30000", cells(p01)
     approve(page, crcf, "P01", 30000)
     crcf.refresh_from_db()
     assert (crcf.state, crcf.project.code, crcf.amount) == ("approved", "P01", Decimal(30000))
@@ -241,8 +242,8 @@ def test_two_members_pledge_until_the_gap_is_closed_and_a_third_is_refused(
             by=erin,
         )
     )
-    expect(page.locator(".messages li")).to_have_count(1)
-    expect(page.locator(".messages li")).to_have_text(message)
+    expect(page.locator(".messages .message")).to_have_count(1)
+    expect(page.locator(".messages .message")).to_have_text(message)
     aiyou.refresh_from_db()
     assert (aiyou.state, aiyou.project, aiyou.amount, aiyou.decided_at) == (
         "pending",
