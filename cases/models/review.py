@@ -92,7 +92,8 @@ class MemberReview(models.Model):
             ),
         ]
         indexes = [
-            # The inbox: a member's reviews by state, oldest waiting first, and its filters.
+            # The inbox's default order, and the same by state; then one per filter.
+            models.Index(fields=["member", "routed_at", "id"], name="cases_review_member_routed"),
             models.Index(fields=["member", "state", "routed_at"], name="cases_review_inbox"),
             models.Index(fields=["member", "category", "state"], name="cases_review_category"),
             models.Index(fields=["member", "province", "state"], name="cases_review_province"),

@@ -5,6 +5,15 @@ applications, each with its own child record and, when submitted, two guardians.
 look real (Chinese names, valid GB 11643 ID numbers, current county codes, ICD codes inside
 the chosen category) so that the staff pages and their queries see realistic data.
 
+A submitted application is routed as cases.workflow.route routes it (one review per active
+member with the eligibility snapshot of the member's open projects, standard.md §3), in
+bulk, and each review is given a life that fits its age: reviews still inside the member's
+time limit are mostly pending or in review, older ones were approved (a pledge within the
+funding gap), declined, expired by the time limit, or still wait for requested
+information. Every state change has its ReviewEvent, at a time that fits.
+`--route-existing` does the same for submitted applications that have no reviews yet (a
+database filled before routing existed); it may be given with or without --count.
+
 Reference numbers come from cases.references.new_reference, which draws from `secrets`:
 they differ from run to run even with --seed; everything else follows the seed.
 """
@@ -13,6 +22,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,15 +31,22 @@ import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 
-from cases import identity, references
-from cases.models import Application, Child, Guardian
+from cases import identity, references, workflow
+from cases.models import Application, Child, Guardian, MemberReview, OtherAid, ReviewEvent
 from cases.standard import ETHNIC_GROUPS
-from organizations import regions, services
-from organizations.eligibility import ECONOMIC_FLAGS, TREATMENTS, parse_icd_items
+from organizations import regions, selectors, services
+from organizations.eligibility import (
+    ECONOMIC_FLAGS,
+    TREATMENTS,
+    Applicant,
+    evaluate,
+    parse_icd_items,
+)
 from organizations.management.commands.load_demo import DEMO_PASSWORD, DIRECTORY_FILE
-from organizations.models import DiseaseCategory, MemberOrganization, User
+from organizations.models import AidProject, DiseaseCategory, MemberOrganization, User
 
 # The most common surnames, most frequent first (weights fall off with the rank).
 SURNAMES = (
@@ -83,15 +100,54 @@ DRAFT_SHARE = 0.15
 FIRST_DOB = date(2008, 1, 1)
 LAST_DOB = date(2025, 12, 31)
 HISTORY_DAYS = 730
+# Applications routed (and their reviews held in memory) at a time: about 8 reviews of
+# 1.5 kB of eligibility snapshot and 2-3 events each per application.
+ROUTE_CHUNK = 1000
+
+State = MemberReview.State
+ZERO = Decimal(0)
+DAY = timedelta(days=1)
+# What became of a review, by whether its time limit has passed and whether the member has
+# an eligible project (weights). Inside the time limit most reviews still wait; after it,
+# a member decided on what it can fund, declined or let expire the rest.
+OPEN_STATES = (State.PENDING, State.IN_REVIEW, State.INFO_REQUESTED, State.APPROVED, State.DECLINED)
+OPEN_ELIGIBLE = (40, 30, 10, 12, 8)
+OPEN_NOT_ELIGIBLE = (50, 25, 3, 0, 22)
+PAST_STATES = (State.APPROVED, State.DECLINED, State.EXPIRED, State.INFO_REQUESTED)
+PAST_ELIGIBLE = (45, 27, 24, 4)
+PAST_NOT_ELIGIBLE = (1, 56, 42, 1)
+DECLINE_ELIGIBLE = (
+    ("funded_elsewhere", 20),
+    ("no_budget", 35),
+    ("documents", 20),
+    ("not_reachable", 15),
+    ("other", 10),
+)
+REQUESTED_ITEMS = (
+    "请补充最近三个月的住院费用清单。",
+    "请补充加盖医院公章的诊断证明。",
+    "请补充村（居）委会出具的家庭经济困难证明。",
+    "请补充监护人身份证反面照片。",
+    "请补充主治医生签字的治疗方案及费用预估。",
+)
+IN_KIND_HELP = (
+    "提供凝血因子 12 个月用量",
+    "安排康复训练 20 次",
+    "提供营养包与药品",
+    "陪护与心理支持服务",
+)
 
 
 @contextmanager
 def explicit_timestamps():
-    """Let bulk_create keep the created_at/updated_at values we set (spread over 2 years)."""
+    """Let bulk_create keep the timestamps we set (spread over 2 years): created_at and
+    updated_at, the reviews' routed_at and their events' at."""
     fields = [
         Child._meta.get_field("created_at"),
         Application._meta.get_field("created_at"),
         Application._meta.get_field("updated_at"),
+        MemberReview._meta.get_field("routed_at"),
+        ReviewEvent._meta.get_field("at"),
     ]
     saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
     try:
@@ -287,13 +343,259 @@ class Faker:
         a.consent_publicity = self.rng.random() < 0.3
 
 
+class Router:
+    """cases.workflow.route for many applications at once, and a life for every review.
+
+    The snapshot is the one route stores (workflow._snapshot of organizations.eligibility
+    .evaluate for every open project with rules, grouped by member); only the reads that
+    workflow.applicant_for makes per application (the child's earlier grants, the other
+    aid) are made once per chunk. Pledges of another application of the same child in the
+    same chunk are not seen (generated children have one application each).
+    """
+
+    def __init__(self, rng: random.Random, *, now: datetime, reviewers: dict[int, list[int]]):
+        self.rng = rng
+        self.now = now
+        self.reviewers = reviewers  # member id -> ids of the users who decide
+        self.members = list(MemberOrganization.objects.filter(is_active=True).order_by("number"))
+        projects = list(AidProject.objects.open().with_rules().filter(current_rules__isnull=False))
+        self.rules = [selectors.project_rules(p) for p in projects]
+        self.projects = {m.pk: [p for p in projects if p.member_id == m.pk] for m in self.members}
+        self.labels = selectors.category_labels()
+        self.states: Counter[str] = Counter()
+        self.reviews = self.events = 0
+
+    # --- routing --------------------------------------------------------------------------
+
+    def route(self, applications: list[Application]) -> None:
+        for start in range(0, len(applications), ROUTE_CHUNK):
+            self._route_chunk(applications[start : start + ROUTE_CHUNK])
+
+    def _route_chunk(self, applications: list[Application]) -> None:
+        earlier = self._earlier_grants(applications)
+        other_aid = dict(
+            OtherAid.objects.filter(application__in=[a.pk for a in applications])
+            .values("application")
+            .annotate(total=Sum("amount"))
+            .values_list("application", "total")
+        )
+        reviews, events = [], []
+        for application in applications:
+            aid = other_aid.get(application.pk) or ZERO
+            every, this_category = earlier.get(application.pk, ({}, {}))
+            results = evaluate(
+                self._applicant(application, every, this_category, aid),
+                self.rules,
+                category_labels=self.labels,
+                region_label=regions.name_of,
+            )
+            province = application.child.household_region[:2]
+            routed = [
+                self._review(application, member, results, province) for member in self.members
+            ]
+            reviews += routed
+            # Members decide in no fixed order; together they pledge at most the need.
+            room = max(
+                (application.estimated_cost or ZERO) - application.coverage_total - aid, ZERO
+            )
+            for review in self.rng.sample(routed, len(routed)):
+                room -= self._life(review, application, room, events)
+        MemberReview.objects.bulk_create(reviews, batch_size=2000)
+        ReviewEvent.objects.bulk_create(events, batch_size=5000)
+        self.states.update(review.state for review in reviews)
+        self.reviews += len(reviews)
+        self.events += len(events)
+
+    def _review(self, application, member, results, province) -> MemberReview:
+        snapshot = {
+            p.code: workflow._snapshot(results[p.code], p) for p in self.projects[member.pk]
+        }
+        return MemberReview(
+            application=application,
+            member=member,
+            eligibility=snapshot,
+            any_eligible=any(item["eligible"] for item in snapshot.values()),
+            category_id=application.category_id,
+            province=province,
+            routed_at=application.submitted_at,
+            due_at=application.submitted_at + timedelta(days=member.review_days),
+        )
+
+    @staticmethod
+    def _applicant(application, every, this_category, other_aid) -> Applicant:
+        """workflow.applicant_for, with its reads made in bulk by the caller."""
+        child = application.child
+        return Applicant(
+            dob=child.dob,
+            application_date=timezone.localdate(application.submitted_at),
+            category=application.category.code if application.category_id else "",
+            icd=application.icd,
+            household_region=child.household_region,
+            registration=child.registration,
+            hospital_region=application.hospital_region,
+            flags=frozenset(application.economic_flags or []),
+            household_size=application.household_size or 1,
+            household_income=application.annual_income or ZERO,
+            plan=application.treatment_plan or {},
+            estimated_cost=application.estimated_cost or ZERO,
+            coverage=application.coverage_total,
+            other_aid=other_aid,
+            earlier_grants=every,
+            earlier_grants_this_category=this_category,
+        )
+
+    @staticmethod
+    def _earlier_grants(applications) -> dict[int, tuple[dict, dict]]:
+        """workflow.earlier_grants of every application of the chunk, in one query."""
+        by_child: dict[int, list[Application]] = {}
+        for application in applications:
+            by_child.setdefault(application.child_id, []).append(application)
+        rows = (
+            MemberReview.objects.pledging()
+            .filter(application__child_id__in=list(by_child), project__isnull=False)
+            .values("application_id", "application__child_id", "application__category_id")
+            .annotate(code=F("project__code"), total=Sum("amount"))
+        )
+        grants: dict[int, tuple[dict, dict]] = {}
+        for row in rows:
+            code, total = row["code"], row["total"] or ZERO
+            for application in by_child[row["application__child_id"]]:
+                if application.pk == row["application_id"]:
+                    continue
+                every, this_category = grants.setdefault(application.pk, ({}, {}))
+                every[code] = every.get(code, ZERO) + total
+                if row["application__category_id"] == application.category_id:
+                    this_category[code] = this_category.get(code, ZERO) + total
+        return grants
+
+    # --- what became of a review -------------------------------------------------------
+
+    def _life(self, review, application, room: Decimal, events: list) -> Decimal:
+        """Move the review to a state that fits its age, with an event for every change
+        (at times between routing and now); returns the amount it pledges."""
+        rng = self.rng
+        events.append(
+            ReviewEvent(
+                review=review,
+                actor_id=application.created_by_id,  # who submitted, as route(by=...)
+                to_state=State.PENDING,
+                note="routed",
+                at=review.routed_at,
+            )
+        )
+        eligible = review.any_eligible
+        if self.now < review.due_at:
+            states, weights = OPEN_STATES, OPEN_ELIGIBLE if eligible else OPEN_NOT_ELIGIBLE
+        else:
+            states, weights = PAST_STATES, PAST_ELIGIBLE if eligible else PAST_NOT_ELIGIBLE
+        target = rng.choices(states, weights)[0]
+        if target == State.PENDING:
+            return ZERO
+        reviewer = rng.choice(self.reviewers[review.member_id])
+        start, end = review.routed_at, min(self.now, review.due_at)
+        moments = sorted(start + (end - start) * rng.random() for _ in range(4))
+        if target == State.EXPIRED:
+            if rng.random() < 0.4:
+                self._event(review, events, State.IN_REVIEW, moments[0], reviewer)
+            expired = min(self.now, review.due_at + DAY * rng.random())  # the nightly job
+            self._event(review, events, State.EXPIRED, expired, None, note="time limit")
+            return ZERO
+        if target in (State.IN_REVIEW, State.INFO_REQUESTED) or rng.random() < 0.85:
+            self._event(review, events, State.IN_REVIEW, moments[0], reviewer)
+        if target == State.IN_REVIEW:
+            return ZERO
+        if target == State.INFO_REQUESTED or rng.random() < 0.15:
+            items = rng.choice(REQUESTED_ITEMS)
+            self._event(review, events, State.INFO_REQUESTED, moments[1], reviewer, note=items)
+            review.requested_items = items
+            review.info_requested_at = moments[1]
+            if target == State.INFO_REQUESTED:
+                return ZERO
+            # Answered by the caseworker: the clock was paused meanwhile.
+            self._event(review, events, State.IN_REVIEW, moments[2], application.created_by_id)
+            review.due_at += moments[2] - moments[1]
+            review.info_requested_at = None
+        review.decided_at, review.decided_by_id = moments[3], reviewer
+        if target == State.APPROVED:
+            pledged = self._approve(review, room)
+            if pledged is not None:
+                self._event(
+                    review,
+                    events,
+                    State.APPROVED,
+                    moments[3],
+                    reviewer,
+                    note=review.override_reason,
+                )
+                return pledged
+        self._decline(review, funded=target == State.APPROVED)
+        note = str(MemberReview.DeclineReason(review.decline_reason).label)
+        self._event(review, events, State.DECLINED, moments[3], reviewer, note=note)
+        return ZERO
+
+    def _approve(self, review, room: Decimal) -> Decimal | None:
+        """Choose a project and a pledge within the remaining need (None: nothing fits)."""
+        rng = self.rng
+        projects = self.projects[review.member_id]
+        eligible = [p for p in projects if review.eligibility[p.code]["eligible"]]
+        if not eligible:
+            if not projects:
+                return None
+            eligible = [rng.choice(projects)]
+            review.override_reason = "家庭困难情况特殊，经项目评审会讨论同意资助。"
+        rng.shuffle(eligible)
+        for project in eligible:
+            if project.kind != AidProject.Kind.GRANT:
+                review.project, review.description = project, rng.choice(IN_KIND_HELP)
+                return ZERO
+            suggested = review.eligibility[project.code]["suggested"] or 0
+            amount = Decimal(suggested) if suggested > 0 else Decimal(rng.randint(50, 500) * 100)
+            amount = min(amount, room)
+            if amount > 0:
+                review.project, review.amount = project, amount
+                return amount
+        review.override_reason = ""
+        return None
+
+    def _decline(self, review, *, funded: bool) -> None:
+        if funded:  # meant to approve, but others have pledged the whole need
+            review.decline_reason = MemberReview.DeclineReason.FUNDED_ELSEWHERE
+        elif not review.any_eligible and self.rng.random() < 0.85:
+            review.decline_reason = MemberReview.DeclineReason.NOT_ELIGIBLE
+        else:
+            reasons, weights = zip(*DECLINE_ELIGIBLE, strict=True)
+            review.decline_reason = self.rng.choices(reasons, weights)[0]
+
+    @staticmethod
+    def _event(review, events, to_state, at, actor_id, *, note="") -> None:
+        events.append(
+            ReviewEvent(
+                review=review,
+                actor_id=actor_id,
+                from_state=review.state,
+                to_state=to_state,
+                note=note[:500],
+                at=at,
+            )
+        )
+        review.state = to_state
+
+
 class Command(BaseCommand):
-    help = "Add N fake applications (demo data for benchmarks) to the demo directory."
+    help = (
+        "Add N fake applications (demo data for benchmarks) to the demo directory, routed to "
+        "the members; --route-existing routes submitted applications that have no reviews."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--count", type=int, required=True, help="How many to add.")
+        parser.add_argument("--count", type=int, default=0, help="How many to add.")
         parser.add_argument("--seed", type=int, default=None, help="Random seed.")
         parser.add_argument("--batch", type=int, default=5000, help="Rows per transaction.")
+        parser.add_argument(
+            "--route-existing",
+            action="store_true",
+            help="First route the submitted applications that have no member reviews yet.",
+        )
         parser.add_argument(
             "--i-know-this-is-demo",
             action="store_true",
@@ -301,42 +603,111 @@ class Command(BaseCommand):
             help="Run even with DEBUG off (fake applications, demo users with a known password).",
         )
 
-    def handle(self, *args, count, seed=None, batch=5000, demo_ok=False, **options):
+    def handle(
+        self, *args, count=0, seed=None, batch=5000, route_existing=False, demo_ok=False, **options
+    ):
         if not settings.DEBUG and not demo_ok:
             raise CommandError(
                 "DEBUG is off: this fills the database with fake applications. Pass "
                 "--i-know-this-is-demo to run it anyway."
             )
-        if count < 1 or batch < 1:
-            raise CommandError("--count and --batch must be at least 1.")
-        started = time.monotonic()
+        if count < 0 or batch < 1 or not (count or route_existing):
+            raise CommandError(
+                "Give --count (at least 1) and/or --route-existing; --batch is at least 1."
+            )
         members, staff = self._directory_and_staff()
         rng = random.Random(seed)  # noqa: S311 - fake data, not secrets
         now = timezone.now()
-        faker = Faker(
-            rng,
-            members=members,
-            staff=staff,
-            categories=list(DiseaseCategory.objects.all()),
-            now=now,
-        )
+        router = Router(rng, now=now, reviewers=self._reviewers())
+        verbose = options.get("verbosity", 1) > 1
+        if route_existing:
+            self._route_existing(router, batch, verbose)
+        if count:
+            self._generate(
+                count,
+                batch,
+                Faker(
+                    rng,
+                    members=members,
+                    staff=staff,
+                    categories=list(DiseaseCategory.objects.all()),
+                    now=now,
+                ),
+                router,
+                verbose,
+            )
+
+    def _generate(self, count: int, batch: int, faker: Faker, router: Router, verbose: bool):
+        started = time.monotonic()
+        routed_before = (router.reviews, router.events)
         # Oldest first, so that rows are stored roughly in creation order as in real use.
-        ages = sorted((rng.uniform(0, HISTORY_DAYS * 86400) for _ in range(count)), reverse=True)
+        ages = sorted(
+            (faker.rng.uniform(0, HISTORY_DAYS * 86400) for _ in range(count)), reverse=True
+        )
         taken = set(Application.objects.values_list("reference", flat=True))
         guardians = 0
         with explicit_timestamps():
             for start in range(0, count, batch):
-                created = [now - timedelta(seconds=age) for age in ages[start : start + batch]]
-                guardians += self._batch(faker, created, taken)
-                if options.get("verbosity", 1) > 1:
+                created = [
+                    faker.now - timedelta(seconds=age) for age in ages[start : start + batch]
+                ]
+                guardians += self._batch(faker, router, created, taken)
+                if verbose:
                     self.stdout.write(f"  {start + len(created)}/{count}")
         elapsed = time.monotonic() - started
         self.stdout.write(
-            f"Generated {count} applications ({count} children, {guardians} guardians) "
+            f"Generated {count} applications ({count} children, {guardians} guardians, "
+            f"{router.reviews - routed_before[0]} member reviews, "
+            f"{router.events - routed_before[1]} review events) "
             f"in {elapsed:.1f} s ({count / elapsed:.0f} applications/s)."
         )
+        self._states(router)
 
-    def _batch(self, faker: Faker, created: list[datetime], taken: set[str]) -> int:
+    def _route_existing(self, router: Router, batch: int, verbose: bool) -> int:
+        """Route, `batch` per transaction, every submitted application with no review."""
+        started = time.monotonic()
+        unrouted = Application.objects.filter(status=Application.Status.SUBMITTED).exclude(
+            Exists(MemberReview.objects.filter(application=OuterRef("pk")))
+        )
+        total, done, last = unrouted.count(), 0, 0
+        with explicit_timestamps():
+            while ids := list(
+                unrouted.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+            ):
+                last = ids[-1]
+                with transaction.atomic():
+                    for start in range(0, len(ids), ROUTE_CHUNK):
+                        chunk = ids[start : start + ROUTE_CHUNK]
+                        router.route(
+                            list(
+                                Application.objects.filter(pk__in=chunk)
+                                .select_related("child", "category")
+                                .order_by("pk")
+                            )
+                        )
+                done += len(ids)
+                if verbose:
+                    self.stdout.write(f"  routed {done}/{total}")
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            f"Routed {done} existing applications ({router.reviews} member reviews, "
+            f"{router.events} review events) in {elapsed:.1f} s"
+            + (f" ({done / elapsed:.0f} applications/s)." if done else ".")
+        )
+        if done:
+            self._states(router)
+        return done
+
+    def _states(self, router: Router) -> None:
+        total = sum(router.states.values()) or 1
+        self.stdout.write(
+            "  review states so far: "
+            + ", ".join(
+                f"{state} {n} ({100 * n / total:.1f}%)" for state, n in router.states.most_common()
+            )
+        )
+
+    def _batch(self, faker: Faker, router: Router, created: list[datetime], taken: set[str]) -> int:
         rng = faker.rng
         children, applications, guardians = [], [], []
         for moment in created:
@@ -356,6 +727,8 @@ class Command(BaseCommand):
                 count = rng.choice((0, 1, 2)) if draft else 2
                 guardians += faker.guardians(application, application.child, count)
             Guardian.objects.bulk_create(guardians)
+            # Submission routes in the same transaction (services.application_submit).
+            router.route([a for a in applications if a.status == Application.Status.SUBMITTED])
         return len(guardians)
 
     @staticmethod
@@ -386,15 +759,31 @@ class Command(BaseCommand):
             staff[member.pk] = caseworkers or users or [self._caseworker(member)]
         return members, staff
 
+    def _reviewers(self) -> dict[int, list[int]]:
+        """Ids of each active member's reviewers (who decide on its reviews), created when
+        a member has none."""
+        reviewers: dict[int, list[int]] = {}
+        for member in MemberOrganization.objects.filter(is_active=True).order_by("number"):
+            ids = list(
+                User.objects.filter(organization=member, role=User.Role.REVIEWER, is_active=True)
+                .order_by("username")
+                .values_list("pk", flat=True)
+            )
+            reviewers[member.pk] = ids or [self._user(member, User.Role.REVIEWER).pk]
+        return reviewers
+
     def _caseworker(self, member: MemberOrganization) -> User:
-        username = f"m{member.number}-caseworker"
+        return self._user(member, User.Role.CASEWORKER)
+
+    def _user(self, member: MemberOrganization, role: str) -> User:
+        username = f"m{member.number}-{role}"
         if User.objects.filter(username=username).exists():
             username += "-demo"
         user = services.user_create(
             username=username,
             password=DEMO_PASSWORD,
-            role=User.Role.CASEWORKER,
+            role=role,
             organization=member,
         )
-        self.stdout.write(f"Created caseworker {username} (password: {DEMO_PASSWORD}).")
+        self.stdout.write(f"Created {role} {username} (password: {DEMO_PASSWORD}).")
         return user
