@@ -84,22 +84,11 @@ def applicant_for(application: Application, *, pledged: Decimal = ZERO) -> Appli
 
 
 def _snapshot(result, project: AidProject) -> dict:
-    reasons = []
-    for reason in result.reasons:
-        with override("zh-hans"):
-            zh = str(reason.text)
-        with override("en"):
-            en = str(reason.text)
-        reasons.append({"kind": reason.kind, "zh": zh, "en": en})
     return {
         "name_zh": project.name_zh,
         "name_en": project.name_en,
         "kind": project.kind,
-        "eligible": result.eligible,
-        "fails": list(result.fails),
-        "reasons": reasons,
-        "suggested": None if result.suggested is None else int(result.suggested),
-        "rules_version": result.rules_version,
+        **result.as_data(),
     }
 
 

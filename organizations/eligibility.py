@@ -20,7 +20,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext_lazy as _
 
 ZERO = Decimal("0")
@@ -451,6 +451,23 @@ class Result:
     reasons: tuple[Reason, ...]
     suggested: Decimal | None
     rules_version: int
+
+    def as_data(self) -> dict:
+        """The result as plain data, reasons in both languages (API and review snapshots)."""
+        reasons = []
+        for reason in self.reasons:
+            with override("zh-hans"):
+                zh = str(reason.text)
+            with override("en"):
+                en = str(reason.text)
+            reasons.append({"kind": reason.kind, "zh": zh, "en": en})
+        return {
+            "eligible": self.eligible,
+            "suggested": None if self.suggested is None else int(self.suggested),
+            "fails": list(self.fails),
+            "reasons": reasons,
+            "rules_version": self.rules_version,
+        }
 
 
 def plain_number(value: Decimal) -> str:

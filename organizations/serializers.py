@@ -2,7 +2,6 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import override
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -158,20 +157,7 @@ class ProjectResultSerializer(serializers.Serializer):
     rules_version = serializers.IntegerField()
 
     def to_representation(self, result):
-        reasons = []
-        for reason in result.reasons:
-            with override("zh-hans"):
-                zh = str(reason.text)
-            with override("en"):
-                en = str(reason.text)
-            reasons.append({"kind": reason.kind, "zh": zh, "en": en})
-        return {
-            "eligible": result.eligible,
-            "suggested": None if result.suggested is None else int(result.suggested),
-            "fails": list(result.fails),
-            "reasons": reasons,
-            "rules_version": result.rules_version,
-        }
+        return result.as_data()
 
 
 class EligibilityResponseSerializer(serializers.Serializer):
