@@ -197,9 +197,12 @@ def test_new_references_have_the_documented_shape():
     assert is_valid_reference(reference)
 
 
-def test_two_thousand_references_are_valid_and_distinct():
+def test_two_thousand_references_are_valid_and_nearly_all_distinct():
+    # 5 random characters give 32**5 (33.5 million) references a year, so among 2,000 draws
+    # two equal ones happen about once in 17 runs (the birthday bound): the service draws
+    # again then (tested in test_intake.py). Ten equal pairs would mean the draw is not random.
     issued = [new_reference(2026) for _ in range(2000)]
-    assert len(set(issued)) == len(issued)
+    assert len(set(issued)) >= len(issued) - 10
     assert all(is_valid_reference(reference) for reference in issued)
 
 

@@ -37,6 +37,16 @@ def test_a_caseworker_starts_a_draft_with_a_valid_reference(client, people):
     assert application.status == "draft"
 
 
+def test_a_reference_drawn_twice_is_drawn_again(people, monkeypatch):
+    first = services.application_create(by=people["alice"])
+    draws = iter([first.reference, first.reference, "DB-2026-7K3M9" + "X"])
+    monkeypatch.setattr(references, "new_reference", lambda year: next(draws))
+    second = services.application_create(by=people["alice"])
+    assert second.reference == "DB-2026-7K3M9X"
+    assert Application.objects.count() == 2
+    assert Child.objects.count() == 2
+
+
 def test_the_secretariat_cannot_enter_applications(client, people):
     client.force_login(people["sam"])
     assert client.post("/applications/new/").status_code == 403
