@@ -327,4 +327,5 @@ def review_context(application: Application, user) -> dict:
         "decline_reasons": MemberReview.DeclineReason.choices,
         "closing_reasons": Application.ClosingReason.choices,
         "is_reviewer": user.role == user.Role.REVIEWER,
+        "pledging_states": MemberReview.PLEDGING_STATES,
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import review_views, views
+from cases import bill_views, review_views, views
 
 urlpatterns = [
     path("applications/", views.application_list, name="application-list"),
@@ -45,6 +45,26 @@ urlpatterns = [
         "applications/<str:reference>/do/<slug:action>/",
         review_views.application_action,
         name="application-action",
+    ),
+    path(
+        "applications/<str:reference>/receipts/new/",
+        bill_views.receipt_new,
+        name="receipt-new",
+    ),
+    path("receipts/<int:pk>/", bill_views.receipt_detail, name="receipt-detail"),
+    path("payments/", bill_views.payments, name="payments"),
+    path("pledges/<int:pk>/", bill_views.pledge_detail, name="pledge-detail"),
+    path("pledges/<int:pk>/allocate/", bill_views.pledge_allocate, name="pledge-allocate"),
+    path("pledges/<int:pk>/pay/", bill_views.pledge_pay, name="pledge-pay"),
+    path(
+        "pledges/<int:pk>/allocations/<int:allocation_pk>/reverse/",
+        bill_views.allocation_reverse,
+        name="allocation-reverse",
+    ),
+    path(
+        "pledges/<int:pk>/payments/<int:payment_pk>/reverse/",
+        bill_views.payment_reverse,
+        name="payment-reverse",
     ),
     path("documents/<int:pk>/", views.document_download, name="document-download"),
     path("documents/<int:pk>/review/", views.document_review, name="document-review"),

@@ -176,7 +176,8 @@ def link_child(request, reference, child_id):
 @login_required
 @require_GET
 def application_detail(request, reference):
-    from cases import review_views  # the review pages build on this module's access helper
+    # The review and bill pages build on this module's access helper.
+    from cases import bill_views, review_views
 
     application = get_application_for(request.user, reference)
     services.access_record(application=application, user=request.user, view="detail")
@@ -195,6 +196,11 @@ def application_detail(request, reference):
             "review_form": DocumentReviewForm() if can_edit else None,
             **_sections_context(application),
             **review_views.review_context(application, request.user),
+            **(
+                bill_views.bills_context(application, request.user)
+                if application.status != Application.Status.DRAFT
+                else {}
+            ),
         },
     )
 

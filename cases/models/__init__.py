@@ -11,10 +11,12 @@ from cases.models.application import (
     Sex,
     private_storage,
 )
+from cases.models.bills import Allocation, Payment, Receipt
 from cases.models.review import MemberReview, ReviewEvent
 
 __all__ = [
     "AccessRecord",
+    "Allocation",
     "Application",
     "ApplicationEvent",
     "Child",
@@ -22,6 +24,8 @@ __all__ = [
     "Guardian",
     "MemberReview",
     "OtherAid",
+    "Payment",
+    "Receipt",
     "ReviewEvent",
     "Sex",
     "private_storage",

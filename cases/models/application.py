@@ -343,6 +343,7 @@ class Document(models.Model):
         HARDSHIP_CERTIFICATE = "hardship_certificate", _("Economic hardship certificate")
         CONSENT_FORM = "consent_form", _("Guardian consent form")
         CHILD_PHOTO = "child_photo", _("Photo of the child")
+        MEDICAL_RECEIPT = "medical_receipt", _("Medical receipt")
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from cases.models.application import ZERO, Application, money_field
@@ -71,6 +71,14 @@ class MemberReview(models.Model):
         _("why approved although not eligible"), max_length=300, blank=True
     )
     decline_reason = models.CharField(_("reason"), max_length=20, choices=DeclineReason, blank=True)
+    # Kept by cases.bills under the review's row lock (§4): what receipts were allocated to
+    # this pledge and what was paid out, net of reversals.
+    allocated_total = models.DecimalField(
+        _("allocated to receipts (yuan)"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    paid_total = models.DecimalField(
+        _("paid (yuan)"), max_digits=12, decimal_places=2, default=ZERO
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -90,6 +98,17 @@ class MemberReview(models.Model):
                 condition=Q(amount__isnull=True) | Q(amount__gt=0),
                 name="cases_review_amount_positive",
             ),
+            # §4: allocations of a pledge ≤ the pledge; a member pays against receipts, so
+            # what is paid ≤ what is allocated.
+            models.CheckConstraint(
+                condition=Q(allocated_total=0)
+                | Q(amount__isnull=False, allocated_total__gt=0, allocated_total__lte=F("amount")),
+                name="cases_review_allocated_within_pledge",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_total__gte=0) & Q(paid_total__lte=F("allocated_total")),
+                name="cases_review_paid_within_allocated",
+            ),
         ]
         indexes = [
             # The inbox's default order, and the same by state; then one per filter.
@@ -99,6 +118,10 @@ class MemberReview(models.Model):
             models.Index(fields=["member", "province", "state"], name="cases_review_province"),
             models.Index(fields=["member", "any_eligible", "state"], name="cases_review_eligible"),
             models.Index(fields=["state", "due_at"], name="cases_review_due"),
+            # The member's payments page: its pledges by state, newest decision first.
+            models.Index(
+                fields=["member", "state", "-decided_at"], name="cases_review_member_decided"
+            ),
         ]
 
     def __str__(self):

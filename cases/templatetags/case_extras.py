@@ -53,6 +53,14 @@ EVENT_LABELS = {
     "document_uploaded": _("Document uploaded"),
     "document_reviewed": _("Document reviewed"),
     "submitted": _("Submitted"),
+    "withdrawn": _("Withdrawn"),
+    "closed": _("Closed"),
+    "estimate_revised": _("Estimate revised"),
+    "receipt_recorded": _("Receipt recorded"),
+    "allocated": _("Receipt allocated to a pledge"),
+    "allocation_reversed": _("Allocation reversed"),
+    "paid": _("Payment recorded"),
+    "payment_reversed": _("Payment reversed"),
 }
 
 
@@ -79,6 +87,8 @@ REVIEW_NOTES = {
     "routed": _("routed to the member"),
     "time limit": _("no decision within the time limit"),
     "withdrawn": _("the application was withdrawn"),
+    "payment": _("payment recorded"),
+    "payment reversed": _("payment reversed"),
 }
 
 

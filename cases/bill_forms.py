@@ -1,0 +1,188 @@
+"""Forms for receipts, allocations and payments (standard.md §4): every error at its field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.bills import normalize_key
+from cases.forms import ACCOUNT_RE
+from cases.models import Application, Payment, Receipt
+
+EARLIEST = date(2000, 1, 1)
+
+
+class YuanField(forms.DecimalField):
+    """An amount in yuan as people type it: full-width digits, thousands commas, "元"."""
+
+    def __init__(self, *, min_value=Decimal("0"), **kwargs):
+        super().__init__(
+            max_digits=12,
+            decimal_places=2,
+            min_value=min_value,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            error_messages={
+                "invalid": _("Enter an amount in yuan, e.g. 12000 or 12000.50."),
+                "max_decimal_places": _("At most 2 decimal places (fen)."),
+            },
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value)
+            value = re.sub(r"[\s,，元¥￥]", "", value)
+        return super().to_python(value)
+
+
+class DateField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day and day > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
+        if day and day < EARLIEST:
+            raise forms.ValidationError(_("Check the year: this date is too early."), code="early")
+        return day
+
+
+class KeyField(forms.CharField):
+    """A receipt code or number; stored normalised (cases.bills.normalize_key)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=40, **kwargs)
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        key = normalize_key(value)
+        if not key:
+            raise forms.ValidationError(
+                _("Use the letters and digits printed on the receipt (at most 20)."), code="key"
+            )
+        return key
+
+
+class ReceiptForm(forms.Form):
+    code = KeyField(label=_("Receipt code (票据代码)"))
+    number = KeyField(label=_("Receipt number (票据号码)"))
+    check_code = KeyField(label=_("Check code (校验码)"), required=False)
+    hospital = forms.CharField(label=_("Hospital"), max_length=100)
+    issued_on = DateField(label=_("Receipt date"))
+    kind = forms.ChoiceField(
+        label=_("Inpatient or outpatient"), choices=Receipt.Kind.choices, widget=forms.RadioSelect
+    )
+    patient_number = forms.CharField(
+        label=_("Inpatient or outpatient number"), max_length=30, required=False
+    )
+    total = YuanField(label=_("Total (yuan)"), min_value=Decimal("0.01"))
+    insurance_fund = YuanField(label=_("Paid by the insurance fund, 医保统筹 (yuan)"))
+    co_payment = YuanField(label=_("Co-payment, 个人自付 (yuan)"))
+    self_paid = YuanField(label=_("Fully self-paid, 个人自费 (yuan)"))
+    scan = forms.FileField(
+        label=_("Scan of the receipt (PDF, JPEG or PNG, at most 10 MB)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        parts = [data.get(name) for name in ("insurance_fund", "co_payment", "self_paid")]
+        total = data.get("total")
+        if total is not None and None not in parts and sum(parts) != total:
+            self.add_error(
+                "total",
+                _(
+                    "The three parts add up to %(sum)s yuan, not %(total)s yuan: check the "
+                    "amounts on the receipt."
+                )
+                % {"sum": sum(parts), "total": total},
+            )
+        return data
+
+
+class AllocationForm(forms.Form):
+    receipt = forms.ModelChoiceField(
+        label=_("Receipt"), queryset=Receipt.objects.none(), empty_label=None
+    )
+    amount = YuanField(label=_("Amount to reimburse (yuan)"), min_value=Decimal("0.01"))
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, receipts, options=None, **kwargs):
+        """`receipts` are what may be chosen; `options`, when given, the receipts already
+        loaded that the select offers (those with room left), so none is queried twice."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["receipt"]
+        field.queryset = receipts
+        if options is not None:
+            field.choices = [(receipt.pk, self.label(receipt)) for receipt in options]
+        else:
+            field.label_from_instance = self.label
+
+    @staticmethod
+    def label(receipt) -> str:
+        return _("%(key)s · %(hospital)s · %(day)s · left %(room)s yuan") % {
+            "key": receipt,
+            "hospital": receipt.hospital,
+            "day": receipt.issued_on.isoformat(),
+            "room": receipt.room,
+        }
+
+
+class PaymentForm(forms.Form):
+    paid_on = DateField(label=_("Payment date"))
+    amount = YuanField(label=_("Amount (yuan)"), min_value=Decimal("0.01"))
+    payee_kind = forms.ChoiceField(
+        label=_("Paid to"), choices=Application.PayeeKind.choices, widget=forms.RadioSelect
+    )
+    payee_name = forms.CharField(label=_("Payee name"), max_length=100)
+    bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
+    account_number = forms.CharField(label=_("Account number"), max_length=40, required=False)
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
+    bank_reference = forms.CharField(
+        label=_("Bank reference (流水号)"), max_length=60, required=False
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    @classmethod
+    def initial_for(cls, application: Application) -> dict:
+        """Field group G of the application: the payee the family named."""
+        return {
+            "paid_on": timezone.localdate().isoformat(),
+            "payee_kind": application.payee_kind or Application.PayeeKind.HOSPITAL,
+            "payee_name": application.account_name,
+            "bank_name": application.bank_name,
+            "account_number": application.account_number,
+            "method": Payment.Method.BANK_TRANSFER,
+        }
+
+    def clean_account_number(self):
+        number = re.sub(
+            r"[\s-]", "", unicodedata.normalize("NFKC", self.cleaned_data["account_number"])
+        )
+        if number and not ACCOUNT_RE.match(number):
+            raise forms.ValidationError(_("An account number has 8 to 30 digits."))
+        return number
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == Payment.Method.BANK_TRANSFER and not data.get("account_number"):
+            self.add_error("account_number", _("A bank transfer needs the account number."))
+        return data
+
+
+class ReversalForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why is it reversed?"),
+        max_length=300,
+        error_messages={"required": _("Say why, so that the history explains the correction.")},
+    )

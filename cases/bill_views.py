@@ -1,0 +1,322 @@
+"""Pages for receipts, allocations and payments (standard.md §4): thin views over cases.bills.
+
+Who sees what: a receipt is seen by whoever may see the application it was recorded on; a
+pledge's payment page by its own member's staff (and the secretariat, read only); only the
+member's reviewers write. Another member's staff get a 404, as everywhere.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases import bills, services
+from cases.bill_forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
+from cases.models import Allocation, MemberReview, Payment, Receipt
+from cases.views import get_application_for
+from cases.workflow import NotAllowed
+
+PAGE_SIZE = 25
+
+
+def _receipt_context(receipt: Receipt) -> dict:
+    """A receipt's allocations, newest last, with what each member holds of it net."""
+    allocations = list(
+        receipt.allocations.select_related("review__member", "created_by", "reverses")
+    )
+    by_member: dict = {}
+    for allocation in allocations:
+        member = allocation.review.member
+        by_member[member] = by_member.get(member, 0) + allocation.amount
+    return {
+        "receipt": receipt,
+        "allocations": allocations,
+        "held": [(member, amount) for member, amount in by_member.items() if amount],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def receipt_new(request, reference):
+    application = get_application_for(request.user, reference)
+    if application.status == application.Status.DRAFT:
+        raise Http404  # receipts come with a submitted application
+    if not bills.may_record_receipts(request.user, application):
+        raise PermissionDenied
+    form = ReceiptForm(request.POST or None, request.FILES or None)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            receipt = bills.receipt_record(application=application, by=request.user, **data)
+        except bills.DuplicateReceipt as exc:
+            existing = {**_receipt_context(exc.receipt), "same_child": exc.same_child}
+            form.add_error(
+                "number",
+                _("This receipt is already recorded: see who recorded it below.")
+                if exc.same_child
+                else _("This receipt is already recorded for another child."),
+            )
+        except NotAllowed:
+            raise PermissionDenied from None
+        except services.ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Receipt recorded."))
+            return redirect("receipt-detail", receipt.pk)
+    return render(
+        request,
+        "cases/receipt_form.html",
+        {"application": application, "form": form, "existing": existing},
+        status=400 if form.errors else 200,
+    )
+
+
+def get_receipt_for(user, pk) -> Receipt:
+    receipt = get_object_or_404(
+        Receipt.objects.select_related("application", "recorded_member", "recorded_by", "scan"),
+        pk=pk,
+    )
+    # The same rule as the application's: another member's staff get a 404.
+    get_application_for(user, receipt.application.reference)
+    return receipt
+
+
+@login_required
+@require_GET
+def receipt_detail(request, pk):
+    receipt = get_receipt_for(request.user, pk)
+    services.access_record(
+        application=receipt.application, user=request.user, view="receipt", detail=str(receipt)
+    )
+    return render(request, "cases/receipt_detail.html", _receipt_context(receipt))
+
+
+# --- a member's pledge: allocations and payments -------------------------------------------
+
+
+def get_pledge_for(user, pk) -> MemberReview:
+    """A pledge of the user's own member, or any for the secretariat (read only); else 404."""
+    review = get_object_or_404(
+        MemberReview.objects.select_related(
+            "application__child", "application__member", "member", "project"
+        ),
+        pk=pk,
+    )
+    own = user.is_member_staff and user.organization_id == review.member_id
+    if not (own or user.is_secretariat or user.is_superuser):
+        raise Http404
+    if review.state not in MemberReview.PLEDGING_STATES or review.amount is None:
+        raise Http404
+    return review
+
+
+def _pledge_page(request, review, *, allocation_form=None, payment_form=None, status=200):
+    application = review.application
+    can_write = (
+        request.user.role == request.user.Role.REVIEWER
+        and request.user.organization_id == review.member_id
+    )
+    receipts = Receipt.objects.filter(child_id=application.child_id).order_by("issued_on", "pk")
+    open_receipts = [receipt for receipt in receipts if receipt.room > 0]
+    if allocation_form is None and can_write:
+        allocation_form = AllocationForm(receipts=receipts, options=open_receipts)
+    if payment_form is None and can_write:
+        payment_form = PaymentForm(initial=PaymentForm.initial_for(application))
+    services.access_record(application=application, user=request.user, view="pledge")
+    return render(
+        request,
+        "cases/pledge.html",
+        {
+            "review": review,
+            "application": application,
+            "receipts": receipts,
+            "allocations": review.allocations.select_related(
+                "receipt", "created_by", "reversal"
+            ).order_by("created_at", "pk"),
+            "payments": review.payments.select_related("created_by", "reversal").order_by(
+                "created_at", "pk"
+            ),
+            "can_write": can_write,
+            "has_open_receipts": bool(open_receipts),
+            "allocation_form": allocation_form,
+            "payment_form": payment_form,
+            "reversal_form": ReversalForm() if can_write else None,
+            "unallocated": review.amount - review.allocated_total,
+            "unpaid": review.amount - review.paid_total,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def pledge_detail(request, pk):
+    return _pledge_page(request, get_pledge_for(request.user, pk))
+
+
+def _writer(request, pk) -> MemberReview:
+    review = get_pledge_for(request.user, pk)
+    if request.user.organization_id != review.member_id:
+        raise Http404  # the secretariat reads; it does not pay
+    if request.user.role != request.user.Role.REVIEWER:
+        raise PermissionDenied
+    return review
+
+
+@login_required
+@require_POST
+def pledge_allocate(request, pk):
+    review = _writer(request, pk)
+    receipts = Receipt.objects.filter(child_id=review.application.child_id)
+    form = AllocationForm(
+        request.POST, receipts=receipts, options=[r for r in receipts if r.room > 0]
+    )
+    if form.is_valid():
+        try:
+            bills.allocation_create(
+                review=review,
+                receipt=form.cleaned_data["receipt"],
+                amount=form.cleaned_data["amount"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except services.ApplicationError as exc:
+            form.add_error("amount", str(exc))
+        else:
+            messages.success(request, _("Allocated."))
+            return redirect("pledge-detail", review.pk)
+    return _pledge_page(request, review, allocation_form=form, status=400)
+
+
+@login_required
+@require_POST
+def pledge_pay(request, pk):
+    review = _writer(request, pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            bills.payment_record(review=review, by=request.user, **form.cleaned_data)
+        except services.ApplicationError as exc:
+            form.add_error("amount", str(exc))
+        else:
+            messages.success(request, _("Payment recorded."))
+            return redirect("pledge-detail", review.pk)
+    return _pledge_page(request, review, payment_form=form, status=400)
+
+
+def _reverse(request, review, row, action):
+    form = ReversalForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("note", []):
+            messages.error(request, error)
+        return redirect("pledge-detail", review.pk)
+    try:
+        action(by=request.user, note=form.cleaned_data["note"])
+    except services.ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Reversed. The history keeps both rows."))
+    return redirect("pledge-detail", review.pk)
+
+
+@login_required
+@require_POST
+def allocation_reverse(request, pk, allocation_pk):
+    review = _writer(request, pk)
+    allocation = get_object_or_404(Allocation, pk=allocation_pk, review=review)
+    return _reverse(
+        request,
+        review,
+        allocation,
+        lambda **kw: bills.allocation_reverse(allocation=allocation, **kw),
+    )
+
+
+@login_required
+@require_POST
+def payment_reverse(request, pk, payment_pk):
+    review = _writer(request, pk)
+    payment = get_object_or_404(Payment, pk=payment_pk, review=review)
+    return _reverse(
+        request, review, payment, lambda **kw: bills.payment_reverse(payment=payment, **kw)
+    )
+
+
+# --- the member's workspace: its pledges to pay -----------------------------------------------
+
+
+@login_required
+@require_GET
+def payments(request):
+    """A member's pledges, newest decision first, with what is allocated and paid."""
+    user = request.user
+    if not user.is_member_staff:
+        raise PermissionDenied
+    state = request.GET.get("state", "")
+    pledges = MemberReview.objects.filter(
+        member_id=user.organization_id, state__in=MemberReview.PLEDGING_STATES
+    )
+    if state in MemberReview.PLEDGING_STATES:
+        pledges = pledges.filter(state=state)
+    pledges = (
+        pledges.exclude(amount__isnull=True)
+        .select_related("application__child", "project")
+        .only(
+            "state",
+            "amount",
+            "allocated_total",
+            "paid_total",
+            "decided_at",
+            "application__reference",
+            "application__child__name",
+            "project__code",
+            "project__name_zh",
+        )
+        .order_by("-decided_at", "-pk")
+    )
+    page = Paginator(pledges, PAGE_SIZE).get_page(request.GET.get("page"))
+    services.access_record_list(
+        applications=[review.application for review in page], user=user, view="payments"
+    )
+    return render(
+        request,
+        "cases/payments.html",
+        {
+            "page": page,
+            "state": state,
+            "states": [
+                (value, label)
+                for value, label in MemberReview.State.choices
+                if value in MemberReview.PLEDGING_STATES
+            ],
+        },
+    )
+
+
+def bills_context(application, user) -> dict:
+    """For the application page: the child's receipts and what the user may do with them."""
+    receipts = list(
+        Receipt.objects.filter(child_id=application.child_id)
+        .select_related("recorded_member")
+        .prefetch_related(
+            Prefetch("allocations", queryset=Allocation.objects.select_related("review__member"))
+        )
+        .order_by("issued_on", "pk")
+    )
+    for receipt in receipts:
+        held: dict = {}
+        for allocation in receipt.allocations.all():
+            name = allocation.review.member.name_zh
+            held[name] = held.get(name, 0) + allocation.amount
+        receipt.held = [(name, amount) for name, amount in held.items() if amount]
+    return {
+        "receipts": receipts,
+        "can_record_receipts": application.status != "draft"
+        and bills.may_record_receipts(user, application),
+    }
