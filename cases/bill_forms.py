@@ -10,6 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.bills import normalize_key
 from cases.forms import ACCOUNT_RE
@@ -112,7 +113,7 @@ class ReceiptForm(forms.Form):
 
 class AllocationForm(forms.Form):
     receipt = forms.ModelChoiceField(
-        label=_("Receipt"), queryset=Receipt.objects.none(), empty_label=None
+        label=pgettext_lazy("medical bill", "Receipt"), queryset=Receipt.objects.none(), empty_label=None
     )
     amount = YuanField(label=_("Amount to reimburse (yuan)"), min_value=Decimal("0.01"))
     note = forms.CharField(label=_("Note"), max_length=300, required=False)

@@ -119,7 +119,7 @@ def expect_pledge_in_matrix(page: Page, review: MemberReview, code: str, amount)
     row = matrix_row(page, review)
     expect(row).to_have_count(1)
     expect(row).to_have_class(re.compile(r"\bstate-approved\b"))
-    member, _state, project, pledged, _date = cells(row)
+    member, _state, project, pledged, _paid, _date = cells(row)
     assert member == review.member.name_zh
     assert project.startswith(f"{code} "), project
     assert pledged == money(amount)
