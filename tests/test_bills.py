@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases import bills, workflow
@@ -598,3 +599,29 @@ def test_payments_and_pledge_pages_keep_a_constant_number_of_queries(
         add(n)
     with django_assert_num_queries(6):
         assert len(client.get("/payments/").context["page"]) == 4
+
+
+def test_the_application_page_costs_the_same_queries_with_more_receipts(
+    client, people, application, pledges, django_assert_num_queries
+):
+    bob = people["bob"]
+    as_user(client, bob)
+
+    def add_receipt(n):
+        receipt = bills.receipt_record(
+            application=application, by=bob, **{**RECEIPT, "number": f"55{n:06d}"}
+        )
+        bills.allocation_create(review=pledges[0], receipt=receipt, amount=Decimal(100), by=bob)
+        bills.allocation_create(
+            review=pledges[1], receipt=receipt, amount=Decimal(100), by=people["dave"]
+        )
+
+    add_receipt(0)
+    url = f"/applications/{application.reference}/"
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url).status_code == 200
+    for n in range(1, 5):
+        add_receipt(n)
+    with django_assert_num_queries(len(first.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["receipts"]) == 5
