@@ -113,7 +113,9 @@ class ReceiptForm(forms.Form):
 
 class AllocationForm(forms.Form):
     receipt = forms.ModelChoiceField(
-        label=pgettext_lazy("medical bill", "Receipt"), queryset=Receipt.objects.none(), empty_label=None
+        label=pgettext_lazy("medical bill", "Receipt"),
+        queryset=Receipt.objects.none(),
+        empty_label=None,
     )
     amount = YuanField(label=_("Amount to reimburse (yuan)"), min_value=Decimal("0.01"))
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
