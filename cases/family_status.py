@@ -1,0 +1,389 @@
+"""The family status page's checks and reads (standard.md §3 "as the family sees it", §5).
+
+A family has no account: the reference number and a guardian's mobile number on file are
+the key. Guessing is slowed by counting failures per client address and per reference in
+the database (StatusLookupFailure), so the limit holds on every app server. What the page
+shows is built here, field by field, from a short list: nothing else of the application
+(ID numbers, diagnosis, names, notes, bank details) is even loaded.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language, pgettext_lazy
+
+from aid_alliance.clients import client_address  # noqa: F401 - used by the views
+from cases import documents, references
+from cases.models import (
+    Application,
+    Document,
+    Guardian,
+    MemberReview,
+    Payment,
+    StatusLookupFailure,
+)
+from organizations.eligibility import ECONOMIC_FLAGS
+from organizations.models import MemberOrganization
+
+ZERO = Decimal("0")
+_PHONE_NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212().]+")
+# Compared against when no guardian matches the reference, so that a wrong reference
+# runs the same comparison as a wrong phone number.
+_NO_PHONE = b"\x00" * 11
+
+
+# --- who is asking -----------------------------------------------------------------------
+
+
+def normalize_phone(text: str) -> str:
+    """A typed mobile number as it is stored (cases.forms.validate_phone): full-width digits
+    folded, spaces and dashes dropped, a +86 / 0086 country code removed."""
+    phone = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", text))
+    for prefix in ("+86", "0086"):
+        if phone.startswith(prefix):
+            return phone[len(prefix) :]
+    if len(phone) == 13 and phone.startswith("86"):
+        return phone[2:]
+    return phone
+
+
+def lookup_key(kind: str, value: str) -> str:
+    """A keyed hash: rows can be counted by it, but not read back into addresses."""
+    return salted_hmac(f"cases.family_status.{kind}", value, algorithm="sha256").hexdigest()
+
+
+def reference_key(reference: str) -> str:
+    return lookup_key("reference", reference) if reference else ""
+
+
+# --- the rate limit ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A lookup under way: its row in the failure table, or when the client may retry."""
+
+    pk: int | None = None
+    retry_at: datetime | None = None
+
+
+def attempt_begin(*, client: str, reference_key: str) -> Attempt:
+    """Write the attempt first, then count: if it is over the limit, take it back.
+
+    Counting first and writing after would let simultaneous guesses on several app servers
+    all pass the count together. Writing first (in autocommit, so the other servers see the
+    row at once) means that of any number of simultaneous attempts, no more pass than the
+    limit has room for. A successful lookup deletes its row (attempt_succeeded); what stays
+    is a failure. The views that call this are non-atomic for that reason.
+    """
+    now = timezone.now()
+    since = now - timedelta(seconds=settings.FAMILY_STATUS_WINDOW_SECONDS)
+    StatusLookupFailure.objects.filter(at__lt=since).delete()
+    client_key = lookup_key("client", client)
+    row = StatusLookupFailure.objects.create(
+        client_key=client_key, reference_key=reference_key, at=now
+    )
+    scopes = [models.Q(client_key=client_key)]
+    if reference_key:
+        scopes.append(models.Q(reference_key=reference_key))
+    blocked = [_blocked_until(scope, since=since, exclude=row.pk) for scope in scopes]
+    retry_at = max((at for at in blocked if at is not None), default=None)
+    if retry_at is not None:
+        row.delete()
+        return Attempt(retry_at=retry_at)
+    return Attempt(pk=row.pk)
+
+
+def _blocked_until(scope: models.Q, *, since: datetime, exclude: int) -> datetime | None:
+    """When the failures in `scope` fall below the limit again, or None if they are below.
+
+    Served by the indexes (client_key, at) and (reference_key, at).
+    """
+    limit = settings.FAMILY_STATUS_MAX_FAILURES
+    # The limit-th most recent failure: once it leaves the window, one more try is allowed.
+    oldest_that_counts = (
+        StatusLookupFailure.objects.filter(scope, at__gte=since)
+        .exclude(pk=exclude)
+        .order_by("-at")
+        .values_list("at", flat=True)[limit - 1 : limit]
+    )
+    at = next(iter(oldest_that_counts), None)
+    return at + timedelta(seconds=settings.FAMILY_STATUS_WINDOW_SECONDS) if at else None
+
+
+def attempt_succeeded(pk: int | None) -> None:
+    StatusLookupFailure.objects.filter(pk=pk).delete()
+
+
+def find_application(*, reference: str, phone: str) -> int | None:
+    """The id of the submitted application with this reference and a guardian with this
+    phone, or None. Drafts are never found. One query, and every phone on file compared
+    in constant time, whether or not the reference exists."""
+    on_file = list(
+        Guardian.objects.filter(application__reference=reference)
+        .exclude(application__status=Application.Status.DRAFT)
+        .exclude(phone="")
+        .values_list("application_id", "phone")
+    ) or [(None, "")]
+    typed = phone.encode()
+    found = None
+    for application_id, stored in on_file:
+        if hmac.compare_digest(typed, stored.encode() or _NO_PHONE) and application_id:
+            found = application_id
+    return found
+
+
+# --- what the family sees ------------------------------------------------------------------
+
+
+class FamilyState(models.TextChoices):
+    """Application status as the family sees it (§3), in family words."""
+
+    SUBMITTED = "submitted", pgettext_lazy("family status", "Submitted")
+    REVIEWING = "reviewing", pgettext_lazy("family status", "Under review")
+    DOCUMENTS = "documents", pgettext_lazy("family status", "Documents needed")
+    FUNDED = "funded", pgettext_lazy("family status", "Funded")
+    NOT_FUNDED = "not_funded", pgettext_lazy("family status", "Not funded")
+    PAID = "paid", pgettext_lazy("family status", "Paid")
+    CLOSED = "closed", pgettext_lazy("family status", "Closed")
+
+
+# One short sentence under the status word: what it means, and what (if anything) to do.
+EXPLANATIONS = {
+    FamilyState.SUBMITTED: pgettext_lazy(
+        "family status", "We have your application. The charities will look at it soon."
+    ),
+    FamilyState.REVIEWING: pgettext_lazy(
+        "family status", "The charities are looking at your application. Please wait."
+    ),
+    FamilyState.DOCUMENTS: pgettext_lazy(
+        "family status", "Some papers are still needed. Please give them to your caseworker."
+    ),
+    FamilyState.FUNDED: pgettext_lazy(
+        "family status", "Good news: your child will get help. See below who gives how much."
+    ),
+    FamilyState.NOT_FUNDED: pgettext_lazy(
+        "family status", "No charity can help this time. Your caseworker can tell you why."
+    ),
+    FamilyState.PAID: pgettext_lazy(
+        "family status", "Money has been paid. See below when and how much."
+    ),
+    FamilyState.CLOSED: pgettext_lazy("family status", "This application is finished."),
+}
+
+_REVIEW_TO_FAMILY = {
+    MemberReview.State.PENDING: FamilyState.REVIEWING,
+    MemberReview.State.IN_REVIEW: FamilyState.REVIEWING,
+    MemberReview.State.INFO_REQUESTED: FamilyState.DOCUMENTS,
+    MemberReview.State.APPROVED: FamilyState.FUNDED,
+    MemberReview.State.PAYING: FamilyState.FUNDED,
+    MemberReview.State.PAID: FamilyState.PAID,
+    MemberReview.State.DECLINED: FamilyState.NOT_FUNDED,
+    MemberReview.State.EXPIRED: FamilyState.NOT_FUNDED,
+    MemberReview.State.CANCELLED: FamilyState.NOT_FUNDED,
+    MemberReview.State.WITHDRAWN: FamilyState.CLOSED,
+}
+
+# The checklist (cases.standard) in words a family uses when gathering the papers.
+DOCUMENT_WORDS = {
+    "household_register": pgettext_lazy(
+        "family document", "Household register (hukou): the head's page and the child's page"
+    ),
+    "guardian_id": pgettext_lazy("family document", "ID card of the parent or guardian"),
+    "diagnosis_certificate": pgettext_lazy(
+        "family document", "Diagnosis certificate from the hospital, with the hospital's seal"
+    ),
+    "inpatient_record": pgettext_lazy(
+        "family document", "First page of the hospital stay record (病案首页)"
+    ),
+    "cost_estimate": pgettext_lazy("family document", "The hospital's estimate of the costs"),
+    "hardship_certificate": pgettext_lazy("family document", "Certificate of hardship"),
+    "consent_form": pgettext_lazy("family document", "Consent form signed by the guardian"),
+}
+
+
+@dataclass(frozen=True)
+class MemberLine:
+    member: MemberOrganization
+    state: FamilyState
+    amount: Decimal | None  # the pledge, for a grant
+    description: str  # the pledge, for help in kind or a service
+    paid_total: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    member: MemberOrganization
+    paid_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class NeededItem:
+    text: str
+    member: MemberOrganization | None = None  # who asked; None for the checklist
+
+
+@dataclass
+class FamilyView:
+    reference: str
+    state: FamilyState
+    closing: str  # why the application was closed, in words; "" when open
+    members: list[MemberLine] = field(default_factory=list)
+    needed: list[NeededItem] = field(default_factory=list)
+    payments: list[PaymentLine] = field(default_factory=list)
+    contact: MemberOrganization | None = None
+
+    @property
+    def explanation(self) -> str:
+        return str(EXPLANATIONS[self.state])
+
+
+_MEMBER_FIELDS = ("name_zh", "name_en", "contact_phone", "contact_email", "number")
+
+
+def family_view(application_id: int) -> FamilyView | None:
+    """Everything the status page shows, or None if the application is gone or a draft.
+
+    Four queries: the application with its member, its documents, its reviews with their
+    members, and the payments that stand (neither a reversal nor reversed).
+    """
+    application = (
+        Application.objects.exclude(status=Application.Status.DRAFT)
+        .select_related("member")
+        .only(
+            "reference",
+            "status",
+            "closing_reason",
+            "economic_flags",  # for the checklist only: which certificate is needed
+            "consent_method",
+            *(f"member__{name}" for name in _MEMBER_FIELDS),
+        )
+        .prefetch_related(
+            Prefetch(
+                "documents",
+                queryset=Document.objects.only("application", "doc_type", "flag", "status"),
+            )
+        )
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        return None
+    reviews = list(
+        MemberReview.objects.filter(application_id=application_id)
+        .select_related("member")
+        .only(
+            "state",
+            "amount",
+            "description",
+            "paid_total",
+            "requested_items",
+            *(f"member__{name}" for name in _MEMBER_FIELDS),
+        )
+        .order_by("member__number")
+    )
+    members_by_review = {review.pk: review.member for review in reviews}
+    payments = (
+        Payment.objects.filter(review_id__in=members_by_review, reverses__isnull=True)
+        .filter(reversal__isnull=True)
+        .only("review_id", "paid_on", "amount")
+        .order_by("paid_on", "pk")
+    )
+    lines = [
+        MemberLine(
+            member=review.member,
+            state=_REVIEW_TO_FAMILY.get(review.state, FamilyState.REVIEWING),
+            amount=review.amount,
+            description=review.description,
+            paid_total=review.paid_total,
+        )
+        for review in reviews
+    ]
+    is_open = application.status == Application.Status.SUBMITTED
+    needed = _needed(application, reviews) if is_open else []
+    return FamilyView(
+        reference=application.reference,
+        state=_overall(is_open, reviews, needed),
+        closing=_closing_words(application.closing_reason) if not is_open else "",
+        members=lines,
+        needed=needed,
+        payments=[
+            PaymentLine(members_by_review[p.review_id], p.paid_on, p.amount) for p in payments
+        ],
+        contact=application.member,
+    )
+
+
+def _closing_words(reason: str) -> str:
+    # Every closing reason but one is worth telling; a family that lost its child needs
+    # no page to say so.
+    if reason in Application.ClosingReason.values and reason != "deceased":
+        return str(Application.ClosingReason(reason).label)
+    return ""
+
+
+def _needed(application: Application, reviews: list[MemberReview]) -> list[NeededItem]:
+    """What members asked for, and the checklist's missing papers while anyone is still
+    deciding (once all have decided, a missing paper no longer holds anything up)."""
+    state = MemberReview.State
+    needed = [
+        NeededItem(text=review.requested_items, member=review.member)
+        for review in reviews
+        if review.state == state.INFO_REQUESTED and review.requested_items
+    ]
+    if any(review.state in MemberReview.OPEN_STATES for review in reviews):
+        needed += [
+            NeededItem(text=_document_words(doc_type, flag))
+            for doc_type, flag in documents.missing(application)
+        ]
+    return needed
+
+
+def _document_words(doc_type: str, flag: str) -> str:
+    words = str(DOCUMENT_WORDS.get(doc_type, doc_type))
+    # Which hardship the certificate must prove: 低保, 特困 …
+    if flag not in ECONOMIC_FLAGS:
+        return words
+    if (get_language() or "").startswith("en"):
+        return f"{words} ({ECONOMIC_FLAGS[flag]})"
+    return f"{words}（{ECONOMIC_FLAGS[flag]}）"
+
+
+def _overall(is_open: bool, reviews: list[MemberReview], needed: list[NeededItem]) -> FamilyState:
+    """One word for the whole application (§3). What the family must do comes first, then
+    the best news, then what is still going on."""
+    if not is_open:
+        return FamilyState.CLOSED
+    if not reviews:
+        return FamilyState.SUBMITTED
+    states = {review.state for review in reviews}
+    state = MemberReview.State
+    if needed:
+        return FamilyState.DOCUMENTS
+    if any(review.paid_total > ZERO for review in reviews):
+        return FamilyState.PAID
+    if states & set(MemberReview.PLEDGING_STATES):
+        return FamilyState.FUNDED
+    if state.IN_REVIEW in states:
+        return FamilyState.REVIEWING
+    if state.PENDING in states:
+        return FamilyState.SUBMITTED
+    return FamilyState.NOT_FUNDED
+
+
+def canonical_reference(text: str) -> str:
+    """The typed reference in canonical form, or "" when it cannot be one."""
+    reference = references.normalize_reference(text)
+    return reference if reference and references.is_valid_reference(reference) else ""
