@@ -1,0 +1,470 @@
+"""The alliance report's figures for a period (standard.md §6): one selector, one result.
+
+The dashboard, the PDF, the CSV and the XLSX all render `report_figures(period)`, so they
+cannot disagree. What each figure means (the PDF prints the same definitions):
+
+- The period's applications are those *submitted* in it (local date in China, see
+  reports/periods.py), whatever became of them since; drafts are not counted.
+- received: those applications. routed: those with member reviews (routing happens on
+  submission). funded: those with at least one pledge. A pledge is a member review in
+  `approved`, `paying` or `paid` (an in-kind or service pledge counts, with no amount).
+- declined: member reviews of those applications declined, by reason (one per member).
+- children aided: distinct children with at least one pledge on those applications.
+- pledged: the amounts of those pledges; paid: what was paid out against them, net of
+  reversals, up to the moment the report is made (cases.bills keeps `paid_total`).
+- median days to first decision: from submission to the earliest `decided_at` of the
+  application's reviews, over applications with a decision. To payment: from the local
+  submission date to the earliest payment date of the application, counting payments that
+  are neither reversals nor reversed, over applications with a payment.
+- monthly trend: received, funded and pledged per month of submission, over the 12 months
+  that end with the period.
+
+How, at 100,000 applications and 700,000 member reviews: four queries, whatever the
+number of rows, each reading a table once (a member review row is wide: it carries the
+eligibility snapshot, so every pass over the reviews costs about a second; see
+scripts/bench_reports.py). Periods are whole months and lie inside the trend's 12 months,
+so the applications and the pledges are read once for the trend's months and the period's
+figures are the sum of its months:
+
+1. applications, grouped by month, member, disease category and province (GROUP BY);
+2. the period's member reviews, grouped by member, state and decline reason (GROUP BY);
+3. the pledges, one row each with its child (the children aided are distinct children by
+   member, project, category and province: distinct counts do not add up across groups);
+4. the first decision and the first payment of each application, for the medians: a
+   median cannot be computed by SQLite, and computing it here from whole numbers gives
+   SQLite and PostgreSQL the same answer to the second.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models.functions import ExtractMonth, ExtractYear, Substr
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cases.models import Application, MemberReview
+from organizations import regions
+from organizations.models import AidProject, DiseaseCategory, MemberOrganization
+from reports.periods import CHINA, Period, add_months, local_midnight
+
+ZERO = Decimal("0.00")
+PLEDGING = Q(state__in=MemberReview.PLEDGING_STATES)
+DECLINED = MemberReview.State.DECLINED
+TREND_MONTHS = 12
+MICROSECOND = timedelta(microseconds=1)
+MICROSECONDS_PER_DAY = 86_400_000_000
+
+
+@dataclass
+class Line:
+    """One row of a breakdown; a figure that does not apply to the breakdown is None."""
+
+    key: str
+    label: str
+    received: int | None = None
+    routed: int | None = None
+    funded: int | None = None
+    pledges: int | None = None
+    declined: int | None = None
+    children: int | None = None
+    pledged: Decimal | None = None
+    paid: Decimal | None = None
+    note: str = ""  # a project's member
+
+
+@dataclass
+class Figures:
+    period: Period
+    generated_at: datetime
+    received: int = 0
+    routed: int = 0
+    funded: int = 0
+    pledges: int = 0
+    declined: int = 0
+    children: int = 0
+    pledged: Decimal = ZERO
+    paid: Decimal = ZERO
+    decision_days: Decimal | None = None
+    decision_count: int = 0
+    payment_days: Decimal | None = None
+    payment_count: int = 0
+    by_member: list[Line] = field(default_factory=list)
+    by_project: list[Line] = field(default_factory=list)
+    by_category: list[Line] = field(default_factory=list)
+    by_province: list[Line] = field(default_factory=list)
+    by_decline_reason: list[Line] = field(default_factory=list)
+    trend: list[Line] = field(default_factory=list)
+
+
+class _Tally:
+    """Counts and sums of one row of a breakdown while the rows are read."""
+
+    def __init__(self):
+        self.received = self.routed = self.funded = self.pledges = self.declined = 0
+        self.pledged = self.paid = ZERO
+        self.children: set[int] = set()
+
+    def line(self, key, label, *, note: str = "", applications: bool, reviews: bool) -> Line:
+        return Line(
+            key=key,
+            label=label,
+            note=note,
+            received=self.received if applications else None,
+            routed=self.routed if reviews else None,
+            funded=self.funded if applications else None,
+            pledges=self.pledges if reviews else None,
+            declined=self.declined if reviews else None,
+            children=len(self.children),
+            pledged=_money(self.pledged),
+            paid=_money(self.paid),
+        )
+
+
+def _english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def _name(obj) -> str:
+    return obj.name_en if _english() else obj.name_zh
+
+
+def _money(value) -> Decimal:
+    return (value or ZERO).quantize(Decimal("0.01"))
+
+
+def _submitted_in(start: datetime, end: datetime, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}submitted_at__gte": start, f"{prefix}submitted_at__lt": end})
+
+
+def _month_index(prefix: str = ""):
+    """The local month of submission as one number, year * 12 + month - 1: a number, not a
+    datetime, so that tens of thousands of rows need no time-zone conversion here."""
+    moment = f"{prefix}submitted_at"
+    return ExtractYear(moment, tzinfo=CHINA) * 12 + ExtractMonth(moment, tzinfo=CHINA) - 1
+
+
+def _month(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
+    figures = Figures(period=period, generated_at=now or timezone.now())
+    first_month = add_months(period.end_day, -TREND_MONTHS)
+    window = (local_midnight(first_month), local_midnight(period.end_day))
+    months = [add_months(first_month, n) for n in range(TREND_MONTHS)]
+    in_period = {m for m in months if period.first_day <= m < period.end_day}
+    tallies: dict[str, dict] = {
+        name: defaultdict(_Tally) for name in ("member", "project", "category", "province")
+    }
+    total, trend = _Tally(), defaultdict(_Tally)
+
+    _read_applications(window, in_period, total, tallies, trend)
+    _read_reviews(period, total, tallies, figures)
+    _read_pledges(window, in_period, total, tallies, trend)
+
+    for name in ("received", "routed", "funded", "pledges", "declined"):
+        setattr(figures, name, getattr(total, name))
+    figures.children = len(total.children)
+    figures.pledged, figures.paid = _money(total.pledged), _money(total.paid)
+    start, end = period.bounds()
+    applications = Application.objects.filter(_submitted_in(start, end)).order_by()
+    (
+        figures.decision_days,
+        figures.decision_count,
+        figures.payment_days,
+        figures.payment_count,
+    ) = _medians(applications)
+    _lines(figures, tallies)
+    figures.trend = [
+        _Tally.line(trend[m], f"{m:%Y-%m}", f"{m:%Y-%m}", applications=True, reviews=False)
+        for m in months
+    ]
+    for line in figures.trend:
+        line.children = line.paid = None  # the trend shows received, funded and pledged
+    return figures
+
+
+def _read_applications(window, in_period, total, tallies, trend) -> None:
+    """Query 1: received, routed and funded applications by month, member, category and
+    the child's province (of household registration, A07, as the child's record has it)."""
+    reviews = MemberReview.objects.filter(application=OuterRef("pk"))
+    rows = (
+        Application.objects.filter(_submitted_in(*window))
+        .annotate(
+            month=_month_index(),
+            region=Substr("child__household_region", 1, 2),
+        )
+        .values("month", "member_id", "category_id", "region")
+        .annotate(
+            received=Count("pk"),
+            routed=Count("pk", filter=Q(Exists(reviews))),
+            funded=Count("pk", filter=Q(Exists(reviews.filter(PLEDGING)))),
+        )
+        .order_by()
+    )
+    for row in rows:
+        month = _month(row["month"])
+        trend[month].received += row["received"]
+        trend[month].funded += row["funded"]
+        if month not in in_period:
+            continue
+        total.received += row["received"]
+        total.routed += row["routed"]
+        total.funded += row["funded"]
+        tallies["member"][row["member_id"]].received += row["received"]
+        for name, key in (("category", row["category_id"]), ("province", row["region"] or "")):
+            tallies[name][key].received += row["received"]
+            tallies[name][key].funded += row["funded"]
+
+
+def _read_reviews(period, total, tallies, figures) -> None:
+    """Query 2: the period's member reviews by member, state and decline reason."""
+    start, end = period.bounds()
+    rows = (
+        MemberReview.objects.filter(_submitted_in(start, end, "application__"))
+        .values("member_id", "state", "decline_reason")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    reasons: dict[str, int] = defaultdict(int)
+    for row in rows:
+        member = tallies["member"][row["member_id"]]
+        member.routed += row["n"]
+        if row["state"] == DECLINED:
+            member.declined += row["n"]
+            total.declined += row["n"]
+            reasons[row["decline_reason"]] += row["n"]
+    figures.by_decline_reason = [
+        Line(key=reason.value, label=str(reason.label), declined=reasons.pop(reason.value, 0))
+        for reason in MemberReview.DeclineReason
+    ]
+    if reasons:  # a reason no longer offered, or none recorded
+        figures.by_decline_reason.append(
+            Line(key="", label=_("Not given"), declined=sum(reasons.values()))
+        )
+
+
+def _read_pledges(window, in_period, total, tallies, trend) -> None:
+    """Query 3: every pledge of the trend's months, one row each, with its child."""
+    rows = (
+        MemberReview.objects.filter(PLEDGING, _submitted_in(*window, "application__"))
+        .annotate(
+            month=_month_index("application__"),
+            region=Substr("application__child__household_region", 1, 2),
+        )
+        .values_list(
+            "month",
+            "member_id",
+            "project_id",
+            "application__category_id",
+            "region",
+            "application__child_id",
+            "amount",
+            "paid_total",
+        )
+        .order_by()
+        .iterator(chunk_size=5000)  # a year is tens of thousands of rows: not all at once
+    )
+    for month, member, project, category, region, child, amount, paid in rows:
+        month = _month(month)
+        trend[month].pledged += amount or ZERO
+        if month not in in_period:
+            continue
+        groups = [total, tallies["member"][member], tallies["category"][category]]
+        groups.append(tallies["province"][region or ""])
+        if project is not None:
+            groups.append(tallies["project"][project])
+        for tally in groups:
+            tally.pledges += 1
+            tally.pledged += amount or ZERO
+            tally.paid += paid or ZERO
+            tally.children.add(child)
+
+
+def _lines(figures: Figures, tallies: dict) -> None:
+    """The breakdowns in the directory's order (every member, project and category, with
+    zeros), provinces by applications received."""
+    member, project = tallies["member"], tallies["project"]
+    figures.by_member = [
+        member[m.pk].line(m.short_name, _name(m), applications=True, reviews=True)
+        for m in MemberOrganization.objects.order_by("number")
+    ]
+    for line in figures.by_member:
+        line.funded = None  # a member pledges; applications are funded by the alliance
+    figures.by_project = [
+        project[p.pk].line(p.code, _name(p), note=_name(p.member), applications=False, reviews=True)
+        for p in AidProject.objects.select_related("member").order_by("code")
+    ]
+    for line in figures.by_project:
+        line.routed = line.declined = None
+    category = tallies["category"]
+    categories = list(DiseaseCategory.objects.order_by("sort_order", "code"))
+    keys = [c.pk for c in categories] + ([None] if None in category else [])
+    names = {c.pk: (c.code, _name(c)) for c in categories}
+    figures.by_category = [
+        category[k].line(*names.get(k, ("", _("Not given"))), applications=True, reviews=False)
+        for k in keys
+    ]
+    province = tallies["province"]
+    codes = sorted(province, key=lambda code: (-province[code].received, code or "99"))
+    figures.by_province = [
+        province[c].line(
+            c, regions.name_of(c) if c else _("Not given"), applications=True, reviews=False
+        )
+        for c in codes
+    ]
+    for line in figures.by_category + figures.by_province:
+        line.pledges = None
+
+
+def _median(values: list[int], *, unit: int = 1) -> Decimal | None:
+    """The median of whole numbers divided by `unit`, rounded half up to 0.1. Exact
+    arithmetic throughout, so SQLite and PostgreSQL give the same answer."""
+    if not values:
+        return None
+    middle = Decimal(statistics.median(values)) / unit
+    return middle.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _medians(applications) -> tuple[Decimal | None, int, Decimal | None, int]:
+    """Query 4: each application's first decision and first payment, in one pass over the
+    reviews (MIN is not changed by the rows the two joins repeat). A reversal is not a
+    payment, nor is a payment later reversed (a mistake, or returned by the bank)."""
+    payments = "reviews__payments__"
+    rows = (
+        applications.annotate(
+            decided=Min("reviews__decided_at"),
+            paid=Min(
+                f"{payments}paid_on",
+                filter=Q(
+                    **{f"{payments}reverses__isnull": True, f"{payments}reversal__isnull": True}
+                ),
+            ),
+        )
+        .filter(Q(decided__isnull=False) | Q(paid__isnull=False))
+        .values_list("submitted_at", "decided", "paid")
+        .iterator(chunk_size=5000)
+    )
+    to_decision, to_payment = [], []
+    for submitted, decided, paid in rows:
+        if decided is not None:
+            to_decision.append((decided - submitted) // MICROSECOND)
+        if paid is not None:
+            to_payment.append((paid - timezone.localtime(submitted, CHINA).date()).days)
+    return (
+        _median(to_decision, unit=MICROSECONDS_PER_DAY),
+        len(to_decision),
+        _median(to_payment),
+        len(to_payment),
+    )
+
+
+# --- the report to authorities: one row per aided child ---------------------------------
+
+
+@dataclass
+class AidedChild:
+    child_id: int
+    name: str
+    sex: str
+    dob: date | None
+    id_type: str
+    id_number: str
+    region_code: str
+    references: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    icd_codes: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    application_ids: list[int] = field(default_factory=list)
+    pledged: Decimal = ZERO
+    paid: Decimal = ZERO
+    submitted: date | None = None
+    first_approved: date | None = None
+
+
+def _pledges_in(period: Period):
+    start, end = period.bounds()
+    return MemberReview.objects.filter(PLEDGING, _submitted_in(start, end, "application__"))
+
+
+def aided_children_count(period: Period) -> int:
+    """The number of rows `aided_children` yields: the report's "children aided"."""
+    return _pledges_in(period).aggregate(n=Count("application__child", distinct=True))["n"]
+
+
+def aided_application_ids(period: Period) -> list[int]:
+    """The applications behind the rows, for the access record of an export (§5)."""
+    return list(_pledges_in(period).order_by().values_list("application_id", flat=True).distinct())
+
+
+_AIDED_FIELDS = (
+    "application__child_id",
+    "application_id",
+    "application__reference",
+    "application__submitted_at",
+    "application__child__name",
+    "application__child__sex",
+    "application__child__dob",
+    "application__child__id_type",
+    "application__child__id_number",
+    "application__child__household_region",
+    "application__category__name_zh",
+    "application__icd",
+    "member__name_zh",
+    "project__name_zh",
+    "amount",
+    "paid_total",
+    "decided_at",
+)
+
+
+def _add(values: list, value) -> None:
+    if value and value not in values:
+        values.append(value)
+
+
+def aided_children(period: Period):
+    """The aided children of the period, one AidedChild each, streamed from the database.
+
+    Children of the period are those of `report_figures` (a pledge on an application
+    submitted in the period); a child with several pledges or applications is one row with
+    the amounts added up. Read with iterator(): memory stays flat for a year of rows.
+    """
+    rows = (
+        _pledges_in(period)
+        .order_by("application__child_id", "application__submitted_at", "member__number", "pk")
+        .values_list(*_AIDED_FIELDS)
+        .iterator(chunk_size=2000)
+    )
+    current: AidedChild | None = None
+    for row in rows:
+        (child_id, application_id, reference, submitted, name, sex, dob, id_type, id_number) = row[
+            :9
+        ]
+        region, category, icd, member, project, amount, paid, decided = row[9:]
+        if current is None or current.child_id != child_id:
+            if current is not None:
+                yield current
+            current = AidedChild(child_id, name, sex, dob, id_type, id_number, region)
+            current.submitted = timezone.localtime(submitted, CHINA).date()
+        _add(current.references, reference)
+        _add(current.categories, category)
+        _add(current.icd_codes, icd)
+        _add(current.members, member)
+        _add(current.projects, project)
+        _add(current.application_ids, application_id)
+        current.pledged += amount or ZERO
+        current.paid += paid or ZERO
+        if decided is not None:
+            approved = timezone.localtime(decided, CHINA).date()
+            if current.first_approved is None or approved < current.first_approved:
+                current.first_approved = approved
+    if current is not None:
+        yield current

@@ -1,0 +1,189 @@
+"""The secretariat's report pages and downloads (standard.md §6), and one application as PDF.
+
+Thin views: a form reads the period, reports.services makes the file, reports.selectors the
+figures. Reports are the secretariat's (and administrators'): member staff get 403,
+anonymous users are sent to log in. The application PDF follows the application's own rule
+(cases.views.get_application_for): whoever may read the application may print it.
+"""
+
+import tempfile
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import services as case_services
+from cases.views import get_application_for
+from reports import pdf, services
+from reports.charts import report_charts
+from reports.forms import DownloadForm, PeriodForm, RunForm
+from reports.models import ReportRun, file_name
+from reports.periods import CHINA, current_quarter
+from reports.selectors import report_figures
+from reports.tables import definitions, report_tables
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+RECENT_RUNS = 5
+
+
+def _require_secretariat(user) -> None:
+    if not services.may_export(user):
+        raise PermissionDenied
+
+
+def _private(response):
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _dashboard(request, form, *, status=200):
+    figures = report_figures(form.cleaned_data["period"]) if form.is_valid() else None
+    context = {
+        "form": form,
+        "figures": figures,
+        "recent_runs": ReportRun.objects.filter(requested_by=request.user)[:RECENT_RUNS],
+    }
+    if figures is not None:
+        period = figures.period
+        context |= {
+            "period": period,
+            "tables": report_tables(figures),
+            "charts": report_charts(figures),
+            "definitions": definitions(),
+            "pdf_in_background": services.runs_in_background("alliance", "pdf", period),
+            "xlsx_in_background": services.runs_in_background("authorities", "xlsx", period),
+        }
+    return render(request, "reports/dashboard.html", context, status=status)
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    _require_secretariat(request.user)
+    today = timezone.localtime(timezone.now(), CHINA).date()
+    data = request.GET if "period" in request.GET else {"period": current_quarter(today).code}
+    return _dashboard(request, PeriodForm(data))
+
+
+def _file_response(*, kind, period, fmt, full_ids, by):
+    name = file_name(kind, period.code, fmt, full_ids=full_ids)
+    if fmt == "csv":
+        lines = services.report_csv_lines(kind=kind, period=period, full_ids=full_ids, by=by)
+        response = StreamingHttpResponse(
+            (line.encode() for line in lines), content_type=CONTENT_TYPES[fmt]
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return _private(response)
+    spool = tempfile.TemporaryFile()  # closed by FileResponse when sent
+    services.report_write(kind=kind, period=period, fmt=fmt, target=spool, by=by, full_ids=full_ids)
+    spool.seek(0)
+    response = FileResponse(
+        spool, as_attachment=True, filename=name, content_type=CONTENT_TYPES[fmt]
+    )
+    return _private(response)
+
+
+def _download(request, kind):
+    _require_secretariat(request.user)
+    form = DownloadForm(request.GET)
+    if not form.is_valid() or (kind == "authorities" and form.cleaned_data["format"] == "pdf"):
+        return _dashboard(request, PeriodForm(request.GET), status=400)
+    return _file_response(
+        kind=kind,
+        period=form.cleaned_data["period"],
+        fmt=form.cleaned_data["format"],
+        full_ids=kind == "authorities" and form.cleaned_data["full"],
+        by=request.user,
+    )
+
+
+@login_required
+@require_GET
+def alliance_download(request):
+    return _download(request, "alliance")
+
+
+@login_required
+@require_GET
+def authorities_download(request):
+    """?full=1 gives full ID numbers, recorded as "export-full" for every application."""
+    return _download(request, "authorities")
+
+
+@login_required
+@require_POST
+def run_create(request):
+    _require_secretariat(request.user)
+    form = RunForm(request.POST)
+    if not form.is_valid() or (
+        form.cleaned_data["kind"] == "authorities" and form.cleaned_data["format"] == "pdf"
+    ):
+        return _dashboard(request, PeriodForm(request.POST), status=400)
+    data = form.cleaned_data
+    run = services.run_request(
+        kind=data["kind"],
+        period=data["period"],
+        fmt=data["format"],
+        full_ids=data["kind"] == "authorities" and data["full"],
+        by=request.user,
+    )
+    return redirect("reports-run", run.pk)
+
+
+def _get_run_for(user, pk) -> ReportRun:
+    """A run is seen by whoever asked for it (it may hold full ID numbers), and by
+    administrators; anyone else gets 404."""
+    _require_secretariat(user)
+    runs = (
+        ReportRun.objects.all()
+        if user.is_superuser
+        else ReportRun.objects.filter(requested_by=user)
+    )
+    return get_object_or_404(runs, pk=pk)
+
+
+@login_required
+@require_GET
+def run_detail(request, pk):
+    return render(request, "reports/run.html", {"run": _get_run_for(request.user, pk)})
+
+
+@login_required
+@require_GET
+def run_status(request, pk):
+    """The progress fragment the run page polls (htmx) until the file is ready."""
+    return render(request, "reports/_run_status.html", {"run": _get_run_for(request.user, pk)})
+
+
+@login_required
+@require_GET
+def run_file(request, pk):
+    run = _get_run_for(request.user, pk)
+    if run.status != ReportRun.Status.DONE or not run.file:
+        raise Http404
+    response = FileResponse(
+        run.file.open("rb"),
+        as_attachment=True,
+        filename=run.filename,
+        content_type=CONTENT_TYPES[run.format],
+    )
+    return _private(response)
+
+
+@login_required
+@require_GET
+def application_pdf(request, reference):
+    application = get_application_for(request.user, reference)
+    case_services.access_record(application=application, user=request.user, view="pdf")
+    response = HttpResponse(pdf.application_pdf(application), content_type=CONTENT_TYPES["pdf"])
+    disposition = "attachment" if request.GET.get("download") == "1" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{application.reference}.pdf"'
+    return _private(response)
