@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from organizations import regions, selectors
 from organizations.eligibility import evaluate
 from organizations.filters import MemberFilter, ProjectFilter
+from organizations.hsds import HsdsDirectorySerializer, directory_hsds
 from organizations.models import AidProject, MemberOrganization
 from organizations.serializers import (
     EligibilityRequestSerializer,
@@ -61,3 +62,15 @@ class EligibilityView(APIView):
             }
         }
         return Response(body, status=status.HTTP_200_OK)
+
+
+class HsdsView(APIView):
+    """The directory as Open Referral HSDS 3.0 data (public): the members as organizations,
+    the projects as services with their eligibility in Chinese and their service areas."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses=HsdsDirectorySerializer, tags=["directory"])
+    def get(self, request):
+        return Response(HsdsDirectorySerializer(directory_hsds()).data)

@@ -9,5 +9,6 @@ router.register("projects", api.ProjectViewSet, basename="api-project")
 
 urlpatterns = [
     path("eligibility/", api.EligibilityView.as_view(), name="api-eligibility"),
+    path("hsds/", api.HsdsView.as_view(), name="api-hsds"),
     *router.urls,
 ]

@@ -1,0 +1,390 @@
+"""REST API v1 for member systems (issue 8): applications and their documents.
+
+The API is the browser's twin. Every write calls the service the browser's view calls
+(cases.services, cases.workflow, cases.bills); bodies are checked by the browser's own forms;
+objects are found with the browser's access helpers (cases.views.get_application_for …), so
+another member's application is a 404 here as there. Every read of personal data writes an
+access record (standard.md §5), with a view name starting "api-". The common ground is in
+cases.api_base, the sections in cases.api_sections, reviews in cases.api_reviews, receipts,
+allocations and payments in cases.api_bills.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from cases import api_sections, documents, services, workflow
+from cases.api_base import (
+    CasesApi,
+    Conflict,
+    Invalid,
+    SmallPages,
+    error,
+    error_responses,
+    form_data,
+    form_invalid,
+    records_access,
+)
+from cases.filters import ApplicationFilter, DocumentFilter
+from cases.forms import SECTION_FORMS, DocumentReviewForm, DocumentUploadForm
+from cases.models import Application, Document, MemberReview
+from cases.serializers import (
+    ApplicationDetailSerializer,
+    ApplicationListSerializer,
+    CloseSerializer,
+    DocumentReviewSerializer,
+    DocumentSerializer,
+    DocumentUploadSerializer,
+    NoteSerializer,
+    ReviewSummarySerializer,
+    ReviseEstimateSerializer,
+)
+from cases.standard import SECTIONS
+from cases.views import get_application_for
+
+
+class ApplicationPages(CursorPagination):
+    # The staff list's order, served by the indexes cases_app_created and
+    # cases_app_member_created; a cursor never counts or skips rows at 100,000 applications.
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- applications ----------------------------------------------------------------------------
+
+
+def application_body(application: Application) -> dict:
+    """The application as ApplicationDetailSerializer renders it."""
+    reviews = sorted(
+        application.reviews.select_related("member", "project"), key=lambda r: r.member.number
+    )
+    pledged = sum(
+        (r.amount or 0 for r in reviews if r.state in MemberReview.PLEDGING_STATES),
+        start=0,
+    )
+    need = application.need
+    forms = {key: services.section_form(application, key) for key in SECTION_FORMS}
+    return {
+        "reference": application.reference,
+        "status": application.status,
+        "member": application.member.short_name,
+        "created_at": application.created_at,
+        "submitted_at": application.submitted_at,
+        "closing_reason": application.closing_reason,
+        "closed_at": application.closed_at,
+        "editable": services.is_editable(application),
+        "sections": {key: api_sections.section_values(application, key) for key in SECTION_FORMS},
+        "complete": {key: services.section_complete(application, key) for key in SECTIONS},
+        "section_errors": [
+            error for key, form in forms.items() for error in api_sections.form_errors(key, form)
+        ],
+        "missing_documents": [
+            {"doc_type": doc_type, "flag": flag}
+            for doc_type, flag in documents.missing(application)
+        ],
+        "documents": application.documents.all(),
+        "per_capita_income": application.per_capita_income,
+        "need": need,
+        "pledged": pledged,
+        "funding_gap": max(need - pledged, 0),
+        "reviews": reviews,
+    }
+
+
+def _detail(application: Application, user, *, view="api-detail", code=status.HTTP_200_OK):
+    application = get_application_for(user, application.reference)  # fresh, with its prefetches
+    services.access_record(application=application, user=user, view=view)
+    body = ApplicationDetailSerializer(application_body(application)).data
+    return Response(body, status=code)
+
+
+def submit_problems(application: Application) -> list[dict]:
+    """Why a draft cannot be submitted yet: its sections' errors, required fields included
+    (what services.application_submit checks)."""
+    problems = []
+    for key in SECTION_FORMS:
+        if not services.section_complete(application, key):
+            form = services.section_form(application, key, strict=True)
+            problems += api_sections.form_errors(key, form)
+    return problems
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The member's applications (the secretariat: all), newest first",
+        responses={200: ApplicationListSerializer(many=True), **error_responses(400, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="A new draft with its reference number",
+        request=None,
+        responses={201: ApplicationDetailSerializer, **error_responses(403)},
+    ),
+    retrieve=extend_schema(
+        summary="One application: sections A–H, documents, every member's review",
+        responses={200: ApplicationDetailSerializer, **error_responses(403, 404)},
+    ),
+)
+class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
+    """Applications under the unified standard (standard.md §2). A member's staff enter and
+    change their own member's applications and read those routed to their member; the
+    secretariat reads all."""
+
+    lookup_field = "reference"
+    lookup_value_regex = r"[^/]+"
+    filterset_class = ApplicationFilter
+    pagination_class = ApplicationPages
+    serializer_class = ApplicationDetailSerializer
+    # Only what a list row shows (the selector's own .only() is for the page's columns).
+    LIST_FIELDS = (
+        "reference",
+        "status",
+        "created_at",
+        "submitted_at",
+        "child__name",
+        "child__id_number",
+        "category__code",
+        "member__short_name",
+    )
+
+    def get_queryset(self):
+        return Application.objects.visible_to(self.request.user)
+
+    def get_object(self, *, edit=False):
+        return get_application_for(self.request.user, self.kwargs["reference"], edit=edit)
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset()).only(*self.LIST_FIELDS)
+        page = self.paginate_queryset(queryset)
+        records_access(page, request.user, "api-list")
+        return self.get_paginated_response(ApplicationListSerializer(page, many=True).data)
+
+    def create(self, request):
+        try:
+            application = services.application_create(by=request.user)
+        except services.ApplicationError as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        response = _detail(application, request.user, code=status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(application.reference + "/")
+        return response
+
+    def retrieve(self, request, reference):
+        return _detail(self.get_object(), request.user)
+
+    @extend_schema(
+        summary="Submit a complete, valid draft: it is routed to every member",
+        request=None,
+        responses={200: ApplicationDetailSerializer, **error_responses(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, reference):
+        application = self.get_object(edit=True)
+        try:
+            services.application_submit(application=application, by=request.user)
+        except services.ApplicationError as exc:
+            raise Conflict(str(exc), errors=submit_problems(application)) from None
+        return _detail(application, request.user)
+
+    @extend_schema(
+        summary="Withdraw a submitted application; open reviews end",
+        request=NoteSerializer,
+        responses={200: ApplicationDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, reference):
+        application = self.get_object(edit=True)
+        data = self.valid(NoteSerializer, request)
+        workflow.application_withdraw(
+            application=application, by=request.user, note=data.get("note", "")[:300]
+        )
+        return _detail(application, request.user)
+
+    @extend_schema(
+        summary="Close a submitted application with a closing reason (§3)",
+        request=CloseSerializer,
+        responses={200: ApplicationDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, reference):
+        application = self.get_object(edit=True)
+        data = self.valid(CloseSerializer, request)
+        workflow.application_close(
+            application=application,
+            reason=data["reason"],
+            by=request.user,
+            note=data.get("note", ""),
+        )
+        return _detail(application, request.user)
+
+    @extend_schema(
+        summary="A new hospital estimate (D08): the only way to widen the funding gap",
+        request=ReviseEstimateSerializer,
+        responses={200: ApplicationDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="revise-estimate")
+    def revise_estimate(self, request, reference):
+        application = self.get_object(edit=True)
+        data = self.valid(ReviseEstimateSerializer, request)
+        workflow.application_revise_estimate(
+            application=application,
+            estimated_cost=data["estimated_cost"],
+            by=request.user,
+            note=data.get("note", ""),
+        )
+        return _detail(application, request.user)
+
+    @extend_schema(
+        summary="Tell a member that the information it asked for is there",
+        parameters=[OpenApiParameter("review_id", int, OpenApiParameter.PATH)],
+        request=NoteSerializer,
+        responses={200: ReviewSummarySerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)/answer")
+    def answer(self, request, reference, review_id):
+        application = self.get_object(edit=True)
+        review = get_object_or_404(MemberReview, pk=review_id, application=application)
+        data = self.valid(NoteSerializer, request)
+        workflow.review_answer_info(review=review, by=request.user, note=data.get("note", ""))
+        review = MemberReview.objects.select_related("member", "project").get(pk=review.pk)
+        return Response(ReviewSummarySerializer(review).data)
+
+    @extend_schema(
+        summary="Upload a document (F): PDF, JPEG or PNG, checked by its bytes",
+        description="The application's documents are listed at /api/v1/documents/?application=.",
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, reference):
+        application = self.get_object(edit=True)
+        form = DocumentUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            raise form_invalid(form, section="F")
+        try:
+            # The service checks the file again; checked here too, a bad file is a 400.
+            documents.check_upload(form.cleaned_data["file"], max_bytes=settings.DOCUMENT_MAX_BYTES)
+        except ValidationError as exc:
+            raise Invalid([error(m, section="F", field="file") for m in exc.messages]) from None
+        document = services.document_upload(
+            application=application,
+            doc_type=form.cleaned_data["doc_type"],
+            flag=form.cleaned_data["flag"],
+            upload=form.cleaned_data["file"],
+            by=request.user,
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def get_document_for(user, pk, *, edit=False) -> Document:
+    document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
+    # The same rule as the application's: another member's staff get a 404.
+    get_application_for(user, document.application.reference, edit=edit)
+    return document
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Documents of the applications the user may see, filtered",
+        responses={200: DocumentSerializer(many=True), **error_responses(400, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One document's details",
+        responses={200: DocumentSerializer, **error_responses(403, 404)},
+    ),
+)
+class DocumentViewSet(CasesApi, viewsets.GenericViewSet):
+    """Documents of applications (standard.md §2 F), for whoever may see the application;
+    every download is in the access record."""
+
+    serializer_class = DocumentSerializer
+    filterset_class = DocumentFilter
+    pagination_class = SmallPages
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        user = self.request.user
+        documents = Document.objects.select_related("application")
+        if not (user.is_superuser or getattr(user, "is_secretariat", False)):
+            documents = documents.filter(application__in=Application.objects.visible_to(user))
+        return documents.order_by("application_id", "uploaded_at", "pk")
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        records_access([d.application for d in page], request.user, "api-documents")
+        return self.get_paginated_response(DocumentSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk):
+        document = get_document_for(request.user, pk)
+        services.access_record(
+            application=document.application, user=request.user, view="api-document"
+        )
+        return Response(DocumentSerializer(document).data)
+
+    @extend_schema(
+        summary="The document's file",
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            **error_responses(403, 404),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def file(self, request, pk):
+        document = get_document_for(request.user, pk)
+        services.access_record(
+            application=document.application,
+            user=request.user,
+            view="api-document",
+            detail=f"{document.doc_type} #{document.pk}",
+        )
+        response = FileResponse(
+            document.file.open("rb"),
+            content_type=document.content_type,
+            as_attachment=True,
+            filename=document.original_name,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def perform_content_negotiation(self, request, force=False):
+        # The file is sent as what it is; refusals are JSON whatever the client accepts.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        summary="Accept or reject a document (the entering member's staff)",
+        request=DocumentReviewSerializer,
+        responses={200: DocumentSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk):
+        document = get_document_for(request.user, pk, edit=True)
+        form = DocumentReviewForm(form_data(self.body(request), DocumentReviewForm))
+        if not form.is_valid():
+            raise form_invalid(form, section="F")
+        document = services.document_review(
+            document=document,
+            accept=form.cleaned_data["decision"] == "accepted",
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+        return Response(DocumentSerializer(document).data)

@@ -1,0 +1,243 @@
+"""What every endpoint of the case API shares (issue 8): one body for every refusal, the
+services' refusals mapped to HTTP, the permissions of standard.md §5, the request's language,
+the access record.
+
+Refusals share one body (cases.serializers.ErrorSerializer): 400 bad input, 401 no
+credentials, 403 not allowed, 404 not found (or not yours to see), 409 refused by the
+state of things (e.g. a closed review, the funding gap), 429 too many requests.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import ProhibitNullCharactersValidator
+from django.http import QueryDict
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.views import exception_handler
+
+from cases import services, workflow
+from cases.serializers import ErrorSerializer
+
+
+def error(message, *, section=None, field=None, code=None) -> dict:
+    """One entry of a refusal's `errors` (cases.serializers.FieldErrorSerializer)."""
+    return {"section": section, "field": field, "code": code, "message": str(message)}
+
+
+# --- JSON bodies as the browser's form data -------------------------------------------------
+
+
+def scalar(value) -> str | None:
+    """A JSON value as the text a form field receives; None when it is not one value."""
+    if isinstance(value, bool) or isinstance(value, list | dict):
+        return None
+    if isinstance(value, float):
+        return str(Decimal(str(value)))
+    return "" if value is None else str(value)
+
+
+def as_querydict(data: dict) -> QueryDict:
+    """Posted form data: a ticked box is "on", an unticked one is absent."""
+    query = QueryDict(mutable=True)
+    for key, value in data.items():
+        if isinstance(value, list | tuple):
+            query.setlist(key, [str(item) for item in value])
+        elif isinstance(value, bool):
+            if value:
+                query[key] = "on"
+        elif value is not None:
+            query[key] = str(value)
+    return query
+
+
+def form_data(body: dict, form_class):
+    """A JSON body as the form data the browser's form would post; each field one value."""
+    problems = []
+    for name, value in body.items():
+        if name not in form_class.base_fields:
+            problems.append(error(_("Unknown field."), field=name))
+        elif scalar(value) is None:
+            problems.append(error(_("Give a single text or number value."), field=name))
+    if problems:
+        raise Invalid(problems)
+    return as_querydict({name: scalar(value) for name, value in body.items()})
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("The request conflicts with the current state.")
+    default_code = "conflict"
+
+    def __init__(self, detail=None, *, errors=()):
+        super().__init__(detail)
+        self.errors = list(errors)
+
+
+class Invalid(exceptions.APIException):
+    """400 with the field errors of a form or of a section."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(errors[0]["message"] if errors else None)
+        self.errors = errors
+
+
+def form_invalid(form, *, section=None) -> Invalid:
+    return Invalid(
+        [
+            error(message, section=section, field=None if name == "__all__" else name)
+            for name, messages in form.errors.items()
+            for message in messages
+        ]
+    )
+
+
+def _flatten(data, field=None) -> list[dict]:
+    """DRF's nested error data (field -> messages) as the API's list of field errors."""
+    if isinstance(data, dict):
+        found = []
+        for key, value in data.items():
+            name = field if key in ("non_field_errors", "detail") else key
+            if field is not None and name != field:
+                name = f"{field}.{key}"
+            found += _flatten(value, name)
+        return found
+    if isinstance(data, list):
+        return [item for value in data for item in _flatten(value, field)]
+    return [error(data, field=field)]
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, with the services' refusals mapped to HTTP and one body for all."""
+    if isinstance(exc, workflow.NotAllowed):
+        exc = exceptions.PermissionDenied(str(exc))
+    elif isinstance(exc, services.ApplicationError):
+        exc = Conflict(str(exc))
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # not an API refusal: a 500, logged
+    data, errors = response.data, getattr(exc, "errors", None)
+    if errors is None and not (isinstance(data, dict) and "detail" in data):
+        # A ValidationError (a serializer's or a filter's): field -> messages.
+        errors = _flatten(data)
+        detail = errors[0]["message"] if errors else str(exceptions.ValidationError.default_detail)
+    else:
+        detail = str(data["detail"])
+    response.data = {"detail": detail, "errors": errors or []}
+    return response
+
+
+class IsStaff(BasePermission):
+    """§5: member staff and the secretariat (administrators work through the admin)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(
+            user.is_superuser
+            or getattr(user, "is_secretariat", False)
+            or getattr(user, "is_member_staff", False)
+        )
+
+
+class MemberStaffWrites(BasePermission):
+    """§5: the secretariat reads all; entering and deciding is for a member's staff."""
+
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS or getattr(request.user, "is_member_staff", False)
+
+
+def null_refused() -> exceptions.ParseError:
+    return exceptions.ParseError(str(ProhibitNullCharactersValidator.message))
+
+
+def _has_null_character(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_null_character(item) for item in value)
+    return False
+
+
+# What every endpoint of the case API shares, mixed into DRF's views (a comment, not a
+# docstring: the schema would show it as every operation's description).
+class CasesApi:
+    permission_classes = [IsAuthenticated, IsStaff, MemberStaffWrites]
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        # Member systems say their language with Accept-Language; the language cookie
+        # (the site's switch) wins for the browser; Chinese otherwise, as on every page.
+        language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL cannot store a NUL character: refuse it before it reaches a query.
+        if _has_null_character(kwargs) or _has_null_character(dict(request.query_params.lists())):
+            raise null_refused()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Language"] = translation.get_language()
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        return response
+
+    def body(self, request) -> dict:
+        """The JSON (or form) body as a dict of its fields."""
+        data = request.data
+        if hasattr(data, "dict"):  # a QueryDict
+            data = {key: data.get(key) for key in data}
+        if not isinstance(data, dict):
+            raise Invalid([error(_("Send a JSON object."))])
+        if _has_null_character(data):
+            raise null_refused()
+        return data
+
+    def valid(self, serializer_class, request):
+        serializer = serializer_class(data=self.body(request))
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+def error_responses(*codes: int) -> dict:
+    """The refusals an operation can answer with, besides 401 and 429 (all of them)."""
+    described = {
+        400: "Bad input: each error names its field (and the standard's code).",
+        401: "No credentials: send `Authorization: Token …`.",
+        403: "Not allowed for this user (standard.md §5).",
+        404: "Not found, or not visible to the user's member.",
+        409: "Refused by the state of things, e.g. a closed review or the funding gap.",
+        429: "Too many requests: see Retry-After.",
+    }
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=described[code])
+        for code in sorted({401, 429, *codes})
+    }
+
+
+def records_access(applications, user, view: str) -> None:
+    """§5: one access record per application whose personal data was shown."""
+    unique = {application.pk: application for application in applications}
+    services.access_record_list(applications=list(unique.values()), user=user, view=view)
+
+
+class SmallPages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200

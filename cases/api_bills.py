@@ -1,0 +1,352 @@
+"""The API of receipts, allocations and payments (standard.md §4): thin views over cases.bills,
+bodies checked by the browser's forms (cases.bill_forms), objects found with the browser's
+helpers (cases.bill_views), so that who may do what is the browser's rule everywhere."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import bills
+from cases.api_base import (
+    CasesApi,
+    SmallPages,
+    error,
+    error_responses,
+    form_data,
+    form_invalid,
+    records_access,
+)
+from cases.bill_forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
+from cases.bill_views import get_pledge_for, get_receipt_for
+from cases.filters import AllocationFilter, PaymentFilter, ReceiptFilter
+from cases.models import Allocation, Application, Payment, Receipt
+from cases.serializers import (
+    AllocationCreateSerializer,
+    AllocationSerializer,
+    DuplicateReceiptSerializer,
+    PaymentCreateSerializer,
+    PaymentSerializer,
+    ReceiptCreateSerializer,
+    ReceiptDetailSerializer,
+    ReceiptSerializer,
+    ReceiptUploadSerializer,
+    ReversalSerializer,
+)
+from cases.views import get_application_for
+
+
+def held(receipt: Receipt) -> list[dict]:
+    """What each member holds of a receipt, net of reversals."""
+    by_member: dict = {}
+    for allocation in receipt.allocations.select_related("review__member"):
+        member = allocation.review.member
+        by_member[member] = by_member.get(member, 0) + allocation.amount
+    return [
+        {"member": member.short_name, "member_name": member.name_zh, "amount": amount}
+        for member, amount in by_member.items()
+        if amount
+    ]
+
+
+def receipt_body(receipt: Receipt) -> dict:
+    receipt.held = held(receipt)
+    return ReceiptDetailSerializer(receipt).data
+
+
+def _require_reviewer(user) -> None:
+    # The browser's check before any form (cases.bill_views._writer): reviewers pay.
+    if user.role != user.Role.REVIEWER:
+        raise exceptions.PermissionDenied(
+            _("Only this member's reviewers can allocate and pay its pledge.")
+        )
+
+
+# --- receipts ------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Receipts of the applications the user may see, newest first",
+        responses={200: ReceiptSerializer(many=True), **error_responses(400, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One receipt with what each member holds of it",
+        responses={200: ReceiptDetailSerializer, **error_responses(403, 404)},
+    ),
+)
+class ReceiptViewSet(CasesApi, viewsets.GenericViewSet):
+    """Medical receipts (standard.md §4), recorded once for the whole alliance; seen by whoever
+    may see the application they were recorded on."""
+
+    serializer_class = ReceiptSerializer
+    filterset_class = ReceiptFilter
+    pagination_class = SmallPages
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        user = self.request.user
+        receipts = Receipt.objects.select_related("application", "recorded_member", "recorded_by")
+        if not (user.is_superuser or getattr(user, "is_secretariat", False)):
+            receipts = receipts.filter(application__in=Application.objects.visible_to(user))
+        return receipts.order_by("-recorded_at", "-pk")
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        records_access([receipt.application for receipt in page], request.user, "api-receipts")
+        return self.get_paginated_response(ReceiptSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk):
+        receipt = get_receipt_for(request.user, pk)
+        records_access([receipt.application], request.user, "api-receipt")
+        return Response(receipt_body(receipt))
+
+
+def duplicate_body(exc: bills.DuplicateReceipt) -> dict:
+    receipt = exc.receipt
+    existing = {
+        "same_child": exc.same_child,
+        "id": None,
+        "recorded_by": receipt.recorded_by.get_username(),
+        "recorded_member": receipt.recorded_member.short_name,
+        "recorded_member_name": receipt.recorded_member.name_zh,
+        "recorded_at": receipt.recorded_at,
+        "reimbursable_amount": None,
+        "allocated_total": None,
+        "room": None,
+        "held": [],
+    }
+    if exc.same_child:
+        message = _("This receipt is already recorded: see who recorded it below.")
+        existing.update(
+            id=receipt.pk,
+            reimbursable_amount=receipt.reimbursable_amount,
+            allocated_total=receipt.allocated_total,
+            room=receipt.room,
+            held=held(receipt),
+        )
+    else:
+        message = _("This receipt is already recorded for another child.")
+    body = {
+        "detail": str(exc),
+        "errors": [error(message, field="number")],
+        "existing": existing,
+    }
+    return DuplicateReceiptSerializer(body).data
+
+
+class ReceiptCreateView(CasesApi, APIView):
+    """Record a receipt on a submitted application, once for the whole alliance (§4)."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(
+        operation_id="applications_receipts_create",
+        summary="Record a medical receipt (a reviewer of a member the application went to)",
+        tags=["receipts"],
+        request={
+            "application/json": ReceiptCreateSerializer,
+            "multipart/form-data": ReceiptUploadSerializer,
+        },
+        responses={
+            201: ReceiptDetailSerializer,
+            409: DuplicateReceiptSerializer,
+            **error_responses(400, 403, 404),
+        },
+    )
+    def post(self, request, reference):
+        application = get_application_for(request.user, reference)
+        if application.status == Application.Status.DRAFT:
+            raise Http404  # receipts come with a submitted application
+        if not bills.may_record_receipts(request.user, application):
+            raise exceptions.PermissionDenied(
+                _("Only the reviewers of a member this application went to record receipts.")
+            )
+        if request.content_type.startswith("multipart/"):
+            form = ReceiptForm(request.POST, request.FILES)
+        else:
+            form = ReceiptForm(form_data(self.body(request), ReceiptForm))
+        if not form.is_valid():
+            raise form_invalid(form)
+        try:
+            receipt = bills.receipt_record(
+                application=application, by=request.user, **form.cleaned_data
+            )
+        except bills.DuplicateReceipt as exc:
+            return Response(duplicate_body(exc), status=status.HTTP_409_CONFLICT)
+        records_access([application], request.user, "api-receipt")
+        return Response(receipt_body(receipt), status=status.HTTP_201_CREATED)
+
+
+# --- a pledge's allocations and payments ----------------------------------------------------
+
+
+def _writable_pledge(user, pk):
+    review = get_pledge_for(user, pk)
+    if user.organization_id != review.member_id:
+        raise Http404  # the secretariat reads; it does not pay
+    _require_reviewer(user)
+    return review
+
+
+class PledgeAllocationView(CasesApi, APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="reviews_allocations_create",
+        summary="Allocate an amount of one of the child's receipts to the member's pledge",
+        description="409 when the receipt or the pledge has less room left than the amount "
+        "(standard.md §4), or the pledge is not payable.",
+        tags=["allocations"],
+        request=AllocationCreateSerializer,
+        responses={201: AllocationSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request, pk):
+        review = _writable_pledge(request.user, pk)
+        receipts = Receipt.objects.filter(child_id=review.application.child_id)
+        form = AllocationForm(form_data(self.body(request), AllocationForm), receipts=receipts)
+        if not form.is_valid():
+            raise form_invalid(form)
+        allocation = bills.allocation_create(
+            review=review,
+            receipt=form.cleaned_data["receipt"],
+            amount=form.cleaned_data["amount"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+        return Response(AllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
+
+
+class PledgePaymentView(CasesApi, APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="reviews_payments_create",
+        summary="Record a payment (拨付) against what is allocated to the pledge",
+        description="The pledge moves to `paying`, and to `paid` when paid in full.",
+        tags=["payments"],
+        request=PaymentCreateSerializer,
+        responses={201: PaymentSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request, pk):
+        review = _writable_pledge(request.user, pk)
+        form = PaymentForm(form_data(self.body(request), PaymentForm))
+        if not form.is_valid():
+            raise form_invalid(form)
+        payment = bills.payment_record(review=review, by=request.user, **form.cleaned_data)
+        records_access([review.application], request.user, "api-payment")
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+def _own_rows(queryset, user):
+    """A member's staff see their own member's rows; the secretariat sees every row."""
+    if user.is_superuser or getattr(user, "is_secretariat", False):
+        return queryset
+    return queryset.filter(review__member_id=getattr(user, "organization_id", None))
+
+
+def _reversal_note(view, request) -> str:
+    form = ReversalForm(form_data(view.body(request), ReversalForm))
+    if not form.is_valid():
+        raise form_invalid(form)
+    return form.cleaned_data["note"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Allocations of the member's pledges (the secretariat: all), newest first",
+        responses={200: AllocationSerializer(many=True), **error_responses(400, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One allocation", responses={200: AllocationSerializer, **error_responses(403, 404)}
+    ),
+)
+class AllocationViewSet(CasesApi, viewsets.GenericViewSet):
+    """Allocations: amounts of receipts tied to approved pledges (standard.md §4)."""
+
+    serializer_class = AllocationSerializer
+    filterset_class = AllocationFilter
+    pagination_class = SmallPages
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        rows = Allocation.objects.select_related("review__member", "receipt", "created_by")
+        return _own_rows(rows, self.request.user).order_by("-created_at", "-pk")
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(AllocationSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk):
+        return Response(AllocationSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Take an allocation back with a new, negative row (a reviewer of the member)",
+        request=ReversalSerializer,
+        responses={201: AllocationSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
+    def reverse(self, request, pk):
+        allocation = self.get_object()
+        _require_reviewer(request.user)
+        reversal = bills.allocation_reverse(
+            allocation=allocation, by=request.user, note=_reversal_note(self, request)
+        )
+        reversal = self.get_queryset().get(pk=reversal.pk)
+        return Response(AllocationSerializer(reversal).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Payments of the member's pledges (the secretariat: all), newest first",
+        responses={200: PaymentSerializer(many=True), **error_responses(400, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One payment", responses={200: PaymentSerializer, **error_responses(403, 404)}
+    ),
+)
+class PaymentViewSet(CasesApi, viewsets.GenericViewSet):
+    """Payments (拨付) against pledges (standard.md §4); account numbers are masked."""
+
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    pagination_class = SmallPages
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        rows = Payment.objects.select_related("review__application", "created_by")
+        return _own_rows(rows, self.request.user).order_by("-created_at", "-pk")
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # Payees and (masked) accounts are personal data: recorded like the browser's pages.
+        records_access(
+            [payment.review.application for payment in page], request.user, "api-payments"
+        )
+        return self.get_paginated_response(PaymentSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk):
+        payment = self.get_object()
+        records_access([payment.review.application], request.user, "api-payment")
+        return Response(PaymentSerializer(payment).data)
+
+    @extend_schema(
+        summary="Reverse a payment recorded by mistake (or returned by the bank)",
+        request=ReversalSerializer,
+        responses={201: PaymentSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
+    def reverse(self, request, pk):
+        payment = self.get_object()
+        _require_reviewer(request.user)
+        reversal = bills.payment_reverse(
+            payment=payment, by=request.user, note=_reversal_note(self, request)
+        )
+        reversal = self.get_queryset().get(pk=reversal.pk)
+        return Response(PaymentSerializer(reversal).data, status=status.HTTP_201_CREATED)

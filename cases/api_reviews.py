@@ -1,0 +1,170 @@
+"""The API of the shared review workflow (standard.md §3): the member inbox and each
+transition as an action. Transitions are cases.workflow's functions; a review is found with
+the browser's helper, so another member's review is a 404."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from cases import workflow
+from cases.api_base import CasesApi, Invalid, error, error_responses, records_access
+from cases.filters import ReviewFilter
+from cases.models import MemberReview, ReviewEvent
+from cases.review_views import gap_of, get_review_for, inbox_queryset, with_gap
+from cases.serializers import (
+    ApproveSerializer,
+    DeclineSerializer,
+    InboxItemSerializer,
+    NoteSerializer,
+    RequestInfoSerializer,
+    ReviewDetailSerializer,
+)
+from organizations.models import AidProject
+
+
+class InboxPages(CursorPagination):
+    # The inbox's order, oldest first, from the index cases_review_member_routed (or
+    # cases_review_inbox with a state); a cursor needs no count and no OFFSET.
+    ordering = ("routed_at", "id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def review_detail(review: MemberReview, user) -> Response:
+    """The member's own review with its eligibility snapshot and its history."""
+    review = (
+        with_gap(MemberReview.objects.filter(pk=review.pk))
+        .select_related("project")
+        .prefetch_related(Prefetch("events", queryset=ReviewEvent.objects.select_related("actor")))
+        .get()
+    )
+    review.gap = gap_of(review)
+    records_access([review.application], user, "api-review")
+    return Response(ReviewDetailSerializer(review).data)
+
+
+ACTION_ERRORS = error_responses(400, 403, 404, 409)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The member's inbox: its reviews, oldest first",
+        responses={200: InboxItemSerializer(many=True), **error_responses(400, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One of the member's reviews, its eligibility snapshot and history",
+        responses={200: ReviewDetailSerializer, **error_responses(403, 404)},
+    ),
+)
+class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
+    """The member's own reviews (standard.md §3). Only the member's reviewers move them; its
+    caseworkers read them; another member's review is not found."""
+
+    serializer_class = ReviewDetailSerializer
+    filterset_class = ReviewFilter
+    pagination_class = InboxPages
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator's mock request
+            return MemberReview.objects.none()
+        user = self.request.user
+        if not user.is_member_staff:
+            raise exceptions.PermissionDenied  # the inbox is a member's, as in the browser
+        return inbox_queryset(user.organization_id, {})
+
+    def get_object(self):
+        return get_review_for(self.request.user, self.kwargs["pk"])
+
+    def list(self, request):
+        reviews = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(with_gap(reviews).select_related("project"))
+        for review in page:
+            review.gap = gap_of(review)
+        records_access([review.application for review in page], request.user, "api-inbox")
+        return self.get_paginated_response(InboxItemSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk):
+        return review_detail(self.get_object(), request.user)
+
+    @extend_schema(
+        summary="Take the review (pending → in review)",
+        request=NoteSerializer,
+        responses={200: ReviewDetailSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk):
+        review = self.get_object()
+        data = self.valid(NoteSerializer, request)
+        workflow.review_take(review=review, by=request.user, note=data.get("note", ""))
+        return review_detail(review, request.user)
+
+    @extend_schema(
+        summary="Ask for documents or answers; the decision clock pauses",
+        request=RequestInfoSerializer,
+        responses={200: ReviewDetailSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="request-info")
+    def request_info(self, request, pk):
+        review = self.get_object()
+        data = self.valid(RequestInfoSerializer, request)
+        workflow.review_request_info(
+            review=review, items=data["items"], by=request.user, note=data.get("note", "")
+        )
+        return review_detail(review, request.user)
+
+    @extend_schema(
+        summary="Pledge a grant (amount) or in-kind or service help (description)",
+        description="Refused with 409 when the pledge would go beyond the funding gap "
+        "(standard.md §3) or the review is no longer open.",
+        request=ApproveSerializer,
+        responses={200: ReviewDetailSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk):
+        review = self.get_object()
+        data = self.valid(ApproveSerializer, request)
+        # The browser's checks before the workflow's (cases.review_views.review_action).
+        project = AidProject.objects.filter(code=data["project"], member=review.member).first()
+        if project is None:
+            raise Invalid([error(_("Choose one of your own member's projects."), field="project")])
+        if project.kind == AidProject.Kind.GRANT and data.get("amount") is None:
+            raise Invalid(
+                [
+                    error(
+                        _("Give the amount of the grant in yuan, e.g. 20000 or 20000.50."),
+                        field="amount",
+                    )
+                ]
+            )
+        workflow.review_approve(
+            review=review,
+            project=project,
+            amount=data.get("amount"),
+            description=data.get("description", ""),
+            override_reason=data.get("override_reason", ""),
+            note=data.get("note", ""),
+            by=request.user,
+        )
+        return review_detail(review, request.user)
+
+    @extend_schema(
+        summary="Decline with a reason",
+        request=DeclineSerializer,
+        responses={200: ReviewDetailSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk):
+        review = self.get_object()
+        data = self.valid(DeclineSerializer, request)
+        workflow.review_decline(
+            review=review, reason=data["reason"], note=data.get("note", ""), by=request.user
+        )
+        return review_detail(review, request.user)
