@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 APT_RUN := libharfbuzz-subset0 fonts-noto-cjk gettext
-APT_TEST := $(APT_RUN) chromium poppler-utils
+APT_TEST := $(APT_RUN) chromium poppler-utils postgresql-client
 # Stamps: redo a step only when what it depends on changed.
 STAMP := $(VENV)/.stamps
 
@@ -54,6 +54,7 @@ staticfiles/staticfiles.json: $(STATIC_SOURCES) $(STAMP)/deps | .secret_key
 run: os-run $(STAMP)/deps .secret_key staticfiles/staticfiles.json
 	@set -e; export DEBUG=false HTTPS=false; \
 	$(PY) manage.py migrate --noinput -v0; \
+	$(PY) manage.py createcachetable; \
 	$(PY) manage.py compilemessages -v0 --ignore='.venv/*' --ignore='node_modules/*'; \
 	$(PY) manage.py load_demo --i-know-this-is-demo; \
 	echo ""; \

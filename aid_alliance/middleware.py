@@ -1,6 +1,10 @@
 from django.conf import settings
-from django.utils import translation
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 
 class ChineseFirstLocaleMiddleware:
@@ -24,3 +28,30 @@ class ChineseFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class IdleSessionMiddleware:
+    """Sign staff out after SESSION_IDLE_SECONDS without a request (§5: children's data on
+    an unattended screen). The stamp is refreshed at most once a minute, so a busy page
+    does not write its session on every request."""
+
+    REFRESH_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from organizations.accounts import LAST_SEEN
+
+            now = int(timezone.now().timestamp())
+            seen = request.session.get(LAST_SEEN)
+            if seen is None or now - seen > settings.SESSION_IDLE_SECONDS:
+                logout(request)
+                if seen is not None:
+                    messages.info(request, _("You were signed out after a time without activity."))
+                    return redirect_to_login(request.get_full_path())
+            elif now - seen > self.REFRESH_SECONDS:
+                request.session[LAST_SEEN] = now
+        return self.get_response(request)

@@ -7,6 +7,7 @@ DEBUG off, e-mail to the console. Production values come only from the environme
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -75,6 +76,9 @@ if not SECRET_KEY:
 elif len(SECRET_KEY) < 32 or SECRET_KEY.startswith("django-insecure"):
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is too weak: use at least 32 random characters.")
+# The access record's chain (cases.audit) is keyed: its own key lets SECRET_KEY rotate
+# without breaking the verification of records sealed before.
+ACCESS_CHAIN_KEY = env_str("ACCESS_CHAIN_KEY") or SECRET_KEY
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", *(["testserver"] if RUNNING_TESTS else [])]
@@ -90,12 +94,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Tokens for member systems calling the API (`manage.py drf_create_token USER`).
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_tasks_db",
     "organizations",
     "cases",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "aid_alliance.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -148,10 +157,21 @@ AUTH_USER_MODEL = "organizations.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Staff sessions (standard.md §5): signed out after SESSION_IDLE_SECONDS without a request
+# (aid_alliance.middleware.IdleSessionMiddleware), and after SESSION_COOKIE_AGE in any case.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
+# Login lockout (organizations.lockout): this many failures per user name or per client
+# address within LOGIN_LOCKOUT_SECONDS pause logging in for them, across app servers.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 6)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 30 * 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -180,8 +200,28 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 # Applicants' documents: never under STATIC_ROOT or MEDIA_ROOT, served only by a view.
+if RUNNING_TESTS and not env_str("PRIVATE_MEDIA_ROOT"):
+    # A test run writes its uploads into a folder of its own, not among a laptop's real
+    # ones; set in the environment too, so a worker process a test starts uses the same.
+    os.environ["PRIVATE_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="aid-alliance-test-media-")
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or BASE_DIR / "private-media")
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+# Background work through Django's tasks framework (reports for long periods, reports/tasks.py).
+# "immediate" runs a task at once, inside the request that enqueued it: nothing else to run.
+# "database" (production) queues tasks in the database (django-tasks-db); workers started
+# with `python manage.py db_worker` on any number of machines claim them with
+# SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL.
+_TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = env_str("TASKS_BACKEND") or "immediate"
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND={TASKS_BACKEND!r} is not one of: {', '.join(_TASK_BACKENDS)}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 # Uploads above this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -209,6 +249,26 @@ else:
 del EMAIL_HOST
 # Texts to families (standard.md §3): a class with send(phone=, text=); SMS in production.
 FAMILY_NOTIFIER = env_str("FAMILY_NOTIFIER") or "cases.notify.LoggingNotifier"
+
+# The family status page (/status/, standard.md §3 and §5). Failed lookups are counted in
+# the database, per client address and per reference, so the limit holds across app servers.
+FAMILY_STATUS_MAX_FAILURES = env_int("FAMILY_STATUS_MAX_FAILURES", 5)
+FAMILY_STATUS_WINDOW_SECONDS = env_int("FAMILY_STATUS_WINDOW_SECONDS", 15 * 60)
+# How long the page stays open after the details were checked; then they are asked again.
+FAMILY_STATUS_VIEW_SECONDS = env_int("FAMILY_STATUS_VIEW_SECONDS", 10 * 60)
+# A second factor: a one-time code texted to the guardian's phone through FAMILY_NOTIFIER.
+FAMILY_STATUS_ONE_TIME_CODE = env_bool("FAMILY_STATUS_ONE_TIME_CODE", False)
+# Reverse proxies in front of the app that each append to X-Forwarded-For. 0: the client
+# address is REMOTE_ADDR and X-Forwarded-For is ignored (anyone can write that header).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if (
+    min(FAMILY_STATUS_MAX_FAILURES, FAMILY_STATUS_WINDOW_SECONDS, FAMILY_STATUS_VIEW_SECONDS) < 1
+    or TRUSTED_PROXY_COUNT < 0
+):
+    raise ImproperlyConfigured(
+        "FAMILY_STATUS_MAX_FAILURES, FAMILY_STATUS_WINDOW_SECONDS and FAMILY_STATUS_VIEW_SECONDS "
+        "must be at least 1; TRUSTED_PROXY_COUNT at least 0"
+    )
 
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@aid-alliance.local")
 
@@ -240,26 +300,84 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Django's cache holds the API's request counters (throttling). In the database, so that the
+# limits hold across every app server without another service to run; the table is made by
+# `manage.py createcachetable` (`make run`; the test database makes its own).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "aid_alliance_cache",
+    }
+}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as "1200/minute" (requests per second, minute, hour or day)."""
+    raw = (env_str(name) or default).strip()
+    count, _slash, period = raw.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate such as 1200/minute")
+    return raw
+
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Member systems send "Authorization: Token …" (first, so that a request without
+    # credentials gets a 401 with WWW-Authenticate); the browser uses its session, with CSRF.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # 429 past these rates: per client address without an account, per user with one.
+    "DEFAULT_THROTTLE_CLASSES": ["aid_alliance.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_THROTTLE_ANON", "120/minute"),
+        "user": env_rate("API_THROTTLE_USER", "1200/minute"),
+    },
+    # The client address of an anonymous request: X-Forwarded-For only behind trusted
+    # proxies (DRF would otherwise believe whatever address a client writes there).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "儿童大病救助联盟 aid_alliance API",
     "DESCRIPTION": _(
-        "The alliance's case system. The directory and eligibility pre-check are public."
+        "The alliance's case system. The directory and eligibility pre-check are public. "
+        "Member systems authenticate with a token (Authorization: Token …), the browser with "
+        "its session. Every refusal has one JSON shape: a detail, and errors naming each "
+        "field with its code in the unified standard."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request and response bodies as separate components: uploads and read-only fields
+    # are then described exactly.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids from the path after /api/v1/: "applications", "reviews" …
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name per choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "cases.models.Application.Status",
+        "ClosingReasonEnum": "cases.models.Application.ClosingReason",
+        "DocumentStatusEnum": "cases.models.Document.Status",
+        "RelationshipEnum": "cases.models.Guardian.Relationship",
+        "OtherAidKindEnum": "cases.models.OtherAid.Kind",
+        "ReviewStateEnum": "cases.models.MemberReview.State",
+        "DeclineReasonEnum": "cases.models.MemberReview.DeclineReason",
+        "ReceiptKindEnum": "cases.models.Receipt.Kind",
+        "EconomicFlagEnum": "organizations.eligibility.ECONOMIC_FLAGS",
+        "TreatmentStageEnum": "organizations.eligibility.STAGES",
+        "MemberKindEnum": "organizations.models.MemberOrganization.Kind",
+        "ProjectKindEnum": "organizations.models.AidProject.Kind",
+        "HsdsServiceStatusEnum": "organizations.hsds.SERVICE_STATUSES",
+    },
 }
 
 LOGGING = {

@@ -1,17 +1,28 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from aid_alliance import views
+from organizations.accounts import StaffLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # The login form with the lockout; the rest of Django's account pages as they are.
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(form_class=StaffLoginForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("organizations.urls")),
     path("", include("cases.urls")),
+    path("status/", include("cases.family_urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include("organizations.api_urls")),
+    path("api/v1/", include("cases.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import struct
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +17,16 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
+
+
+# PDF names that run code or carry other files when the PDF is opened. A name may spell a
+# character as #xx (/J#61vaScript), so names are decoded before they are compared.
+ACTIVE_PDF_NAMES = {b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA"}
+_PDF_NAME = re.compile(rb"/[^\s/<>\[\]()%{}]+")
+_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+# An image larger than this, in pixels, is refused: a few kilobytes that decode into
+# gigabytes of memory (a "decompression bomb") are not a scan of a document.
+MAX_PIXELS = 80_000_000
 
 
 def sniff(head: bytes) -> str | None:
@@ -39,7 +52,60 @@ def check_upload(upload, *, max_bytes: int) -> str:
             _("Only PDF, JPEG and PNG files are accepted; this file is none of them."),
             code="file_type",
         )
+    data = upload.read()
+    upload.seek(0)
+    if kind == "application/pdf" and active_pdf_content(data):
+        raise ValidationError(
+            _(
+                "This PDF contains scripts or embedded files, which are not accepted. "
+                "Print it to a new PDF or scan the paper instead."
+            ),
+            code="pdf_active",
+        )
+    if kind != "application/pdf":
+        size = image_size(data, kind)
+        if size is None:
+            raise ValidationError(_("The image file is damaged."), code="image_damaged")
+        if size[0] * size[1] > MAX_PIXELS:
+            raise ValidationError(
+                _("The image is %(w)s × %(h)s pixels, too large: scan at a lower resolution.")
+                % {"w": size[0], "h": size[1]},
+                code="image_too_large",
+            )
     return kind
+
+
+def active_pdf_content(data: bytes) -> bool:
+    """Whether a PDF names actions that run code or embedded files (checked on the raw
+    bytes: names inside compressed object streams are not seen, but a PDF made by a
+    scanner or a print driver does not hide them there)."""
+    for match in _PDF_NAME.finditer(data):
+        name = _HEX.sub(lambda m: bytes([int(m[1], 16)]), match[0])
+        if name in ACTIVE_PDF_NAMES:
+            return True
+    return False
+
+
+def image_size(data: bytes, kind: str) -> tuple[int, int] | None:
+    """(width, height) read from the image's header, or None if it cannot be read."""
+    if kind == "image/png":
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return None
+        return struct.unpack(">II", data[16:24])
+    index = 2  # JPEG: walk the markers to the first frame header (SOF0–SOF15 but 4, 8, 12)
+    while index + 9 < len(data):
+        if data[index] != 0xFF:
+            return None
+        marker = data[index + 1]
+        if marker == 0xFF:
+            index += 1
+            continue
+        length = struct.unpack(">H", data[index + 2 : index + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[index + 5 : index + 9])
+            return width, height
+        index += 2 + length
+    return None
 
 
 def missing(application) -> list[tuple[str, str]]:

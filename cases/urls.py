@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import bill_views, review_views, views
+from cases import audit_views, bill_views, review_views, views
 
 urlpatterns = [
     path("applications/", views.application_list, name="application-list"),
@@ -31,6 +31,7 @@ urlpatterns = [
         name="document-upload",
     ),
     path("inbox/", review_views.inbox, name="inbox"),
+    path("access-records/", audit_views.access_records, name="access-records"),
     path(
         "reviews/<int:pk>/<slug:action>/",
         review_views.review_action,

@@ -3,8 +3,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from organizations import services
+from organizations.accounts import AdminLoginForm
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization, RuleSet, User
 
+# The admin is behind the same login lockout as the staff pages.
+admin.site.login_form = AdminLoginForm
 admin.site.site_header = _("Children's Serious-Illness Aid Alliance")
 admin.site.site_title = _("Alliance administration")
 

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class OrganizationsConfig(AppConfig):
     name = "organizations"
     verbose_name = _("Alliance directory")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from organizations.accounts import stamp_login
+
+        user_logged_in.connect(stamp_login, dispatch_uid="organizations.stamp_login")

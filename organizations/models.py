@@ -454,3 +454,25 @@ class User(AbstractUser):
             raise ValidationError(
                 {"organization": _("Only caseworkers and reviewers belong to a member.")}
             )
+
+
+class LoginFailure(models.Model):
+    """A failed (or not yet successful) staff login, for the lockout (organizations.lockout).
+
+    In the database, not in process memory, so that the lockout holds across app servers;
+    the user name and the address are keyed hashes: enough to count, useless to read.
+    """
+
+    username_key = models.CharField(max_length=64)
+    address_key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username_key", "at"], name="org_loginfail_user_at"),
+            models.Index(fields=["address_key", "at"], name="org_loginfail_addr_at"),
+            models.Index(fields=["at"], name="org_loginfail_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.username_key[:8]} {self.address_key[:8]} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,5 +1,8 @@
 """Valid section answers for a complete application (computed ID numbers, demo data)."""
 
+import struct
+import zlib
+
 from cases.identity import check_character
 
 
@@ -82,5 +85,15 @@ SECTIONS = {
     },
 }
 
+
+def png(width: int, height: int) -> bytes:
+    """A PNG's signature and header chunk: what the upload check reads (no pixels)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + header
+    return (
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    )
+
+
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG_BYTES = png(1, 1)

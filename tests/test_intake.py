@@ -1,11 +1,14 @@
 """Entering an application: drafts, validation at the field, submission, history."""
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import references, services
 from cases.models import AccessRecord, Application, ApplicationEvent, Child, Document
-from tests.intake_data import CHILD_ID, PDF_BYTES, SECTIONS
+from tests.intake_data import CHILD_ID, PDF_BYTES, PNG_BYTES, SECTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -213,7 +216,11 @@ def test_uploads_are_checked_by_their_bytes(client, people, draft):
     client.post(url, {"doc_type": "diagnosis_certificate", "file": good})
     document = Document.objects.get()
     assert document.content_type == "application/pdf" and document.sha256
-    assert "private-media" in document.file.path or "private" in document.file.path
+    # Stored in the private folder, never where static or public media are served from.
+    path = Path(document.file.path)
+    assert path.is_relative_to(django_settings.PRIVATE_MEDIA_ROOT) and path.read_bytes()
+    assert not path.is_relative_to(django_settings.STATIC_ROOT)
+    assert not path.is_relative_to(django_settings.MEDIA_ROOT)
 
 
 def test_oversized_uploads_are_refused_with_the_limit(client, people, draft, settings):
@@ -235,7 +242,7 @@ def test_the_checklist_follows_the_application(client, people, draft):
     page = client.get(f"/applications/{draft.reference}/edit/")
     missing = page.context["missing"]
     assert ("hardship_certificate", "dibao") in missing
-    upload = SimpleUploadedFile("dibao.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png")
+    upload = SimpleUploadedFile("dibao.png", PNG_BYTES, "image/png")
     client.post(
         f"/applications/{draft.reference}/documents/",
         {"doc_type": "hardship_certificate", "flag": "dibao", "file": upload},

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ["aid_alliance", "organizations", "cases", "templates", "locale", "manage.py"]
+SOURCES = ["aid_alliance", "organizations", "cases", "reports", "templates", "locale", "manage.py"]
 
 
 def _entries(po_text: str):

@@ -1,6 +1,7 @@
 """The cases app's models: the application (standard.md §2) and its review (§3)."""
 
 from cases.models.application import (
+    AccessChainHead,
     AccessRecord,
     Application,
     ApplicationEvent,
@@ -12,9 +13,11 @@ from cases.models.application import (
     private_storage,
 )
 from cases.models.bills import Allocation, Payment, Receipt
+from cases.models.family import StatusLookupFailure
 from cases.models.review import MemberReview, ReviewEvent
 
 __all__ = [
+    "AccessChainHead",
     "AccessRecord",
     "Allocation",
     "Application",
@@ -28,5 +31,6 @@ __all__ = [
     "Receipt",
     "ReviewEvent",
     "Sex",
+    "StatusLookupFailure",
     "private_storage",
 ]

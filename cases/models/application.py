@@ -403,7 +403,12 @@ class ApplicationEvent(models.Model):
 
 
 class AccessRecord(models.Model):
-    """Who saw which application's personal data, when, and through which view (§5)."""
+    """Who saw which application's personal data, when, and through which view (§5).
+
+    Tamper-evident once sealed (cases.audit): each sealed record carries its place in one
+    alliance-wide chain and a hash over its own fields and the previous record's hash, so
+    a record edited, deleted or slipped in later breaks the chain where it happened.
+    """
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="access_records"
@@ -412,10 +417,31 @@ class AccessRecord(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     view = models.CharField(max_length=40)
     detail = models.CharField(max_length=200, blank=True)
+    chain_seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["application", "-at"], name="cases_access_app_at")]
+        indexes = [
+            models.Index(fields=["application", "-at"], name="cases_access_app_at"),
+            # The secretariat's search by person, and the sealer's look for unsealed rows.
+            models.Index(fields=["user", "-at"], name="cases_access_user_at"),
+            models.Index(fields=["view", "-at"], name="cases_access_view_at"),
+            models.Index(
+                fields=["id"], condition=Q(chain_seq__isnull=True), name="cases_access_unsealed"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.user_id} {self.view} {self.application_id}"
+
+
+class AccessChainHead(models.Model):
+    """The end of the access record's chain: one row, locked while records are sealed."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"#{self.last_seq} {self.last_hash[:12]}"

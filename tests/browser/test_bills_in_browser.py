@@ -19,13 +19,8 @@ from cases import workflow
 from cases.models import MemberReview, Payment, Receipt
 from organizations.models import AidProject
 from tests.browser.test_pages_in_browser import no_horizontal_scroll, serious_axe_violations
-from tests.browser.test_review_in_browser import (  # noqa: F401 - fixtures
-    money,
-    press,
-    review_of,
-    sign_in_as,
-    submitted,
-)
+from tests.browser.test_review_in_browser import money, press, review_of, sign_in_as
+from tests.browser.test_review_in_browser import submitted as submitted  # noqa: F401 - a fixture
 
 
 def shoot(page: Page, name: str) -> None:
