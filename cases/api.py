@@ -54,7 +54,7 @@ from cases.serializers import (
     ReviseEstimateSerializer,
 )
 from cases.standard import SECTIONS
-from cases.views import get_application_for
+from cases.views import get_application_for, get_document_for
 
 
 class ApplicationPages(CursorPagination):
@@ -291,13 +291,6 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
 
 
 # --- documents ----------------------------------------------------------------------------------
-
-
-def get_document_for(user, pk, *, edit=False) -> Document:
-    document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
-    # The same rule as the application's: another member's staff get a 404.
-    get_application_for(user, document.application.reference, edit=edit)
-    return document
 
 
 @extend_schema_view(

@@ -44,14 +44,11 @@ from cases.views import get_application_for
 
 def held(receipt: Receipt) -> list[dict]:
     """What each member holds of a receipt, net of reversals."""
-    by_member: dict = {}
-    for allocation in receipt.allocations.select_related("review__member"):
-        member = allocation.review.member
-        by_member[member] = by_member.get(member, 0) + allocation.amount
     return [
         {"member": member.short_name, "member_name": member.name_zh, "amount": amount}
-        for member, amount in by_member.items()
-        if amount
+        for member, amount in bills.held_by_member(
+            receipt.allocations.select_related("review__member")
+        )
     ]
 
 

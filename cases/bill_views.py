@@ -29,14 +29,10 @@ def _receipt_context(receipt: Receipt) -> dict:
     allocations = list(
         receipt.allocations.select_related("review__member", "created_by", "reverses")
     )
-    by_member: dict = {}
-    for allocation in allocations:
-        member = allocation.review.member
-        by_member[member] = by_member.get(member, 0) + allocation.amount
     return {
         "receipt": receipt,
         "allocations": allocations,
-        "held": [(member, amount) for member, amount in by_member.items() if amount],
+        "held": bills.held_by_member(allocations),
     }
 
 
@@ -310,11 +306,7 @@ def bills_context(application, user) -> dict:
         .order_by("issued_on", "pk")
     )
     for receipt in receipts:
-        held: dict = {}
-        for allocation in receipt.allocations.all():
-            name = allocation.review.member.name_zh
-            held[name] = held.get(name, 0) + allocation.amount
-        receipt.held = [(name, amount) for name, amount in held.items() if amount]
+        receipt.held = bills.held_by_member(receipt.allocations.all())
     return {
         "receipts": receipts,
         "can_record_receipts": application.status != "draft"

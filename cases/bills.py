@@ -51,6 +51,16 @@ class DuplicateReceipt(ApplicationError):
         self.same_child = same_child
 
 
+def held_by_member(allocations) -> list[tuple]:
+    """What each member holds of a receipt, net of reversals: (member, amount) for every
+    member whose allocations do not cancel out. Expects review__member loaded."""
+    held: dict = {}
+    for allocation in allocations:
+        member = allocation.review.member
+        held[member] = held.get(member, ZERO) + allocation.amount
+    return [(member, amount) for member, amount in held.items() if amount]
+
+
 def receipt_find(code: str, number: str) -> Receipt | None:
     code, number = normalize_key(code), normalize_key(number)
     if not (code and number):

@@ -254,7 +254,7 @@ def document_upload(request, reference):
     return redirect(reverse(target, args=[application.reference]) + "#section-F")
 
 
-def _get_document_for(user, pk, *, edit=False) -> Document:
+def get_document_for(user, pk, *, edit=False) -> Document:
     document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
     # The same rule as the application's: another member's staff get a 404.
     get_application_for(user, document.application.reference, edit=edit)
@@ -264,7 +264,7 @@ def _get_document_for(user, pk, *, edit=False) -> Document:
 @login_required
 @require_GET
 def document_download(request, pk):
-    document = _get_document_for(request.user, pk)
+    document = get_document_for(request.user, pk)
     services.access_record(
         application=document.application,
         user=request.user,
@@ -287,7 +287,7 @@ def document_download(request, pk):
 @login_required
 @require_POST
 def document_review(request, pk):
-    document = _get_document_for(request.user, pk, edit=True)
+    document = get_document_for(request.user, pk, edit=True)
     form = DocumentReviewForm(request.POST)
     if form.is_valid():
         services.document_review(
