@@ -193,6 +193,14 @@ class Application(models.Model):
         _("how consent was obtained"), max_length=12, choices=ConsentMethod, blank=True
     )
     consent_publicity = models.BooleanField(_("consent to publicity"), default=False)
+    # A guardian may withdraw consent to sharing (PIPL art. 15): no further sharing with
+    # the other members from then on; shown to every member.
+    consent_withdrawn_at = models.DateTimeField(_("consent withdrawn at"), null=True, blank=True)
+    consent_withdrawal_note = models.CharField(
+        _("consent withdrawal note"), max_length=300, blank=True
+    )
+    # Set when the retention command replaced the personal data of a closed application.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class ClosingReason(models.TextChoices):
         FUNDED_IN_FULL = "funded_in_full", _("Funded in full")
