@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import random
 import time
 from collections import Counter
@@ -37,12 +38,13 @@ from decimal import Decimal
 import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import override
 
 from cases import identity, references
+from cases.crypto import EncryptedCharField, KeyedHashField
 from cases.models import (
     Allocation,
     Application,
@@ -162,6 +164,9 @@ UNPAID_SHARE = 0.25
 WITHDRAWN_SHARE = 0.04
 CLOSED_WHEN_PAID_SHARE = 0.5
 HUNDRED, ONE = Decimal(100), Decimal(1)
+# Processes generating at once on PostgreSQL: the Python side is most of the work and each
+# worker waits on the database part of the time, so a few more than the cores (2 here).
+DEFAULT_WORKERS = 4
 
 
 @contextmanager
@@ -202,6 +207,8 @@ def insert(model, objs: list) -> None:
     table = model._meta.db_table
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # ID and bank numbers go in encrypted, with their search hashes (cases.crypto).
+    stored = [isinstance(f, EncryptedCharField | KeyedHashField) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -213,11 +220,16 @@ def insert(model, objs: list) -> None:
             obj.pk = key
             obj._state.adding, obj._state.db = False, connection.alias
             values = [str(key)]
-            for f in fields:
+            for f, as_stored in zip(fields, stored, strict=True):
+                if as_stored:
+                    values.append(_copy_text(f.get_db_prep_save(f.pre_save(obj, True), connection)))
+                    continue
                 value = getattr(obj, f.attname)
                 if value is None and f.is_relation and f.is_cached(obj):
                     value = getattr(obj, f.name).pk
-                    setattr(obj, f.attname, value)
+                    # Through __dict__: setting the attribute would drop the cached object,
+                    # and the next `application.child` would be one query per row.
+                    obj.__dict__[f.attname] = value
                 values.append(_copy_text(value))
             buffer.write("\t".join(values) + "\n")
         buffer.seek(0)
@@ -446,9 +458,19 @@ class Router:
     same chunk are not seen (generated children have one application each).
     """
 
-    def __init__(self, rng: random.Random, *, now: datetime, reviewers: dict[int, list[int]]):
+    def __init__(
+        self,
+        rng: random.Random,
+        *,
+        now: datetime,
+        reviewers: dict[int, list[int]],
+        part: tuple[int, int] = (0, 1),
+    ):
         self.rng = rng
         self.now = now
+        # Worker `part[0]` of `part[1]` draws only receipt numbers ≡ part[0] (mod part[1]),
+        # so that workers running at once never draw the same one.
+        self.part = part
         self.reviewers = reviewers  # member id -> ids of the users who decide
         self.members = list(MemberOrganization.objects.filter(is_active=True).order_by("number"))
         projects = list(AidProject.objects.open().with_rules().filter(current_rules__isnull=False))
@@ -727,7 +749,9 @@ class Router:
             self.receipt_keys = set(Receipt.objects.values_list("code", "number"))
         code = f"{(application.hospital_region or '110000')[:6]}{issued:%y}"
         while True:
-            key = (code, f"{self.rng.randrange(10**10):010d}")
+            worker, workers = self.part
+            number = self.rng.randrange(10**10 // workers) * workers + worker
+            key = (code, f"{number:010d}")
             if key not in self.receipt_keys:
                 self.receipt_keys.add(key)
                 return key
@@ -877,6 +901,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch", type=int, default=5000, help="Rows per transaction.")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help=(
+                f"Processes generating at once (default {DEFAULT_WORKERS} on PostgreSQL, 1 on "
+                "SQLite or inside a transaction). The same seed and workers give the same rows."
+            ),
+        )
+        parser.add_argument(
             "--route-existing",
             action="store_true",
             help="First route the submitted applications that have no member reviews yet.",
@@ -897,6 +930,7 @@ class Command(BaseCommand):
         batch=5000,
         route_existing=False,
         demo_ok=False,
+        workers=None,
         **options,
     ):
         if not settings.DEBUG and not demo_ok:
@@ -908,33 +942,84 @@ class Command(BaseCommand):
             raise CommandError(
                 "Give --count (at least 1) and/or --route-existing; --batch is at least 1."
             )
-        members, staff = self._directory_and_staff()
+        if workers is not None and workers < 1:
+            raise CommandError("--workers is at least 1.")
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            # SQLite has one writer; inside a transaction (tests) other processes would not
+            # see the directory.
+            workers = 1
+        workers = min(workers or DEFAULT_WORKERS, max(count, 1))
+        # The directory, the staff and the reviewers exist before any worker starts.
+        self._directory_and_staff()
+        reviewers = self._reviewers()
         rng = random.Random(seed)  # noqa: S311 - fake data, not secrets
-        # Seeded references follow the seed too (see the module's docstring).
-        self.reference_rng = rng if seed is not None else None
         now = timezone.now()
         if until is not None:
             end_of_day = datetime.combine(until + DAY, datetime.min.time())
             now = min(now, timezone.make_aware(end_of_day) - timedelta(microseconds=1))
-        router = Router(rng, now=now, reviewers=self._reviewers())
         verbose = options.get("verbosity", 1) > 1
+        router = Router(rng, now=now, reviewers=reviewers)
         if route_existing:
             self._route_existing(router, batch, verbose)
         if count:
-            self._generate(
-                count,
-                batch,
-                Faker(
-                    rng,
-                    members=members,
-                    staff=staff,
-                    categories=list(DiseaseCategory.objects.all()),
-                    now=now,
-                ),
-                router,
-                verbose,
-            )
+            started = time.monotonic()
+            if workers == 1:
+                parts = [self._generate_part(0, 1, count, seed, batch, now, verbose, rng, router)]
+            else:
+                # Each worker its own connection: none is shared across the fork.
+                connections.close_all()
+                jobs = [
+                    (w, workers, count // workers + (w < count % workers))
+                    + (seed, batch, now, verbose)
+                    for w in range(workers)
+                ]
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    parts = pool.starmap(_generate_part, jobs)
+            self._report(parts, time.monotonic() - started, workers)
         self._analyze()
+
+    def _generate_part(
+        self, worker, workers, count, seed, batch, now, verbose, rng=None, router=None
+    ) -> dict:
+        """`count` applications by worker `worker` of `workers`: its own random stream
+        (the seed's own when alone), references and receipt numbers no other worker draws."""
+        if rng is None:
+            rng = random.Random(f"{seed}:{worker}/{workers}" if seed is not None else None)  # noqa: S311
+        # Seeded references follow the seed too (see the module's docstring).
+        self.reference_rng = rng if seed is not None else None
+        self.part = (worker, workers)
+        members, staff = self._directory_and_staff()
+        if router is None:
+            router = Router(rng, now=now, reviewers=self._reviewers(), part=self.part)
+        faker = Faker(
+            rng,
+            members=members,
+            staff=staff,
+            categories=list(DiseaseCategory.objects.all()),
+            now=now,
+        )
+        before = (router.reviews, router.events, Counter(router.states))
+        guardians = self._generate(count, batch, faker, router, verbose)
+        return {
+            "count": count,
+            "guardians": guardians,
+            "reviews": router.reviews - before[0],
+            "events": router.events - before[1],
+            "states": Counter(router.states) - before[2],
+        }
+
+    def _report(self, parts: list[dict], elapsed: float, workers: int) -> None:
+        count = sum(p["count"] for p in parts)
+        states = sum((p["states"] for p in parts), Counter())
+        self.stdout.write(
+            f"Generated {count} applications ({count} children, "
+            f"{sum(p['guardians'] for p in parts)} guardians, "
+            f"{sum(p['reviews'] for p in parts)} member reviews, "
+            f"{sum(p['events'] for p in parts)} review events) "
+            f"in {elapsed:.1f} s ({count / elapsed:.0f} applications/s, {workers} "
+            f"worker{'s' if workers > 1 else ''})."
+        )
+        self._states(states)
 
     @staticmethod
     def _analyze() -> None:
@@ -949,8 +1034,6 @@ class Command(BaseCommand):
             cursor.execute(f"ANALYZE {tables}")  # noqa: S608 - table names from the models
 
     def _generate(self, count: int, batch: int, faker: Faker, router: Router, verbose: bool):
-        started = time.monotonic()
-        routed_before = (router.reviews, router.events)
         # Oldest first, so that rows are stored roughly in creation order as in real use.
         ages = sorted(
             (faker.rng.uniform(0, HISTORY_DAYS * 86400) for _ in range(count)), reverse=True
@@ -965,14 +1048,7 @@ class Command(BaseCommand):
                 guardians += self._batch(faker, router, created, taken)
                 if verbose:
                     self.stdout.write(f"  {start + len(created)}/{count}")
-        elapsed = time.monotonic() - started
-        self.stdout.write(
-            f"Generated {count} applications ({count} children, {guardians} guardians, "
-            f"{router.reviews - routed_before[0]} member reviews, "
-            f"{router.events - routed_before[1]} review events) "
-            f"in {elapsed:.1f} s ({count / elapsed:.0f} applications/s)."
-        )
-        self._states(router)
+        return guardians
 
     def _route_existing(self, router: Router, batch: int, verbose: bool) -> int:
         """Route, `batch` per transaction, every submitted application with no review."""
@@ -1006,15 +1082,15 @@ class Command(BaseCommand):
             + (f" ({done / elapsed:.0f} applications/s)." if done else ".")
         )
         if done:
-            self._states(router)
+            self._states(router.states)
         return done
 
-    def _states(self, router: Router) -> None:
-        total = sum(router.states.values()) or 1
+    def _states(self, states: Counter) -> None:
+        total = sum(states.values()) or 1
         self.stdout.write(
-            "  review states so far: "
+            "  review states: "
             + ", ".join(
-                f"{state} {n} ({100 * n / total:.1f}%)" for state, n in router.states.most_common()
+                f"{state} {n} ({100 * n / total:.1f}%)" for state, n in states.most_common()
             )
         )
 
@@ -1050,7 +1126,17 @@ class Command(BaseCommand):
                 return reference
 
     def _draw_reference(self, year: int) -> str:
-        """references.new_reference, from the seeded generator when there is a seed."""
+        """references.new_reference, from the seeded generator when there is a seed; a
+        worker keeps the references whose first random character is its own (one in
+        `workers`), so that workers running at once never draw the same one."""
+        worker, workers = self.part
+        while True:
+            reference = self._any_reference(year)
+            first = reference.rsplit("-", 1)[1][0]
+            if references.ALPHABET.index(first) % workers == worker:
+                return reference
+
+    def _any_reference(self, year: int) -> str:
         rng = self.reference_rng
         if rng is None:
             return references.new_reference(year)
@@ -1110,3 +1196,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Created {role} {username} (password: {DEMO_PASSWORD}).")
         return user
+
+
+def _generate_part(worker, workers, count, seed, batch, now, verbose) -> dict:
+    """A worker process's share (forked: a new connection, the directory already loaded)."""
+    try:
+        return Command()._generate_part(worker, workers, count, seed, batch, now, verbose)
+    finally:
+        connections.close_all()
