@@ -5,6 +5,9 @@ value it cannot read. Defaults are safe for a laptop: SQLite in the project fold
 DEBUG off, e-mail to the console. Production values come only from the environment.
 """
 
+import base64
+import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -54,6 +57,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_json_object(name: str) -> dict:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a JSON object")
+    return value
+
+
 DEBUG = env_bool("DEBUG", False)
 # The test suite runs in production mode (DEBUG off) with a throwaway key and plain HTTP;
 # nothing else may rely on this.
@@ -80,6 +96,49 @@ elif len(SECRET_KEY) < 32 or SECRET_KEY.startswith("django-insecure"):
 # without breaking the verification of records sealed before.
 ACCESS_CHAIN_KEY = env_str("ACCESS_CHAIN_KEY") or SECRET_KEY
 
+
+# ID and bank account numbers are encrypted in the database (cases.crypto). Each key is 32
+# random bytes in base64; FIELD_ENCRYPTION_KEY is one key or a comma-separated list, the
+# first encrypts and all decrypt (rotation). FIELD_HASH_KEY keys the search hashes of
+# those numbers. Like SECRET_KEY, each is read from the environment, else from a file that
+# `make run` generates (ignored by git); only a laptop (DEBUG) or the test suite may derive
+# them from SECRET_KEY instead.
+def _field_key(name: str, default_file: str) -> str:
+    value = env_str(name) or ""
+    path = Path(env_str(f"{name}_FILE") or BASE_DIR / default_file)
+    if not value and path.is_file():
+        value = path.read_text(encoding="utf-8").strip()
+    if value:
+        return value
+    if not DEBUG and not RUNNING_TESTS:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Production mode (DEBUG off) needs it to keep ID and bank "
+            f"account numbers encrypted: `make run` generates one in {default_file} for "
+            "local use; keep it apart from the database and its backups."
+        )
+    derived = hashlib.sha256(f"aid_alliance.{name}|{SECRET_KEY}".encode()).digest()
+    return base64.urlsafe_b64encode(derived).decode()
+
+
+FIELD_ENCRYPTION_KEYS = [
+    item.strip()
+    for item in _field_key("FIELD_ENCRYPTION_KEY", ".field_encryption_key").split(",")
+    if item.strip()
+]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        _valid = len(base64.b64decode(_key + "=" * (-len(_key) % 4), altchars="-_")) == 32
+    except ValueError:
+        _valid = False
+    if not _valid:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY: each key must be 32 random bytes in URL-safe base64, e.g. "
+            'python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)))"'
+        )
+FIELD_HASH_KEY = _field_key("FIELD_HASH_KEY", ".field_hash_key")
+if len(FIELD_HASH_KEY) < 32:
+    raise ImproperlyConfigured("FIELD_HASH_KEY is too weak: use at least 32 random characters.")
+
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", *(["testserver"] if RUNNING_TESTS else [])]
 )
@@ -96,6 +155,10 @@ INSTALLED_APPS = [
     "rest_framework",
     # Tokens for member systems calling the API (`manage.py drf_create_token USER`).
     "rest_framework.authtoken",
+    # The second factor for staff (organizations/second_factor.py): TOTP from an
+    # authenticator app, through django-otp rather than home-made crypto.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -115,13 +178,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "aid_alliance.middleware.IdleSessionMiddleware",
+    "organizations.second_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "aid_alliance.urls"
+# `make bench` (scripts/bench_scale.py) serves a bare view at /bench/bare/ to compare pages with.
+BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
 WSGI_APPLICATION = "aid_alliance.wsgi.application"
 
 TEMPLATES = [
@@ -152,11 +219,26 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming replica of the primary (deploy/README section): the reports' read-only figures
+# and exports read from it (aid_alliance/routing.py); every write, and every other read, goes
+# to the primary. Tests treat it as the primary itself (TEST MIRROR).
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            env_str("DATABASE_REPLICA_URL"),
+            conn_max_age=0 if RUNNING_TESTS else env_int("DB_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        ),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["aid_alliance.routing.ReportReplicaRouter"]
 
 AUTH_USER_MODEL = "organizations.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Sessions are rows in the database, so any app server can serve any request of a session.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Staff sessions (standard.md §5): signed out after SESSION_IDLE_SECONDS without a request
 # (aid_alliance.middleware.IdleSessionMiddleware), and after SESSION_COOKIE_AGE in any case.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
@@ -165,6 +247,32 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
 # address within LOGIN_LOCKOUT_SECONDS pause logging in for them, across app servers.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 6)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 30 * 60)
+# Second factor (organizations.second_factor): a TOTP code from an authenticator app after
+# the password, for these roles and for every administrator (superuser or admin access),
+# on the pages, the API with a session, downloads, exports and the admin alike. Caseworkers
+# may enrol (and are then asked for the code too) but are not required to: add
+# "caseworker" to require it of them. Reviewers and the secretariat cannot be left out.
+# Wrong codes count toward the login lockout above.
+# API tokens (Authorization: Token …) do not ask for a code: a token is a long random
+# secret that an administrator creates on the server (`manage.py drf_create_token`) for a
+# member's system, which has no authenticator app to read; it is revoked by deleting it.
+# A browser session on the API needs the code like any page.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["reviewer", "secretariat"])
+if (
+    not {"reviewer", "secretariat"}
+    <= set(OTP_REQUIRED_ROLES)
+    <= {
+        "caseworker",
+        "reviewer",
+        "secretariat",
+    }
+):
+    raise ImproperlyConfigured(
+        f"OTP_REQUIRED_ROLES={OTP_REQUIRED_ROLES!r} must name reviewer and secretariat, "
+        "and may add caseworker"
+    )
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "儿童大病救助联盟"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -199,13 +307,30 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
-# Applicants' documents: never under STATIC_ROOT or MEDIA_ROOT, served only by a view.
+# Applicants' documents and report files: never under STATIC_ROOT or MEDIA_ROOT, served only
+# by a view. With several app servers and a worker, PRIVATE_MEDIA_ROOT is one shared mount
+# (NFS, CephFS …), or PRIVATE_STORAGE_BACKEND names another storage class (e.g.
+# storages.backends.s3.S3Storage from django-storages, not installed here) with its
+# PRIVATE_STORAGE_OPTIONS as a JSON object.
 if RUNNING_TESTS and not env_str("PRIVATE_MEDIA_ROOT"):
     # A test run writes its uploads into a folder of its own, not among a laptop's real
     # ones; set in the environment too, so a worker process a test starts uses the same.
     os.environ["PRIVATE_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="aid-alliance-test-media-")
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or BASE_DIR / "private-media")
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Retention (PIPL art. 19): `manage.py anonymise_closed` anonymises applications closed or
+# withdrawn longer ago than this, acting as RETENTION_ACTOR (a secretariat user's name) in
+# the applications' history.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 5 * 365)
+if RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"RETENTION_DAYS={RETENTION_DAYS} must be at least 1 (days)")
+RETENTION_ACTOR = env_str("RETENTION_ACTOR", "") or ""
+STORAGES["private"] = {
+    "BACKEND": env_str("PRIVATE_STORAGE_BACKEND") or "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": env_json_object("PRIVATE_STORAGE_OPTIONS")
+    if env_str("PRIVATE_STORAGE_BACKEND")
+    else {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+}
 
 # Background work through Django's tasks framework (reports for long periods, reports/tasks.py).
 # "immediate" runs a task at once, inside the request that enqueued it: nothing else to run.
@@ -302,12 +427,20 @@ SECURE_CSP = {
 
 # Django's cache holds the API's request counters (throttling). In the database, so that the
 # limits hold across every app server without another service to run; the table is made by
-# `manage.py createcachetable` (`make run`; the test database makes its own).
+# `manage.py createcachetable` (`make run`; the test database makes its own). REDIS_URL
+# (redis://host:6379/0) moves it to Redis, shared the same way and lighter on the database.
+REDIS_URL = env_str("REDIS_URL") or ""
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "aid_alliance_cache",
-    }
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "aid_alliance_cache",
+        }
+    )
+    # Several installations on one Redis keep apart by their prefix.
+    | {"KEY_PREFIX": env_str("CACHE_KEY_PREFIX") or ""}
 }
 
 

@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from aid_alliance import views
+from organizations import second_factor_views
 from organizations.accounts import StaffLoginForm
 
 urlpatterns = [
@@ -14,6 +16,9 @@ urlpatterns = [
         auth_views.LoginView.as_view(form_class=StaffLoginForm),
         name="login",
     ),
+    # The second factor after the password (organizations/second_factor.py).
+    path("accounts/otp/", second_factor_views.verify, name="otp-verify"),
+    path("accounts/otp/enrol/", second_factor_views.enrol, name="otp-enrol"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -26,3 +31,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+if settings.BENCH_BARE_VIEW:  # `make bench` only: the bare view it measures pages against
+    urlpatterns.append(path("bench/bare/", views.bare, name="bench-bare"))

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -25,13 +27,15 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases import api_sections, documents, services, workflow
+from cases import api_sections, documents, privacy_views, reveal, services, workflow
 from cases.api_base import (
     CasesApi,
     Conflict,
     Invalid,
+    IsStaff,
     SmallPages,
     error,
     error_responses,
@@ -46,10 +50,12 @@ from cases.serializers import (
     ApplicationDetailSerializer,
     ApplicationListSerializer,
     CloseSerializer,
+    ConsentWithdrawalSerializer,
     DocumentReviewSerializer,
     DocumentSerializer,
     DocumentUploadSerializer,
     NoteSerializer,
+    RevealedNumbersSerializer,
     ReviewSummarySerializer,
     ReviseEstimateSerializer,
 )
@@ -67,6 +73,38 @@ class ApplicationPages(CursorPagination):
 
 
 # --- applications ----------------------------------------------------------------------------
+
+
+def withheld_body(application: Application, user) -> dict:
+    """What another member's staff see once the guardian withdrew consent: the reference,
+    the entering member, the withdrawal and their own member's review (PIPL art. 15)."""
+    zero = 0
+    return {
+        "reference": application.reference,
+        "status": application.status,
+        "member": application.member.short_name,
+        "created_at": application.created_at,
+        "submitted_at": application.submitted_at,
+        "closing_reason": application.closing_reason,
+        "closed_at": application.closed_at,
+        "consent_withdrawn_at": application.consent_withdrawn_at,
+        "personal_data_withheld": True,
+        "editable": False,
+        "sections": {key: {} for key in SECTION_FORMS},
+        "complete": dict.fromkeys(SECTIONS, False),
+        "section_errors": [],
+        "missing_documents": [],
+        "documents": [],
+        "per_capita_income": None,
+        "need": zero,
+        "pledged": zero,
+        "funding_gap": zero,
+        "reviews": list(
+            application.reviews.select_related("member", "project").filter(
+                member_id=user.organization_id
+            )
+        ),
+    }
 
 
 def application_body(application: Application) -> dict:
@@ -88,6 +126,8 @@ def application_body(application: Application) -> dict:
         "submitted_at": application.submitted_at,
         "closing_reason": application.closing_reason,
         "closed_at": application.closed_at,
+        "consent_withdrawn_at": application.consent_withdrawn_at,
+        "personal_data_withheld": False,
         "editable": services.is_editable(application),
         "sections": {key: api_sections.section_values(application, key) for key in SECTION_FORMS},
         "complete": {key: services.section_complete(application, key) for key in SECTIONS},
@@ -108,8 +148,13 @@ def application_body(application: Application) -> dict:
 
 
 def _detail(application: Application, user, *, view="api-detail", code=status.HTTP_200_OK):
-    application = get_application_for(user, application.reference)  # fresh, with its prefetches
+    # Fresh, with its prefetches; another member after a withdrawal of consent gets the
+    # reference, the member and its own review only.
+    application = get_application_for(user, application.reference, personal=False)
     services.access_record(application=application, user=user, view=view)
+    if services.shared_data_withheld(application, user):
+        body = ApplicationDetailSerializer(withheld_body(application, user)).data
+        return Response(body, status=code)
     body = ApplicationDetailSerializer(application_body(application)).data
     return Response(body, status=code)
 
@@ -156,6 +201,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         "status",
         "created_at",
         "submitted_at",
+        "consent_withdrawn_at",
         "child__name",
         "child__id_number",
         "category__code",
@@ -165,14 +211,18 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     def get_queryset(self):
         return Application.objects.visible_to(self.request.user)
 
-    def get_object(self, *, edit=False):
-        return get_application_for(self.request.user, self.kwargs["reference"], edit=edit)
+    def get_object(self, *, edit=False, personal=True):
+        return get_application_for(
+            self.request.user, self.kwargs["reference"], edit=edit, personal=personal
+        )
 
     def list(self, request):
         queryset = self.filter_queryset(self.get_queryset()).only(*self.LIST_FIELDS)
         page = self.paginate_queryset(queryset)
         records_access(page, request.user, "api-list")
-        return self.get_paginated_response(ApplicationListSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            ApplicationListSerializer(page, many=True, context={"user": request.user}).data
+        )
 
     def create(self, request):
         try:
@@ -184,7 +234,74 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         return response
 
     def retrieve(self, request, reference):
-        return _detail(self.get_object(), request.user)
+        return _detail(self.get_object(personal=False), request.user)
+
+    @extend_schema(
+        summary="The ID and bank numbers in full (显示完整号码); the request is recorded",
+        description="Elsewhere these numbers are masked. The entering member's staff and the "
+        "secretariat get every number; a member that pledged gets the bank account (G04) "
+        "only, to pay; anyone else 403. Each call is an access record (view api-reveal).",
+        responses={200: RevealedNumbersSerializer, **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="reveal")
+    def reveal_numbers(self, request, reference):
+        application = self.get_object()
+        fields = reveal.reveal(application=application, user=request.user, via="api")
+        stored = {
+            **SECTION_FORMS["A"].initial_for(application),
+            **SECTION_FORMS["B"].initial_for(application),
+            **SECTION_FORMS["G"].initial_for(application),
+        }
+        body = {"reference": application.reference}
+        for name in sorted(reveal.MASKED_FIELDS):
+            body[name] = (stored.get(name) or "") if name in fields else None
+        return Response(RevealedNumbersSerializer(body).data)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The data export is sent as a ZIP; its refusals are JSON whatever the client accepts.
+        return super().perform_content_negotiation(
+            request, force=force or getattr(self, "action", None) == "data_export"
+        )
+
+    @extend_schema(
+        summary="Record that the guardian withdrew consent to sharing (PIPL art. 15)",
+        description="For the staff of the member that entered the application and the "
+        "secretariat. The other members' open reviews end, routing is refused from then on, "
+        "and the other members see only the reference, the member and the withdrawal; "
+        "decisions, pledges, allocations and payments made before stay.",
+        request=ConsentWithdrawalSerializer,
+        responses={200: ApplicationDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="withdraw-consent",
+        permission_classes=[IsAuthenticated, IsStaff],
+    )
+    def withdraw_consent(self, request, reference):
+        application = self.get_object()
+        data = self.valid(ConsentWithdrawalSerializer, request)
+        workflow.consent_withdraw(application=application, by=request.user, note=data["note"])
+        return _detail(application, request.user)
+
+    @extend_schema(
+        summary="Everything held about the child and the guardians, as one ZIP (PIPL art. 45)",
+        description="A guardian's data-access request: 数据.json with Chinese labels, the "
+        "documents' files and 说明.txt. For the staff of the member that entered the "
+        "application and the secretariat; recorded in the access record.",
+        responses={(200, "application/zip"): OpenApiTypes.BINARY, **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="data-export")
+    def data_export(self, request, reference):
+        application = self.get_object()
+        if not privacy_views.may_export(application, request.user):
+            raise exceptions.PermissionDenied(
+                _(
+                    "Only the staff of the member that entered the application, or the "
+                    "secretariat, answer a data-access request."
+                )
+            )
+        return privacy_views.export_response(application, request.user)
 
     @extend_schema(
         summary="Submit a complete, valid draft: it is routed to every member",
@@ -317,6 +434,11 @@ class DocumentViewSet(CasesApi, viewsets.GenericViewSet):
         documents = Document.objects.select_related("application")
         if not (user.is_superuser or getattr(user, "is_secretariat", False)):
             documents = documents.filter(application__in=Application.objects.visible_to(user))
+            # Once the guardian withdrew consent, only the entering member sees the documents.
+            documents = documents.exclude(
+                Q(application__consent_withdrawn_at__isnull=False)
+                & ~Q(application__member_id=getattr(user, "organization_id", None))
+            )
         return documents.order_by("application_id", "uploaded_at", "pk")
 
     def list(self, request):

@@ -9,9 +9,11 @@ state of things (e.g. a closed review, the funding gap), 429 too many requests.
 
 from __future__ import annotations
 
+import json
+import re
 from decimal import Decimal
 
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.exceptions import RequestDataTooBig
 from django.http import QueryDict
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -84,6 +86,12 @@ class Conflict(exceptions.APIException):
         self.errors = list(errors)
 
 
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("The request body is too large.")
+    default_code = "too_large"
+
+
 class Invalid(exceptions.APIException):
     """400 with the field errors of a form or of a section."""
 
@@ -124,6 +132,8 @@ def api_exception_handler(exc, context):
     """DRF's handler, with the services' refusals mapped to HTTP and one body for all."""
     if isinstance(exc, workflow.NotAllowed):
         exc = exceptions.PermissionDenied(str(exc))
+    elif isinstance(exc, RequestDataTooBig):  # beyond DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = TooLarge()
     elif isinstance(exc, services.ApplicationError):
         exc = Conflict(str(exc))
     response = exception_handler(exc, context)
@@ -159,8 +169,17 @@ class MemberStaffWrites(BasePermission):
         return request.method in SAFE_METHODS or getattr(request.user, "is_member_staff", False)
 
 
+# Django's own message, written here so that the project's catalogue holds (and improves)
+# its translation: every form field says it too (ProhibitNullCharactersValidator).
+NULL_CHARACTERS = gettext_lazy("Null characters are not allowed.")
+LONE_SURROGATES = gettext_lazy(
+    "The text holds an invalid character (an unpaired UTF-16 surrogate): send UTF-8 text."
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def null_refused() -> exceptions.ParseError:
-    return exceptions.ParseError(str(ProhibitNullCharactersValidator.message))
+    return exceptions.ParseError(str(NULL_CHARACTERS))
 
 
 def _has_null_character(value) -> bool:
@@ -207,6 +226,9 @@ class CasesApi:
             raise Invalid([error(_("Send a JSON object."))])
         if _has_null_character(data):
             raise null_refused()
+        # JSON may escape half of a UTF-16 pair ("\ud800"): no database can store it.
+        if _SURROGATE.search(json.dumps(data, ensure_ascii=False, default=str)):
+            raise exceptions.ParseError(str(LONE_SURROGATES))
         return data
 
     def valid(self, serializer_class, request):

@@ -22,7 +22,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases import services
+from cases import reveal, services
 from cases.api_base import CasesApi, Invalid, as_querydict, error, error_responses, scalar
 from cases.forms import SECTION_FORMS, region_initial
 from cases.models import Application
@@ -92,8 +92,12 @@ def form_errors(section: str, form) -> list[dict]:
 
 
 def section_values(application, section: str) -> dict:
-    """What is stored in the section, under the body's field names (every field present)."""
-    initial = SECTION_FORMS[section].initial_for(application)
+    """What is stored in the section, under the body's field names (every field present);
+    ID and bank numbers masked (the reveal endpoint gives them in full, cases.reveal)."""
+    initial = {
+        name: reveal.shown(name, value)
+        for name, value in SECTION_FORMS[section].initial_for(application).items()
+    }
     fields = SECTION_SERIALIZERS[section]().fields
     values = {}
     for name, field in fields.items():
@@ -180,6 +184,8 @@ def form_data(application, section: str, body) -> QueryDict:
     problems = []
     for name, value in body.items():
         field = fields.get(name)
+        if value and name in reveal.MASKED_FIELDS and value == reveal.shown(name, data.get(name)):
+            continue  # a masked number read back unchanged: the stored one stays
         message = _("Unknown field.") if field is None else _put(data, section, name, value, field)
         if message:
             problems.append(

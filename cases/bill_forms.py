@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from cases.bills import normalize_key
 from cases.forms import ACCOUNT_RE
+from cases.identity import mask_id_number
 from cases.models import Application, Payment, Receipt
 
 EARLIEST = date(2000, 1, 1)
@@ -156,6 +157,16 @@ class PaymentForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
+    def __init__(self, *args, payee: Application | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # G04 is masked on the page (cases.reveal): a payment to the payee the family named
+        # may leave the account empty and goes to the account stored in G04.
+        self.payee = payee if payee is not None and payee.account_number else None
+        if self.payee is not None:
+            self.fields["account_number"].help_text = _(
+                "Leave empty to pay the account in G04 (%(masked)s)."
+            ) % {"masked": mask_id_number(self.payee.account_number)}
+
     @classmethod
     def initial_for(cls, application: Application) -> dict:
         """Field group G of the application: the payee the family named."""
@@ -178,6 +189,12 @@ class PaymentForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if (
+            not data.get("account_number")
+            and self.payee is not None
+            and data.get("payee_kind") == self.payee.payee_kind
+        ):
+            data["account_number"] = self.payee.account_number
         if data.get("method") == Payment.Method.BANK_TRANSFER and not data.get("account_number"):
             self.add_error("account_number", _("A bank transfer needs the account number."))
         return data

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases import bills, services
+from cases import bills, reveal, services
 from cases.bill_forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
 from cases.models import Allocation, MemberReview, Payment, Receipt
 from cases.views import get_application_for
@@ -78,8 +78,9 @@ def get_receipt_for(user, pk) -> Receipt:
         Receipt.objects.select_related("application", "recorded_member", "recorded_by", "scan"),
         pk=pk,
     )
-    # The same rule as the application's: another member's staff get a 404.
-    get_application_for(user, receipt.application.reference)
+    # The same rule as the application's: another member's staff get a 404. A receipt stays
+    # visible after the guardian withdrew consent: members pay approved pledges against it.
+    get_application_for(user, receipt.application.reference, personal=False)
     return receipt
 
 
@@ -112,7 +113,21 @@ def get_pledge_for(user, pk) -> MemberReview:
     return review
 
 
-def _pledge_page(request, review, *, allocation_form=None, payment_form=None, status=200):
+def _payee(user, application):
+    """The application whose G04 account a payment left without one goes to: only for a
+    user who may see that account (cases.reveal), since it is masked on the page."""
+    return application if "account_number" in reveal.revealable(user, application) else None
+
+
+def _pledge_page(
+    request,
+    review,
+    *,
+    allocation_form=None,
+    payment_form=None,
+    status=200,
+    revealed=reveal.NOTHING,
+):
     application = review.application
     can_write = (
         request.user.role == request.user.Role.REVIEWER
@@ -122,8 +137,16 @@ def _pledge_page(request, review, *, allocation_form=None, payment_form=None, st
     open_receipts = [receipt for receipt in receipts if receipt.room > 0]
     if allocation_form is None and can_write:
         allocation_form = AllocationForm(receipts=receipts, options=open_receipts)
+    withheld = services.shared_data_withheld(application, request.user)
+    account_shown = "account_number" in reveal.revealable(request.user, application)
     if payment_form is None and can_write:
-        payment_form = PaymentForm(initial=PaymentForm.initial_for(application))
+        initial = PaymentForm.initial_for(application)
+        if withheld and application.payee_kind != application.PayeeKind.HOSPITAL:
+            # The guardian's bank account is the family's data, no longer shared.
+            initial.update(payee_name="", bank_name="", account_number="")
+        if "account_number" not in revealed:
+            initial["account_number"] = ""  # masked: PaymentForm falls back to G04's account
+        payment_form = PaymentForm(initial=initial, payee=application if account_shown else None)
     services.access_record(application=application, user=request.user, view="pledge")
     return render(
         request,
@@ -131,6 +154,9 @@ def _pledge_page(request, review, *, allocation_form=None, payment_form=None, st
         {
             "review": review,
             "application": application,
+            "withheld": withheld,
+            "revealed": revealed,
+            "can_reveal": account_shown,
             "receipts": receipts,
             "allocations": review.allocations.select_related(
                 "receipt", "created_by", "reversal"
@@ -154,6 +180,15 @@ def _pledge_page(request, review, *, allocation_form=None, payment_form=None, st
 @require_GET
 def pledge_detail(request, pk):
     return _pledge_page(request, get_pledge_for(request.user, pk))
+
+
+@login_required
+@require_POST
+def pledge_reveal(request, pk):
+    """显示完整号码 on the pledge page: the payee's bank account, to pay; recorded."""
+    review = get_pledge_for(request.user, pk)
+    revealed = reveal.reveal(application=review.application, user=request.user, via="pledge")
+    return _pledge_page(request, review, revealed=revealed)
 
 
 def _writer(request, pk) -> MemberReview:
@@ -194,7 +229,7 @@ def pledge_allocate(request, pk):
 @require_POST
 def pledge_pay(request, pk):
     review = _writer(request, pk)
-    form = PaymentForm(request.POST)
+    form = PaymentForm(request.POST, payee=_payee(request.user, review.application))
     if form.is_valid():
         try:
             bills.payment_record(review=review, by=request.user, **form.cleaned_data)
@@ -270,6 +305,8 @@ def payments(request):
             "paid_total",
             "decided_at",
             "application__reference",
+            "application__member_id",
+            "application__consent_withdrawn_at",
             "application__child__name",
             "project__code",
             "project__name_zh",

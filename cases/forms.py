@@ -326,6 +326,7 @@ class EconomicsForm(SectionForm):
     assets_debts = forms.CharField(
         label=coded("C04", _("Assets and debts")),
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
         required=False,
     )
     debt_amount = forms.DecimalField(label=_("Debts (yuan)"), **MONEY)

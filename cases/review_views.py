@@ -1,7 +1,7 @@
 """Pages of the shared review workflow: the member inbox and every transition (§3)."""
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import services, workflow
+from cases.bill_forms import YuanField
 from cases.models import Application, MemberReview, OtherAid
 from cases.views import get_application_for
 from organizations import regions
@@ -59,6 +60,74 @@ class InboxFilterForm(forms.Form):
         self.fields["province"].choices = [("", _("Any"))] + [
             (r.code[:2], r.name) for r in regions.provinces()
         ]
+
+
+def _text(label, max_length: int) -> forms.CharField:
+    return forms.CharField(label=label, max_length=max_length, required=False)
+
+
+class ReviewNoteForm(forms.Form):
+    """The free texts of a review action. Too long, or holding a character the database
+    cannot store (NUL), is refused with the field's name, never cut or left to the
+    database (a 500 on PostgreSQL)."""
+
+    note = _text(gettext_lazy("Internal note (only your member sees it)"), 500)
+
+
+class RequestInfoForm(ReviewNoteForm):
+    items = _text(gettext_lazy("Documents or answers needed"), 500)
+
+
+class ApproveForm(ReviewNoteForm):
+    project = _text(gettext_lazy("Project"), 20)
+    amount = YuanField(label=gettext_lazy("Amount (yuan)"), required=False)
+    description = _text(gettext_lazy("What is given, for in-kind or service help"), 300)
+    override_reason = _text(gettext_lazy("Why approve although not eligible (only then)"), 300)
+
+
+class DeclineForm(ReviewNoteForm):
+    # The reason is checked against its choices by the workflow, with its own message.
+    reason = _text(gettext_lazy("Reason"), 20)
+
+
+class AnswerForm(forms.Form):
+    note = _text(gettext_lazy("Note to the member"), 500)
+
+
+class ApplicationNoteForm(forms.Form):
+    note = _text(gettext_lazy("Note"), 300)
+
+
+class CloseForm(ApplicationNoteForm):
+    reason = _text(gettext_lazy("Closing reason"), 20)
+
+
+class ReviseEstimateForm(ApplicationNoteForm):
+    estimated_cost = YuanField(label=gettext_lazy("New estimated total cost (yuan)"))
+
+
+REVIEW_ACTION_FORMS = {
+    "take": ReviewNoteForm,
+    "request-info": RequestInfoForm,
+    "approve": ApproveForm,
+    "decline": DeclineForm,
+}
+APPLICATION_ACTION_FORMS = {
+    "withdraw": ApplicationNoteForm,
+    "close": CloseForm,
+    "revise-estimate": ReviseEstimateForm,
+}
+
+
+def _checked(request, form_class):
+    """The action's form data, cleaned; None (each error told by a message) when invalid."""
+    form = form_class(request.POST)
+    if form.is_valid():
+        return form.cleaned_data
+    for name, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, f"{form.fields[name].label}: {error}")
+    return None
 
 
 def inbox_queryset(member, filters: dict):
@@ -173,21 +242,17 @@ def _run(request, application, action, success):
     return _done(request, application, success)
 
 
-def _amount(text: str) -> Decimal | None:
-    try:
-        value = Decimal((text or "").replace(",", "").strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
 @login_required
 @require_POST
 def review_action(request, pk, action):
     review = get_review_for(request.user, pk)
     application = review.application
-    post = request.POST
-    note = post.get("note", "")[:500]
+    if action not in REVIEW_ACTION_FORMS:
+        raise Http404
+    post = _checked(request, REVIEW_ACTION_FORMS[action])
+    if post is None:
+        return redirect("application-detail", application.reference)
+    note = post["note"]
     by = request.user
     if action == "take":
         return _run(
@@ -201,18 +266,16 @@ def review_action(request, pk, action):
             request,
             application,
             lambda: workflow.review_request_info(
-                review=review, items=post.get("items", ""), by=by, note=note
+                review=review, items=post["items"], by=by, note=note
             ),
             _("Information requested; the caseworker is told."),
         )
     if action == "approve":
-        project = AidProject.objects.filter(
-            code=post.get("project", ""), member=review.member
-        ).first()
+        project = AidProject.objects.filter(code=post["project"], member=review.member).first()
         if project is None:
             messages.error(request, _("Choose one of your own member's projects."))
             return redirect("application-detail", application.reference)
-        amount = _amount(post.get("amount", ""))
+        amount = post["amount"]
         if project.kind == AidProject.Kind.GRANT and amount is None:
             messages.error(
                 request, _("Give the amount of the grant in yuan, e.g. 20000 or 20000.50.")
@@ -225,8 +288,8 @@ def review_action(request, pk, action):
                 review=review,
                 project=project,
                 amount=amount,
-                description=post.get("description", ""),
-                override_reason=post.get("override_reason", ""),
+                description=post["description"],
+                override_reason=post["override_reason"],
                 note=note,
                 by=by,
             ),
@@ -236,9 +299,7 @@ def review_action(request, pk, action):
         return _run(
             request,
             application,
-            lambda: workflow.review_decline(
-                review=review, reason=post.get("reason", ""), note=note, by=by
-            ),
+            lambda: workflow.review_decline(review=review, reason=post["reason"], note=note, by=by),
             _("Declined."),
         )
     raise Http404
@@ -249,12 +310,13 @@ def review_action(request, pk, action):
 def answer_info_request(request, reference, pk):
     application = get_application_for(request.user, reference, edit=True)
     review = get_object_or_404(MemberReview, pk=pk, application=application)
+    post = _checked(request, AnswerForm)
+    if post is None:
+        return redirect("application-detail", application.reference)
     return _run(
         request,
         application,
-        lambda: workflow.review_answer_info(
-            review=review, by=request.user, note=request.POST.get("note", "")[:500]
-        ),
+        lambda: workflow.review_answer_info(review=review, by=request.user, note=post["note"]),
         _("The member is told that the information is there."),
     )
 
@@ -263,8 +325,12 @@ def answer_info_request(request, reference, pk):
 @require_POST
 def application_action(request, reference, action):
     application = get_application_for(request.user, reference, edit=True)
-    post, by = request.POST, request.user
-    note = post.get("note", "")[:300]
+    if action not in APPLICATION_ACTION_FORMS:
+        raise Http404
+    post, by = _checked(request, APPLICATION_ACTION_FORMS[action]), request.user
+    if post is None:
+        return redirect("application-detail", application.reference)
+    note = post["note"]
     if action == "withdraw":
         return _run(
             request,
@@ -277,15 +343,12 @@ def application_action(request, reference, action):
             request,
             application,
             lambda: workflow.application_close(
-                application=application, reason=post.get("reason", ""), by=by, note=note
+                application=application, reason=post["reason"], by=by, note=note
             ),
             _("The application is closed."),
         )
     if action == "revise-estimate":
-        amount = _amount(post.get("estimated_cost", ""))
-        if amount is None:
-            messages.error(request, _("Give the new estimate in yuan."))
-            return redirect("application-detail", application.reference)
+        amount = post["estimated_cost"]
         return _run(
             request,
             application,

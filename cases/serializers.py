@@ -120,7 +120,7 @@ class EconomicsSectionSerializer(serializers.Serializer):
     )
     annual_income = _money("C02", "annual household income")
     income_source = _text("C03", "main income source", 100)
-    assets_debts = _text("C04", "assets and debts, free text")
+    assets_debts = _text("C04", "assets and debts, free text", 1000)
     debt_amount = _money("C04", "debts")
     economic_flags = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ECONOMIC_FLAGS)),
@@ -263,14 +263,40 @@ class ApplicationListSerializer(serializers.Serializer):
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=Application.Status.choices)
     member = serializers.CharField(source="member.short_name")
-    child_name = serializers.CharField(source="child.name", help_text="A01")
+    child_name = serializers.SerializerMethodField(
+        help_text="A01; empty for another member once the guardian withdrew consent."
+    )
     child_id_number = serializers.SerializerMethodField(help_text="A03, masked")
     category = serializers.CharField(source="category.code", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
+    consent_withdrawn_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the guardian withdrew consent to sharing (H01)."
+    )
+
+    def _withheld(self, application) -> bool:
+        from cases.services import shared_data_withheld
+
+        user = self.context.get("user")
+        return user is not None and shared_data_withheld(application, user)
+
+    def get_child_name(self, application) -> str:
+        return "" if self._withheld(application) else application.child.name
 
     def get_child_id_number(self, application) -> str:
+        if self._withheld(application):
+            return ""
         return mask_id_number(application.child.id_number)
+
+
+class RevealedNumbersSerializer(serializers.Serializer):
+    """The numbers in full that the user may see (cases.reveal); null where not."""
+
+    reference = serializers.CharField()
+    id_number = serializers.CharField(allow_null=True, help_text="A03 the child's ID number")
+    g1_id_number = serializers.CharField(allow_null=True, help_text="B03 guardian 1")
+    g2_id_number = serializers.CharField(allow_null=True, help_text="B03 guardian 2")
+    account_number = serializers.CharField(allow_null=True, help_text="G04 the bank account")
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -353,6 +379,13 @@ class ApplicationDetailSerializer(serializers.Serializer):
         choices=Application.ClosingReason.choices, allow_blank=True
     )
     closed_at = serializers.DateTimeField(allow_null=True)
+    consent_withdrawn_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the guardian withdrew consent to sharing (H01)."
+    )
+    personal_data_withheld = serializers.BooleanField(
+        help_text="True for another member's staff once the guardian withdrew consent: the "
+        "sections, documents and the other members' reviews are left empty, and the figures 0."
+    )
     editable = serializers.BooleanField(
         help_text="A draft, or an application with an open information request."
     )
@@ -374,6 +407,21 @@ class ApplicationDetailSerializer(serializers.Serializer):
 
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class ConsentWithdrawalSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=300,
+        help_text="How the guardian withdrew consent (e.g. a signed letter, in person, by phone).",
+        error_messages={
+            "required": _(
+                "Say how the guardian withdrew consent (e.g. a signed letter, in person, by phone)."
+            ),
+            "blank": _(
+                "Say how the guardian withdrew consent (e.g. a signed letter, in person, by phone)."
+            ),
+        },
+    )
 
 
 class CloseSerializer(serializers.Serializer):
@@ -399,7 +447,14 @@ class ReviseEstimateSerializer(serializers.Serializer):
 
 class InboxItemSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="application.reference")
-    child_name = serializers.CharField(source="application.child.name")
+    child_name = serializers.SerializerMethodField(
+        help_text="Empty for another member's review once the guardian withdrew consent."
+    )
+    consent_withdrawn_at = serializers.DateTimeField(
+        source="application.consent_withdrawn_at",
+        allow_null=True,
+        help_text="When the guardian withdrew consent to sharing (H01).",
+    )
     category = serializers.CharField(source="category.code", allow_null=True, default=None)
     project = serializers.CharField(source="project.code", allow_null=True, default=None)
     funding_gap = serializers.DecimalField(
@@ -412,6 +467,7 @@ class InboxItemSerializer(serializers.ModelSerializer):
             "id",
             "reference",
             "child_name",
+            "consent_withdrawn_at",
             "state",
             "category",
             "province",
@@ -424,6 +480,13 @@ class InboxItemSerializer(serializers.ModelSerializer):
             "paid_total",
             "funding_gap",
         ]
+
+    def get_child_name(self, review) -> str:
+        # The reviewer is the review's member: another member's once it is not the entering one.
+        application = review.application
+        if application.consent_withdrawn_at and review.member_id != application.member_id:
+            return ""
+        return application.child.name
 
 
 class EligibilityItemSerializer(serializers.Serializer):

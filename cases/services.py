@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import documents, identity, references
+from cases import crypto, documents, identity, references
 from cases.forms import SECTION_FORMS, SectionForm
 from cases.models import (
     AccessRecord,
@@ -26,6 +26,7 @@ from cases.standard import SECTIONS
 
 # Fields whose values are masked in the history, like on lists (§5 least privilege).
 MASKED_FIELDS = {"id_number", "g1_id_number", "g2_id_number", "account_number"}
+PENDING = "cases_application.pending_input"
 
 
 class ApplicationError(Exception):
@@ -85,6 +86,31 @@ def is_editable(application: Application) -> bool:
     )
 
 
+def shared_data_withheld(application: Application, user) -> bool:
+    """Whether `user` no longer sees the child's personal data of this application: the
+    guardian withdrew consent to sharing (PIPL art. 15) and the user is staff of another
+    member. The entering member's staff and the secretariat still see it."""
+    return bool(
+        application.consent_withdrawn_at is not None
+        and getattr(user, "is_member_staff", False)
+        and user.organization_id != application.member_id
+    )
+
+
+# A draft keeps invalid input for the caseworker to correct, not pasted documents.
+PENDING_MAX_CHARS = 2000
+
+
+def _keepable(values) -> bool:
+    """Whether typed values can be kept as a draft's pending input: PostgreSQL's jsonb
+    refuses a NUL character, and an overlong paste is refused, not stored."""
+    return all(
+        isinstance(value, str) and "\x00" not in value and len(value) <= PENDING_MAX_CHARS
+        for value in values
+        if value is not None
+    )
+
+
 @dataclass
 class SectionResult:
     form: SectionForm
@@ -105,14 +131,19 @@ def section_save(*, application: Application, section: str, data, by) -> Section
     form.is_valid()
     cleaned = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
     form.save_to(application, cleaned)
-    # Keep invalid input as typed (never a lost entry); an empty required field is not kept.
+    # Keep invalid input as typed (never a lost entry); an empty required field is not kept,
+    # nor what a JSON column cannot or should not hold (_keepable).
     pending = {
         name: data.getlist(name)
         if hasattr(data, "getlist") and len(data.getlist(name)) > 1
         else data.get(name, "")
         for name in form.errors
-        if name != "__all__" and not all(e.code == "required" for e in form.errors.as_data()[name])
+        if name != "__all__"
+        and not all(e.code == "required" for e in form.errors.as_data()[name])
+        and _keepable(data.getlist(name) if hasattr(data, "getlist") else [data.get(name)])
     }
+    # A mistyped ID or bank number is kept encrypted, like a valid one (cases.crypto).
+    pending = crypto.seal_values(pending, MASKED_FIELDS, context=PENDING)
     application.pending_input = {**application.pending_input, section: pending}
     if not pending:
         application.pending_input.pop(section, None)
@@ -141,7 +172,8 @@ def section_save(*, application: Application, section: str, data, by) -> Section
 def section_form(application: Application, section: str, *, strict=False) -> SectionForm:
     """The section as stored, pending input shown back, validated to show its messages."""
     form_class = SECTION_FORMS[section]
-    data = {**form_class.initial_for(application), **application.pending_input.get(section, {})}
+    pending = crypto.open_values(application.pending_input.get(section, {}), context=PENDING)
+    data = {**form_class.initial_for(application), **pending}
     form = form_class(_as_querydict(data), application=application, strict=strict)
     form.is_valid()
     form.quiet_required_errors()
@@ -175,6 +207,10 @@ def section_complete(application: Application, section: str) -> bool:
 def application_submit(*, application: Application, by) -> Application:
     """Submit a complete, valid draft with consent H01 (§2 rules)."""
     application = _lock(application)
+    if application.consent_withdrawn_at is not None:
+        from cases.workflow import consent_withdrawn_refusal
+
+        raise ApplicationError(consent_withdrawn_refusal())
     if application.status != Application.Status.DRAFT:
         raise ApplicationError(_("This application has already been submitted."))
     incomplete = [
@@ -190,7 +226,9 @@ def application_submit(*, application: Application, by) -> Application:
     child = application.child
     if (
         child.id_number
-        and Child.objects.filter(id_number=child.id_number).exclude(pk=child.pk).exists()
+        and Child.objects.filter(id_number_hash=crypto.keyed_hash(child.id_number))
+        .exclude(pk=child.pk)
+        .exists()
     ):
         # The same ID number is the same child: one child, one record (§2).
         raise ApplicationError(

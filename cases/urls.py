@@ -1,12 +1,16 @@
 from django.urls import path
 
-from cases import audit_views, bill_views, review_views, views
+from cases import audit_views, bill_views, export_views, privacy_views, review_views, views
 
 urlpatterns = [
     path("applications/", views.application_list, name="application-list"),
+    path("applications.csv", export_views.application_list_csv, name="application-list-csv"),
     path("applications/new/", views.application_new, name="application-new"),
     path("applications/<str:reference>/", views.application_detail, name="application-detail"),
     path("applications/<str:reference>/edit/", views.application_edit, name="application-edit"),
+    path(
+        "applications/<str:reference>/reveal/", views.application_reveal, name="application-reveal"
+    ),
     path(
         "applications/<str:reference>/sections/<str:section>/",
         views.section_save,
@@ -29,6 +33,16 @@ urlpatterns = [
         "applications/<str:reference>/documents/",
         views.document_upload,
         name="document-upload",
+    ),
+    path(
+        "applications/<str:reference>/withdraw-consent/",
+        privacy_views.consent_withdraw,
+        name="application-consent-withdraw",
+    ),
+    path(
+        "applications/<str:reference>/data-export/",
+        privacy_views.data_export_download,
+        name="application-data-export",
     ),
     path("inbox/", review_views.inbox, name="inbox"),
     path("access-records/", audit_views.access_records, name="access-records"),
@@ -55,6 +69,7 @@ urlpatterns = [
     path("receipts/<int:pk>/", bill_views.receipt_detail, name="receipt-detail"),
     path("payments/", bill_views.payments, name="payments"),
     path("pledges/<int:pk>/", bill_views.pledge_detail, name="pledge-detail"),
+    path("pledges/<int:pk>/reveal/", bill_views.pledge_reveal, name="pledge-reveal"),
     path("pledges/<int:pk>/allocate/", bill_views.pledge_allocate, name="pledge-allocate"),
     path("pledges/<int:pk>/pay/", bill_views.pledge_pay, name="pledge-pay"),
     path(

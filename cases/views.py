@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import documents, references, selectors, services
+from cases import documents, references, reveal, selectors, services, workflow
 from cases.forms import SECTION_FORMS, ApplicationSearchForm, DocumentReviewForm, DocumentUploadForm
 from cases.models import Application, Child, Document
 from cases.standard import SECTIONS
@@ -24,11 +24,16 @@ def _require_staff(user):
         raise PermissionDenied
 
 
-def get_application_for(user, reference: str, *, edit: bool = False) -> Application:
+def get_application_for(
+    user, reference: str, *, edit: bool = False, personal: bool = True
+) -> Application:
     """The application if `user` may see it (edit: change it), else 404 / 403.
 
     A mistyped or foreign reference is a 404: nobody learns that another member's
-    application exists.
+    application exists. Once the guardian has withdrawn consent to sharing, another
+    member's staff get a 403 wherever the child's personal data would be shown (personal);
+    the pages that show only the reference and the member's own accounts pass
+    personal=False.
     """
     _require_staff(user)
     normalized = references.normalize_reference(reference)
@@ -38,13 +43,14 @@ def get_application_for(user, reference: str, *, edit: bool = False) -> Applicat
     application = get_object_or_404(queryset, reference=normalized)
     if edit and not (user.is_member_staff and user.organization_id == application.member_id):
         raise PermissionDenied  # the secretariat reads, it does not enter applications
+    if personal and services.shared_data_withheld(application, user):
+        raise PermissionDenied(_("The guardian has withdrawn consent to sharing."))
     return application
 
 
-@login_required
-@require_GET
-def application_list(request):
-    _require_staff(request.user)
+def list_filtered(request):
+    """The staff list's search form, the applications it selects and the member chosen (the
+    secretariat may narrow to one); shared by the list page and its CSV download."""
     form = ApplicationSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     member = None
@@ -57,6 +63,14 @@ def application_list(request):
         category=filters.get("category"),
         member=member,
     )
+    return form, queryset, member
+
+
+@login_required
+@require_GET
+def application_list(request):
+    _require_staff(request.user)
+    form, queryset, member = list_filtered(request)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     # Names and masked ID numbers are personal data too: the list view is recorded.
     services.access_record_list(applications=page.object_list, user=request.user)
@@ -176,11 +190,30 @@ def link_child(request, reference, child_id):
 @login_required
 @require_GET
 def application_detail(request, reference):
-    # The review and bill pages build on this module's access helper.
-    from cases import bill_views, review_views
+    return _application_page(request, reference)
 
-    application = get_application_for(request.user, reference)
+
+@login_required
+@require_POST
+def application_reveal(request, reference):
+    """显示完整号码: the same page with the ID and bank numbers the user may see in full,
+    in this one response; recorded (cases.reveal)."""
+    return _application_page(request, reference, reveal_numbers=True)
+
+
+def _application_page(request, reference, *, reveal_numbers=False):
+    # The review, bill and privacy pages build on this module's access helper.
+    from cases import bill_views, privacy_views, review_views
+
+    application = get_application_for(request.user, reference, personal=False)
+    if services.shared_data_withheld(application, request.user):
+        return privacy_views.withheld_detail(request, application)
     services.access_record(application=application, user=request.user, view="detail")
+    revealed = (
+        reveal.reveal(application=application, user=request.user, via="page")
+        if reveal_numbers
+        else reveal.NOTHING
+    )
     can_edit = (
         request.user.is_member_staff and request.user.organization_id == application.member_id
     )
@@ -194,6 +227,13 @@ def application_detail(request, reference):
             "can_edit": can_edit,
             "upload_form": DocumentUploadForm() if can_edit else None,
             "review_form": DocumentReviewForm() if can_edit else None,
+            "can_withdraw_consent": application.status != Application.Status.DRAFT
+            and application.consent_withdrawn_at is None
+            and application.anonymised_at is None
+            and workflow.may_withdraw_consent(application, request.user),
+            "can_export_data": privacy_views.may_export(application, request.user),
+            "revealed": revealed,
+            "can_reveal": bool(reveal.revealable(request.user, application)),
             **_sections_context(application),
             **review_views.review_context(application, request.user),
             **(

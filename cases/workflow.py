@@ -98,6 +98,9 @@ def route(application: Application, *, by) -> list[MemberReview]:
     Called by services.application_submit inside its transaction: routing and submission
     succeed or fail together.
     """
+    if application.consent_withdrawn_at is not None:
+        # PIPL art. 15: no further sharing once the guardian has withdrawn consent.
+        raise WorkflowError(consent_withdrawn_refusal())
     members = list(MemberOrganization.objects.filter(is_active=True).order_by("number"))
     projects = list(AidProject.objects.open().with_rules().filter(current_rules__isnull=False))
     results = evaluate(
@@ -447,4 +450,84 @@ def application_revise_estimate(
         changes={"estimated_cost": [str(old or ""), str(estimated_cost)]},
         note=note,
     )
+    return application
+
+
+# --- the guardian withdraws consent to sharing (H01; PIPL art. 15) -----------------------------
+
+# The note of a review ended by a withdrawal of consent (labelled by case_extras.review_note).
+CONSENT_WITHDRAWN_NOTE = "consent withdrawn"
+
+
+def consent_withdrawn_refusal() -> str:
+    """Why a submission or routing is refused after the guardian withdrew consent."""
+    return _(
+        "The guardian has withdrawn consent to sharing: this application can no longer be "
+        "submitted or routed to the members. A new application needs the guardian's new consent."
+    )
+
+
+def may_withdraw_consent(application: Application, user) -> bool:
+    """The entering member's caseworkers and reviewers, and the secretariat."""
+    if user.is_superuser or getattr(user, "is_secretariat", False):
+        return True
+    return bool(
+        getattr(user, "is_member_staff", False) and user.organization_id == application.member_id
+    )
+
+
+@transaction.atomic
+def consent_withdraw(*, application: Application, by, note: str) -> Application:
+    """Record that the guardian withdrew consent to sharing with the alliance's members.
+
+    Withdrawal does not undo what was done while consent held (PIPL art. 15): decisions,
+    pledges, allocations and payments stay, and an approved pledge not yet paid may still be
+    paid (paying the hospital is in the child's interest). From now on nothing is shared
+    any further: the other members' open reviews end, routing is refused, and the other
+    members see only the reference, the entering member and the withdrawal
+    (cases.services.shared_data_withheld).
+    """
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if not may_withdraw_consent(application, by):
+        raise NotAllowed(
+            _(
+                "Only the staff of the member that entered the application, or the "
+                "secretariat, record a withdrawal of consent."
+            )
+        )
+    note = (note or "").strip()
+    if not note:
+        raise WorkflowError(
+            _("Say how the guardian withdrew consent (e.g. a signed letter, in person, by phone).")
+        )
+    if application.anonymised_at is not None:
+        raise WorkflowError(_("This application has been anonymised: nothing is shared any more."))
+    if application.consent_withdrawn_at is not None:
+        raise WorkflowError(_("The guardian's withdrawal of consent is already recorded."))
+    if application.status == Application.Status.DRAFT:
+        raise WorkflowError(
+            _("A draft has not been shared with anyone: untick consent H01 in section H instead.")
+        )
+    application.consent_withdrawn_at = timezone.now()
+    application.consent_withdrawal_note = note[:300]
+    application.save(
+        update_fields=["consent_withdrawn_at", "consent_withdrawal_note", "updated_at"]
+    )
+    # The other members' open reviews end; the entering member's own review goes on (the
+    # family applied to it). Locks: the application first, then its reviews, as above.
+    for review in (
+        application.reviews.select_for_update()
+        .filter(state__in=MemberReview.OPEN_STATES)
+        .exclude(member_id=application.member_id)
+        .order_by("pk")
+    ):
+        _move(
+            review,
+            State.WITHDRAWN,
+            by=by,
+            allowed_from=MemberReview.OPEN_STATES,
+            note=CONSENT_WITHDRAWN_NOTE,
+        )
+        review.save(update_fields=["state"])
+    _event(application, by, "consent_withdrawn", section="H", note=note)
     return application

@@ -1,13 +1,29 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from organizations import services
+from organizations import second_factor, services
 from organizations.accounts import AdminLoginForm
-from organizations.models import AidProject, DiseaseCategory, MemberOrganization, RuleSet, User
+from organizations.models import (
+    AccountEvent,
+    AidProject,
+    DiseaseCategory,
+    MemberOrganization,
+    RuleSet,
+    User,
+)
 
-# The admin is behind the same login lockout as the staff pages.
+# The admin is behind the same login lockout as the staff pages, and the same second factor
+# (organizations.second_factor.SecondFactorMiddleware sends an admin session without its
+# code to /accounts/otp/).
 admin.site.login_form = AdminLoginForm
+# django-otp's own device admin would show every user's key (and so their codes) to an
+# administrator: devices are enrolled by their owner only, and reset from the users' list.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 admin.site.site_header = _("Children's Serious-Illness Aid Alliance")
 admin.site.site_title = _("Alliance administration")
 
@@ -109,7 +125,15 @@ class RuleSetAdmin(SecretariatAccess, admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(SecretariatAccess, DjangoUserAdmin):
-    list_display = ["username", "get_full_name", "organization", "role", "is_active"]
+    list_display = [
+        "username",
+        "get_full_name",
+        "organization",
+        "role",
+        "is_active",
+        "has_second_factor",
+    ]
+    actions = ["reset_second_factor"]
     list_filter = ["role", "organization", "is_active"]
     list_select_related = ["organization"]
     fieldsets = [
@@ -140,11 +164,65 @@ class UserAdmin(SecretariatAccess, DjangoUserAdmin):
         )
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        queryset = super().get_queryset(request).annotate(second_factor=Exists(enrolled))
         if request.user.is_superuser:
             return queryset
         return queryset.filter(is_superuser=False)
 
+    @admin.display(description=_("second factor"), boolean=True, ordering="second_factor")
+    def has_second_factor(self, obj):
+        return obj.second_factor
+
+    def has_reset_second_factor_permission(self, request):
+        return request.user.is_superuser
+
+    @admin.action(
+        description=_("Reset the second factor (lost phone): enrol again at the next login"),
+        permissions=["reset_second_factor"],
+    )
+    def reset_second_factor(self, request, queryset):
+        users = list(queryset)
+        for user in users:
+            second_factor.reset(user=user, by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Second factor reset for %(count)d user.",
+                "Second factor reset for %(count)d users.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+
     def save_model(self, request, obj, form, change):
         obj.is_staff = obj.is_superuser or obj.role == User.Role.SECRETARIAT
         super().save_model(request, obj, form, change)
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    """Second factors enrolled and reset: a record, read by administrators and the
+    secretariat, written only by organizations.second_factor."""
+
+    list_display = ["at", "user", "kind", "by", "note"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "by__username"]
+    list_select_related = ["user", "by"]
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request):
+        return request.user.is_active and (request.user.is_superuser or request.user.is_secretariat)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

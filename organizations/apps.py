@@ -9,6 +9,10 @@ class OrganizationsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        from organizations import second_factor
         from organizations.accounts import stamp_login
 
         user_logged_in.connect(stamp_login, dispatch_uid="organizations.stamp_login")
+        user_logged_in.connect(
+            second_factor.mark_login, dispatch_uid="organizations.second_factor.mark_login"
+        )

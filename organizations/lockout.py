@@ -3,7 +3,9 @@ name and per client address, no more tries until the oldest counted failure ages
 
 Each try is written first (autocommit, so every app server sees it at once) and counted
 after: of any number of simultaneous guesses, no more get through than the limit allows.
-A successful login takes its own row back and clears the user name's failures.
+A successful login takes its own row back and clears the user name's failures. With a
+second factor the password alone takes back only its own row: the name's failures, wrong
+codes included, are cleared when the code is right (organizations.accounts).
 """
 
 from __future__ import annotations
@@ -61,3 +63,9 @@ def attempt_succeeded(pk: int, *, username: str) -> None:
     LoginFailure.objects.filter(
         Q(pk=pk) | Q(username_key=_key("username", username.strip().lower()))
     ).delete()
+
+
+def attempt_passed(pk: int) -> None:
+    """The password was right but the login goes on with a code: this try is no failure,
+    and the failures counted so far stay until the code is right."""
+    LoginFailure.objects.filter(pk=pk).delete()

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations import eligibility, regions
@@ -476,3 +477,40 @@ class LoginFailure(models.Model):
 
     def __str__(self):
         return f"{self.username_key[:8]} {self.address_key[:8]} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class AccountEvent(models.Model):
+    """A change to how a staff user signs in: a second factor enrolled or reset (§5).
+
+    `by` is who did it: the user themselves when enrolling, an administrator for a reset
+    in the admin; empty for a reset from the server's command line (`manage.py otp_reset`),
+    whose `note` then names the operating-system account that ran it.
+    """
+
+    class Kind(models.TextChoices):
+        SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Second factor enrolled")
+        SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
+
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="account_events", verbose_name=_("user")
+    )
+    kind = models.CharField(_("event"), max_length=40, choices=Kind)
+    by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["user", "at"], name="org_accountevent_user_at")]
+
+    def __str__(self):
+        return f"{self.user} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -57,7 +57,11 @@ def _csv_cell(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = plain(value)
-    if isinstance(value, str) and text.startswith(FORMULA_START):
+    # Text only: a number (a negative amount too) stays a number. Spreadsheets may trim
+    # leading spaces before they read a formula, so " =1" is neutralised as well.
+    if isinstance(value, str) and (
+        text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START)
+    ):
         return "'" + text
     return text
 
@@ -66,6 +70,10 @@ def _csv_line(values: Iterable) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow([_csv_cell(v) for v in values])
     return buffer.getvalue()
+
+
+# The public name, for the other CSV downloads (cases.list_export).
+csv_line = _csv_line
 
 
 def tables_csv(tables: list[Table]) -> Iterator[str]:

@@ -48,6 +48,7 @@ from django.db.models.functions import ExtractMonth, ExtractYear, Substr
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aid_alliance.routing import reads_from_replica
 from cases.models import Application, MemberReview
 from organizations import regions
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization
@@ -153,6 +154,7 @@ def _month(index: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+@reads_from_replica
 def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
     figures = Figures(period=period, generated_at=now or timezone.now())
     first_month = add_months(period.end_day, -TREND_MONTHS)
@@ -394,11 +396,13 @@ def _pledges_in(period: Period):
     return MemberReview.objects.filter(PLEDGING, _submitted_in(start, end, "application__"))
 
 
+@reads_from_replica
 def aided_children_count(period: Period) -> int:
     """The number of rows `aided_children` yields: the report's "children aided"."""
     return _pledges_in(period).aggregate(n=Count("application__child", distinct=True))["n"]
 
 
+@reads_from_replica
 def aided_application_ids(period: Period) -> list[int]:
     """The applications behind the rows, for the access record of an export (§5)."""
     return list(_pledges_in(period).order_by().values_list("application_id", flat=True).distinct())
@@ -430,6 +434,7 @@ def _add(values: list, value) -> None:
         values.append(value)
 
 
+@reads_from_replica
 def aided_children(period: Period):
     """The aided children of the period, one AidedChild each, streamed from the database.
 

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from cases import reveal
 from cases import services as case_services
 from cases.views import get_application_for
 from reports import pdf, services
@@ -183,7 +184,15 @@ def run_file(request, pk):
 def application_pdf(request, reference):
     application = get_application_for(request.user, reference)
     case_services.access_record(application=application, user=request.user, view="pdf")
-    response = HttpResponse(pdf.application_pdf(application), content_type=CONTENT_TYPES["pdf"])
+    # ?full=1: the numbers the user may see in full, recorded as a reveal (cases.reveal).
+    revealed = (
+        reveal.reveal(application=application, user=request.user, via="pdf")
+        if request.GET.get("full") == "1"
+        else reveal.NOTHING
+    )
+    response = HttpResponse(
+        pdf.application_pdf(application, revealed=revealed), content_type=CONTENT_TYPES["pdf"]
+    )
     disposition = "attachment" if request.GET.get("download") == "1" else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{application.reference}.pdf"'
     return _private(response)

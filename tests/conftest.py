@@ -4,14 +4,24 @@ Users (password "pw" everywhere):
 - alice: caseworker of member 1 (CRCF); bob: reviewer of member 1
 - carol: caseworker of member 2 (CCCF); dave: reviewer of member 2
 - sam: the secretariat; root: administrator (superuser)
+
+Reviewers, the secretariat and administrators sign in with a second factor (TOTP). The
+`client` fixture's force_login does what a person does: the password's session, then the
+code's mark (django_otp.login) with the user's confirmed device, added on first use
+(`second_factor_device`). `password_only_login` stops after the password.
 """
 
+import time
 from pathlib import Path
 
 import pytest
 import yaml
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from organizations import services
+from organizations import second_factor, services
 from organizations.models import MemberOrganization, User
 
 DATA = Path(__file__).parent / "data"
@@ -46,6 +56,52 @@ def people(directory):
         "sam": _user("sam", User.Role.SECRETARIAT),
         "root": _user("root", "", superuser=True),
     }
+
+
+def second_factor_device(user) -> TOTPDevice | None:
+    """The user's confirmed TOTP device; one is added when their role needs it and they
+    have none (as if they had enrolled)."""
+    device = second_factor.confirmed_device(user)
+    if device is None and second_factor.required_by_role(user):
+        device = TOTPDevice.objects.create(user=user, name="test phone", confirmed=True)
+    return device
+
+
+def current_code(device: TOTPDevice) -> str:
+    """The code the user's authenticator app shows now, as a person would type it.
+
+    A code is accepted once (django-otp keeps the last time step used): when this one was,
+    the next step's code (accepted too, one step of clock drift) or, past that, a wait for
+    the next step."""
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    step = max(totp.t(), device.last_t + 1)
+    while step > totp.t() + device.tolerance:  # t() follows the clock
+        time.sleep(1)
+    totp.time = device.t0 + (step - device.drift) * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+class StaffClient(Client):
+    """Django's test client; force_login gives both factors (see the module's docstring)."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        device = second_factor_device(user)
+        if device is not None:
+            # What django_otp.login does after a right code.
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    def password_only_login(self, user, backend=None):
+        """Signed in with the password, the code not given yet."""
+        super().force_login(user, backend)
+
+
+@pytest.fixture
+def client():
+    return StaffClient()
 
 
 def client_for(client, user):

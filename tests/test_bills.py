@@ -378,8 +378,12 @@ def test_a_reviewer_allocates_and_pays_through_the_pledge_page(
     as_user(client, people["bob"])
     page = client.get(f"/pledges/{bob_pledge.pk}/")
     assert page.status_code == 200
-    # The payee comes from field group G of the application.
-    assert page.context["payment_form"].initial["account_number"] == application.account_number
+    # The payee comes from field group G of the application; its account is masked
+    # (cases.reveal), and a payment to that payee left without one goes to it.
+    form = page.context["payment_form"]
+    assert form.initial["account_number"] == ""
+    assert application.account_number[-4:] in str(form.fields["account_number"].help_text)
+    assert application.account_number not in page.content.decode()
     response = client.post(
         f"/pledges/{bob_pledge.pk}/allocate/", {"receipt": receipt.pk, "amount": "20000"}
     )
@@ -397,8 +401,8 @@ def test_a_reviewer_allocates_and_pays_through_the_pledge_page(
         {
             "paid_on": TODAY.isoformat(),
             "amount": "15000",
-            "payee_kind": "hospital",
-            "payee_name": "北京儿童医院",
+            "payee_kind": "guardian",  # not G04's payee: no account to fall back on
+            "payee_name": "王大明",
             "bank_name": "工商银行",
             "account_number": "",
             "method": "bank_transfer",
@@ -589,15 +593,16 @@ def test_payments_and_pledge_pages_keep_a_constant_number_of_queries(
         return pledge
 
     pledge = add(0)
-    # session, user, member (nav), count, page, access records
-    with django_assert_num_queries(6):
+    # session, user, second-factor device, member (nav), count, page, access records
+    with django_assert_num_queries(7):
         assert len(client.get("/payments/").context["page"]) == 1
-    # session, user, pledge, receipts, access record, member (nav), allocations, payments
-    with django_assert_num_queries(8):
+    # session, user, second-factor device, pledge, receipts, access record, member (nav),
+    # allocations, payments
+    with django_assert_num_queries(9):
         client.get(f"/pledges/{pledge.pk}/")
     for n in range(1, 4):
         add(n)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(client.get("/payments/").context["page"]) == 4
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import references, services
+from cases import crypto, references, services
 from cases.models import AccessRecord, Application, ApplicationEvent, Child, Document
 from tests.intake_data import CHILD_ID, PDF_BYTES, PNG_BYTES, SECTIONS
 
@@ -129,7 +129,10 @@ def test_bad_input_gets_a_message_at_the_field_and_is_kept_as_typed(
     form = response.context["form"]
     assert field in form.errors, form.errors
     draft.refresh_from_db()
-    assert draft.pending_input[section][field] == value  # never a lost entry
+    # Never a lost entry; a mistyped ID or bank number is kept encrypted (cases.crypto).
+    pending = crypto.open_values(draft.pending_input[section], context=services.PENDING)
+    assert pending[field] == value
+    assert (value in str(draft.pending_input)) == (field not in services.MASKED_FIELDS)
     page = client.get(f"/applications/{draft.reference}/edit/")
     assert field in page.context["forms"][section].errors
     assert value in page.content.decode()

@@ -12,6 +12,12 @@ from organizations.models import AidProject, MemberOrganization, RuleSet, User
 
 ROOT = Path(__file__).resolve().parents[1]
 STRONG_KEY = "k" * 20 + "3fT9-strong-random-looking-key-for-tests-only" + "z" * 10
+# Keys of the encrypted ID and bank numbers (cases.crypto): a new one first, an old one kept.
+FIELD_KEYS = {
+    "FIELD_ENCRYPTION_KEY": "7Fv0rT2QeWq1cZB9yL4pXg3mN8sHkD6aJuE5oRiYbtA=,"
+    "q1Zk9P0wYh3Rn6Tt2Lc8Vb5Xm4Sd7Gf1Je0Ua9Io3Ks=",
+    "FIELD_HASH_KEY": "h" * 12 + "-hash-key-for-tests-only-" + "9" * 12,
+}
 
 
 def manage(*args, **env):
@@ -19,11 +25,16 @@ def manage(*args, **env):
         k: v
         for k, v in os.environ.items()
         if k not in ("SECRET_KEY", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        and not k.startswith("FIELD_")
+    }
+    files = {
+        f"{name}_FILE": f"/nonexistent/{name}"
+        for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY")
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**base, "SECRET_KEY_FILE": "/nonexistent/.secret_key", **env},
+        env={**base, **files, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -34,6 +45,17 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
     result = manage("check", DEBUG="false")
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_mode_refuses_to_start_without_the_field_encryption_keys():
+    result = manage("check", DEBUG="false", SECRET_KEY=STRONG_KEY)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY is not set" in result.stderr
+    result = manage("check", DEBUG="false", SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY="short")
+    assert result.returncode != 0 and "32 random bytes" in result.stderr
+    keys = {**FIELD_KEYS, "FIELD_HASH_KEY": ""}
+    result = manage("check", DEBUG="false", SECRET_KEY=STRONG_KEY, **keys)
+    assert result.returncode != 0 and "FIELD_HASH_KEY is not set" in result.stderr
 
 
 def test_production_mode_refuses_a_weak_secret_key():
@@ -57,6 +79,7 @@ def test_check_deploy_is_clean_with_production_values():
         ALLOWED_HOSTS="aid.example.org",
         HTTPS="true",
         EMAIL_HOST="smtp.example.org",
+        **FIELD_KEYS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -3,13 +3,14 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import Storage, storages
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cases.crypto import EncryptedCharField, KeyedHashField
 from organizations.models import DiseaseCategory, MemberOrganization
 
 ZERO = Decimal("0")
@@ -28,13 +29,12 @@ def money_field(verbose_name, **kwargs):
 
 
 # Uploaded documents live outside STATIC_ROOT and MEDIA_ROOT and have no URL: they are
-# served only through cases.views.document_download, after a permission check.
-_private_storage = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
-
-
-def private_storage() -> FileSystemStorage:
+# served only through cases.views.document_download, after a permission check. The
+# storage is settings.STORAGES["private"]: PRIVATE_MEDIA_ROOT, shared by every app server
+# and the worker, unless PRIVATE_STORAGE_BACKEND names another.
+def private_storage() -> Storage:
     # A callable, so migrations name this function instead of one machine's folder.
-    return _private_storage
+    return storages["private"]
 
 
 class Sex(models.TextChoices):
@@ -58,7 +58,11 @@ class Child(models.Model):
 
     name = models.CharField(_("name"), max_length=50, blank=True)  # A01
     id_type = models.CharField(_("ID document"), max_length=20, choices=IdType, blank=True)  # A02
-    id_number = models.CharField(_("ID number"), max_length=30, blank=True)  # A03
+    # Encrypted at rest; searched through its keyed hash (cases.crypto).
+    id_number = EncryptedCharField(
+        _("ID number"), max_length=30, blank=True, hash_field="id_number_hash"
+    )  # A03
+    id_number_hash = KeyedHashField(source="id_number")
     sex = models.CharField(_("sex"), max_length=6, choices=Sex, blank=True)  # A04
     dob = models.DateField(_("date of birth"), null=True, blank=True)  # A05
     ethnicity = models.CharField(_("ethnic group"), max_length=20, blank=True)  # A06
@@ -76,7 +80,7 @@ class Child(models.Model):
         verbose_name_plural = _("children")
         indexes = [
             # Duplicate matching (§2 "one child, one record") and search by ID number.
-            models.Index(fields=["id_number"], name="cases_child_id_number"),
+            models.Index(fields=["id_number_hash"], name="cases_child_id_hash"),
             models.Index(fields=["name", "dob"], name="cases_child_name_dob"),
         ]
 
@@ -184,7 +188,10 @@ class Application(models.Model):
     payee_kind = models.CharField(_("payee"), max_length=10, choices=PayeeKind, blank=True)
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
     account_name = models.CharField(_("account name"), max_length=100, blank=True)
-    account_number = models.CharField(_("account number"), max_length=40, blank=True)
+    account_number = EncryptedCharField(
+        _("account number"), max_length=40, blank=True, hash_field="account_number_hash"
+    )
+    account_number_hash = KeyedHashField(source="account_number")
 
     # H. Consent
     consent_sharing = models.BooleanField(_("consent to share with all members"), default=False)
@@ -236,6 +243,8 @@ class Application(models.Model):
             ),
             models.Index(fields=["status", "-created_at"], name="cases_app_status_created"),
             models.Index(fields=["category", "-created_at"], name="cases_app_category_created"),
+            # One bank account named by several applications (exact match on its hash).
+            models.Index(fields=["account_number_hash"], name="cases_app_account_hash"),
         ]
 
     def __str__(self):
@@ -285,7 +294,10 @@ class Guardian(models.Model):
     relationship = models.CharField(
         _("relationship"), max_length=12, choices=Relationship, blank=True
     )  # B02
-    id_number = models.CharField(_("ID number"), max_length=30, blank=True)  # B03
+    id_number = EncryptedCharField(
+        _("ID number"), max_length=30, blank=True, hash_field="id_number_hash"
+    )  # B03
+    id_number_hash = KeyedHashField(source="id_number")
     phone = models.CharField(_("mobile phone"), max_length=11, blank=True, db_index=True)  # B04
     occupation = models.CharField(_("occupation or employer"), max_length=100, blank=True)  # B05
     is_primary = models.BooleanField(_("primary contact"), default=False)  # B06
@@ -294,6 +306,10 @@ class Guardian(models.Model):
         verbose_name = _("guardian")
         verbose_name_plural = _("guardians")
         ordering = ["position"]
+        indexes = [
+            # A guardian met on another application (exact match on the ID number's hash).
+            models.Index(fields=["id_number_hash"], name="cases_guardian_id_hash"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "position"], name="cases_guardian_one_per_position"

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from cases.crypto import EncryptedCharField
 from cases.models.application import ZERO, Application, Child, Document
 from cases.models.review import MemberReview
 from organizations.models import MemberOrganization
@@ -146,7 +147,7 @@ class Payment(models.Model):
     payee_kind = models.CharField(_("payee"), max_length=10, choices=Application.PayeeKind)
     payee_name = models.CharField(_("payee name"), max_length=100)
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
-    account_number = models.CharField(_("account number"), max_length=40, blank=True)
+    account_number = EncryptedCharField(_("account number"), max_length=40, blank=True)
     amount = amount_field(_("amount (yuan)"))
     method = models.CharField(_("method"), max_length=20, choices=Method)
     bank_reference = models.CharField(_("bank reference"), max_length=60, blank=True)

@@ -1,6 +1,7 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from cases import reveal
 from cases.identity import mask_id_number
 from cases.models import Document
 from cases.standard import FIELD_CODES
@@ -16,9 +17,10 @@ def masked(value) -> str:
 
 
 @register.filter
-def shown_value(bound_field) -> str:
-    """What a bound field holds, as a person reads it (choice labels, not codes)."""
-    value = bound_field.value()
+def shown_value(bound_field, revealed=None) -> str:
+    """What a bound field holds, as a person reads it (choice labels, not codes); ID and
+    bank numbers masked unless named in `revealed` (cases.reveal)."""
+    value = reveal.shown(bound_field.name, bound_field.value(), revealed or reveal.NOTHING)
     field = bound_field.field
     choices = dict(getattr(field, "choices", []) or [])
     if isinstance(value, list | tuple):
@@ -61,6 +63,8 @@ EVENT_LABELS = {
     "allocation_reversed": _("Allocation reversed"),
     "paid": _("Payment recorded"),
     "payment_reversed": _("Payment reversed"),
+    "consent_withdrawn": _("The guardian withdrew consent to sharing"),
+    "anonymised": _("Anonymised at the end of the retention period"),
 }
 
 
@@ -89,6 +93,7 @@ REVIEW_NOTES = {
     "withdrawn": _("the application was withdrawn"),
     "payment": _("payment recorded"),
     "payment reversed": _("payment reversed"),
+    "consent withdrawn": _("the guardian withdrew consent to sharing"),
 }
 
 

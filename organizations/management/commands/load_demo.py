@@ -1,15 +1,22 @@
+from base64 import b32decode
 from pathlib import Path
 
 import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from organizations import services
+from organizations import second_factor, services
 from organizations.models import MemberOrganization, User
 
 DIRECTORY_FILE = Path(__file__).resolve().parents[2] / "data" / "demo-directory.yaml"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo password, refused with DEBUG off
+# The documented second-factor key of the demo users who need one (reviewers, the
+# secretariat, admin), as public as the demo password: add it to an authenticator app, or
+# print the current code with `manage.py demo_otp_code`.
+DEMO_OTP_SECRET = "AIDALLIANCEDEMOAAIDALLIANCEDEMOA"  # noqa: S105
 
 
 class Command(BaseCommand):
@@ -43,15 +50,24 @@ class Command(BaseCommand):
             return
         new_users = self._demo_users()
         self.stdout.write(f"Demo users: {new_users} created (password: {DEMO_PASSWORD}).")
+        devices = self._demo_devices()
+        self.stdout.write(
+            f"Second factor: {devices} demo device(s) added. Reviewers, secretariat and admin "
+            f"enter a code from an authenticator app with the key {DEMO_OTP_SECRET}, or the "
+            "one `python manage.py demo_otp_code` prints."
+        )
 
-    def _demo_users(self) -> int:
+    def _wanted(self) -> list[tuple]:
         wanted = [("admin", "", None, True), ("secretariat", User.Role.SECRETARIAT, None, False)]
         for member in MemberOrganization.objects.order_by("number"):
             for role in (User.Role.CASEWORKER, User.Role.REVIEWER):
                 wanted.append((f"m{member.number}-{role}", role, member, False))
+        return wanted
+
+    def _demo_users(self) -> int:
         existing = set(User.objects.values_list("username", flat=True))
         created = 0
-        for username, role, member, is_superuser in wanted:
+        for username, role, member, is_superuser in self._wanted():
             if username in existing:
                 continue
             services.user_create(
@@ -63,3 +79,19 @@ class Command(BaseCommand):
             )
             created += 1
         return created
+
+    def _demo_devices(self) -> int:
+        """A device with the demo key for each demo user who needs one and has none (one
+        who set up their own keeps it)."""
+        usernames = [username for username, *_rest in self._wanted()]
+        users = User.objects.filter(username__in=usernames).exclude(
+            Exists(TOTPDevice.objects.filter(user=OuterRef("pk")))
+        )
+        key = b32decode(DEMO_OTP_SECRET).hex()
+        devices = [
+            TOTPDevice(user=user, name="demo", key=key, confirmed=True)
+            for user in users
+            if second_factor.required_by_role(user)
+        ]
+        TOTPDevice.objects.bulk_create(devices)
+        return len(devices)
