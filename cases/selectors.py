@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Func, Prefetch, Q, TextField
 
-from cases import identity, references
+from cases import crypto, identity, references
 from cases.models import Application, ApplicationEvent, Child, Guardian
 
 
@@ -24,6 +26,7 @@ def application_list(user, *, q="", status="", category=None, member=None):
             "reference",
             "status",
             "created_at",
+            "consent_withdrawn_at",
             "child__name",
             "child__id_number",
             "category__name_zh",
@@ -44,10 +47,30 @@ def application_list(user, *, q="", status="", category=None, member=None):
         if reference:
             queryset = queryset.filter(reference=reference)
         elif id_number[:17].isdigit() and len(id_number) >= 15:
-            queryset = queryset.filter(child__id_number=id_number)
+            queryset = queryset.filter(child__id_number_hash=crypto.keyed_hash(id_number))
         else:
-            queryset = queryset.filter(child__name__contains=q)
+            queryset = name_contains(queryset, q)
     return queryset
+
+
+class NameGrams(Func):
+    """aid_name_grams(name): a name's single characters and pairs (migration 0010)."""
+
+    function = "aid_name_grams"
+    output_field = ArrayField(TextField())
+
+
+def name_contains(queryset, text: str):
+    """Applications whose child's name contains `text`. On PostgreSQL the GIN index of the
+    names' characters and pairs finds the candidates (a pair typed is one index key, not
+    a scan of every child), then LIKE checks them."""
+    queryset = queryset.filter(child__name__contains=text)
+    if connection.vendor != "postgresql":
+        return queryset
+    grams = sorted({text[i : i + 2] for i in range(len(text) - 1)} or {text})
+    return queryset.alias(child_name_grams=NameGrams("child__name")).filter(
+        child_name_grams__contains=grams
+    )
 
 
 def application_detail(queryset):
@@ -67,7 +90,7 @@ def possible_duplicates(application: Application):
         return Child.objects.none()
     match = Q()
     if child.id_number:
-        match |= Q(id_number=child.id_number)
+        match |= Q(id_number_hash=crypto.keyed_hash(child.id_number))
     if child.name and child.dob:
         match |= Q(name=child.name, dob=child.dob)
     phones = [g.phone for g in application.guardians.all() if g.phone]

@@ -1,0 +1,50 @@
+"""Gunicorn settings for one app server: `gunicorn -c deploy/gunicorn.conf.py aid_alliance.wsgi`.
+
+Each app server runs this with the same environment (deploy/aid-alliance.env); they share
+nothing but PostgreSQL, the cache (the database's, or Redis with REDIS_URL) and the
+private-media mount, so any of them can serve any request of any session. Values here can be
+changed per server with GUNICORN_* variables, or on the command line (which wins).
+"""
+
+import multiprocessing
+import os
+
+# The address nginx proxies to (deploy/nginx.conf, upstream aid_alliance_app). On a server of
+# its own: its private address, e.g. 10.0.0.11:8000, never a public one.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Synchronous workers: a request holds one process, and a page's work is mostly waiting on
+# PostgreSQL or making a PDF (CPU). WEB_CONCURRENCY (Gunicorn's own name) sets the number;
+# by default two per core and one more.
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+
+# One application's PDF (WeasyPrint) and a month's report are made in the request and take a
+# few seconds; a quarter's or a year's PDF goes to the worker (reports/tasks.py). Two minutes
+# is far above the first and still ends a request that hangs.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 120)
+# A deploy (SIGHUP, or SIGTERM from systemd) lets requests under way finish.
+graceful_timeout = 30
+# nginx keeps connections to the app servers open (upstream keepalive).
+keepalive = 5
+
+# Recycle each worker after about a thousand requests, at different times (jitter), so that
+# memory held by PDF rendering is given back and the workers never restart all at once.
+max_requests = 1000
+max_requests_jitter = 100
+
+# Only the reverse proxy may tell Gunicorn the request came over HTTPS (X-Forwarded-Proto).
+# The client's own address for the rate limits is read by Django (aid_alliance/clients.py,
+# TRUSTED_PROXY_COUNT), not here.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# One line per request to stdout (journald): the client address as the proxy saw it, the
+# status, the size, and the time taken in milliseconds. The query string is not logged
+# separately and nothing of a request body ever is.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+access_log_format = '%({x-forwarded-for}i)s %(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# Gunicorn 25+ opens a control socket at one path per user: two instances on one host would
+# take each other's. systemd reloads and stops through signals instead.
+control_socket_disable = True

@@ -1,0 +1,453 @@
+"""`make bench`: the app at national scale (issue 9), on PostgreSQL, under load.
+
+    make bench                                      # 1,000,000 applications, the defaults
+    .venv/bin/python scripts/bench_scale.py [--count 1000000] [--duration 10]
+        [--connections 8] [--server-workers 4] [--year 2025] [--skip-reports]
+
+1. The database (DATABASE_URL, default aid_alliance_bench; its name must contain "bench")
+   is created or reused; `generate_demo_cases --seed 1` adds what is missing of --count
+   applications (timed, in the table).
+2. The app starts under gunicorn on 127.0.0.1 (DEBUG off, as in production) with
+   BENCH_BARE_VIEW on, which adds /bench/bare/: a view that returns a fixed string through
+   the whole middleware stack.
+3. wrk (Debian's package), a second process, loads each page in turn for --duration
+   seconds with --connections connections, the bare view first and last: requests/s,
+   p50 and p99 latency, and the ratio of each page's requests/s to the bare view's (the
+   mean of its two runs), all in the same run on the same server. The pages: a member
+   reviewer's inbox, the secretariat's application list searched by a child's name, an
+   application page (its member's caseworker), the family status page (after a real
+   lookup), and the directory API.
+4. In this process, through django.test.Client: SQL queries per page; submission of an
+   application (routing to every member) timed over --submissions runs, each rolled back.
+5. In fresh processes (peak memory is per process): the year's alliance report as PDF
+   (scripts/bench_reports.py's measure) and the CSV of all applications (the staff list's
+   download, streamed, as the secretariat; its access records rolled back).
+
+The table goes to stdout and to bench-results/scale.txt, with the targets of issue 9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BASE_DIR / "scripts"))
+import bench_reports  # noqa: E402 - the database set-up and the report measures
+
+RESULTS = BASE_DIR / "bench-results" / "scale.txt"
+# Issue 9's targets at 1,000,000 applications.
+TARGET_RATIO, TARGET_P99_MS, TARGET_SUBMIT_MS = 0.40, 100.0, 50.0
+TARGET_PDF_S, TARGET_CSV_MB = 30.0, 200.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000, help="Applications wanted.")
+    parser.add_argument("--seed", type=int, default=1, help="Seed for generate_demo_cases.")
+    parser.add_argument("--year", type=int, default=2025, help="The year of the PDF report.")
+    parser.add_argument("--duration", type=int, default=10, help="Seconds of load per page.")
+    parser.add_argument("--connections", type=int, default=8, help="wrk's open connections.")
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="gunicorn worker processes (default: twice the cores).",
+    )
+    parser.add_argument("--submissions", type=int, default=30, help="Submissions timed.")
+    parser.add_argument(
+        "--skip-reports", action="store_true", help="Leave out the PDF and the CSV export."
+    )
+    parser.add_argument("--measure", choices=["csv-all"], help=argparse.SUPPRESS)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args()
+
+
+# --- in this process: the users, the pages, query counts, submission -------------------------
+
+
+def verified_client(user):
+    """A test client logged in as `user` and, when the role needs a second factor, past it:
+    the user's confirmed TOTP device (one is added for the bench user when missing) marked
+    in the session as django_otp.login does after a right code."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from organizations import second_factor
+
+    client = Client()
+    client.force_login(user)
+    if second_factor.required_by_role(user):
+        device = second_factor.confirmed_device(user) or TOTPDevice.objects.create(
+            user=user, name="bench", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def prepare() -> dict:
+    """The users, the objects the pages show, their sessions and their query counts."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import Application, Guardian, MemberReview
+    from organizations.models import User
+
+    member_one = User.objects.get(username="m1-reviewer").organization
+    reviewer = User.objects.get(username="m1-reviewer")
+    caseworker = User.objects.get(username="m1-caseworker")
+    secretariat = User.objects.filter(role=User.Role.SECRETARIAT).order_by("pk").first()
+    application = (
+        Application.objects.filter(
+            member=member_one, status=Application.Status.SUBMITTED, reviews__isnull=False
+        )
+        .order_by("-submitted_at")
+        .first()
+    )
+    guardian = Guardian.objects.filter(application=application, phone__gt="").first()
+    # A search as staff type it: the first two characters of a child's name (a surname
+    # and a given-name character; thousands of children share them at this scale).
+    name = application.child.name[:2]
+    pending = MemberReview.objects.filter(member=member_one, state="pending").count()
+
+    clients = {
+        "inbox": verified_client(reviewer),
+        "search": verified_client(secretariat),
+        "application": verified_client(caseworker),
+    }
+    family = Client()  # a family: no account
+    looked_up = family.post(
+        "/status/", {"reference": application.reference, "phone": guardian.phone}
+    )
+    if looked_up.status_code != 302 or not looked_up["Location"].endswith("/status/result/"):
+        sys.exit(f"The family lookup failed: HTTP {looked_up.status_code}")
+    clients["status"] = family
+    clients["directory"] = Client()
+
+    pages = {
+        "inbox": "/inbox/",
+        "search": f"/applications/?q={urllib.parse.quote(name)}",
+        "application": f"/applications/{application.reference}/",
+        "status": "/status/result/",
+        "directory": "/api/v1/projects/",
+    }
+    queries = {}
+    for key, url in pages.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = clients[key].get(url)
+        if response.status_code != 200:
+            sys.exit(f"{url}: HTTP {response.status_code} before the load")
+        queries[key] = len(captured)
+    cookies = {
+        key: "; ".join(f"{k}={m.value}" for k, m in client.cookies.items())
+        for key, client in clients.items()
+    }
+    return {
+        "pages": pages,
+        "queries": queries,
+        "cookies": cookies,
+        "search_term": name,
+        "pending_in_inbox": pending,
+        "application": application.reference,
+    }
+
+
+def time_submissions(runs: int) -> dict:
+    """Submit copies of a submitted application as new drafts, each in a transaction rolled
+    back: milliseconds of services.application_submit (routing to every member)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from cases import identity, services
+    from cases.models import Application, Child, Guardian, MemberReview
+    from organizations.models import User
+
+    caseworker = User.objects.get(username="m1-caseworker")
+    source = (
+        Application.objects.filter(
+            member=caseworker.organization,
+            status=Application.Status.SUBMITTED,
+            consent_sharing=True,
+            consent_withdrawn_at__isnull=True,
+        )
+        .order_by("-submitted_at")
+        .first()
+    )
+    guardians = list(source.guardians.all())
+    child = Child.objects.get(pk=source.child_id)
+    times, queries, routed = [], 0, 0
+
+    class Rollback(Exception):
+        pass
+
+    for run in range(runs):
+        try:
+            with transaction.atomic():
+                copy = Application.objects.get(pk=source.pk)
+                new_child = Child.objects.get(pk=child.pk)
+                new_child.pk = None
+                # Another child: the same ID number with another sequence of the same sex.
+                sequence = (int(child.id_number[14:17]) + 2 * (run + 1)) % 1000
+                first17 = f"{child.id_number[:14]}{sequence:03d}"
+                new_child.id_number = first17 + identity.check_character(first17)
+                new_child.save()
+                copy.pk, copy.child = None, new_child
+                copy.reference = f"DB-2026-BENCH{run:02d}"[:15]
+                copy.status, copy.submitted_at = Application.Status.DRAFT, None
+                copy.save()
+                Guardian.objects.bulk_create(
+                    Guardian(**{**_fields(g), "application_id": copy.pk, "id": None})
+                    for g in guardians
+                )
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    services.application_submit(application=copy, by=caseworker)
+                    times.append((time.perf_counter() - started) * 1000)
+                queries = len(captured)
+                routed = MemberReview.objects.filter(application=copy).count()
+                raise Rollback
+        except Rollback:
+            pass
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": statistics.quantiles(times, n=20)[-1] if len(times) >= 20 else max(times),
+        "queries": queries,
+        "routed": routed,
+    }
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+# --- the server and the load ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "BENCH_BARE_VIEW": "true",
+        "DEBUG": "false",
+        "HTTPS": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        # The load comes from one address: the API's throttles would answer 429.
+        "API_THROTTLE_ANON": "1000000/minute",
+        "API_THROTTLE_USER": "1000000/minute",
+    }
+    server = subprocess.Popen(  # noqa: S603
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "aid_alliance.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"{base}/bench/bare/", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return server, base
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    sys.exit("gunicorn did not answer on /bench/bare/")
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * UNITS[unit]
+
+
+def load(url: str, cookie: str, duration: int, connections: int) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    if "50" not in latency:
+        sys.exit(f"wrk gave no latencies for {url}:\n{out}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+# --- fresh processes: the CSV of all applications ------------------------------------------
+
+
+def measure_csv_all() -> dict:
+    import django
+
+    django.setup()
+    from django.db import transaction
+    from django.utils import translation
+
+    from organizations.models import User
+
+    secretariat = User.objects.filter(role=User.Role.SECRETARIAT).order_by("pk").first()
+    client = verified_client(secretariat)
+    size = lines = 0
+    with translation.override("zh-hans"), transaction.atomic():
+        started = time.perf_counter()
+        response = client.get("/applications.csv")
+        for chunk in response.streaming_content:
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)  # the bench's access records
+    if response.status_code != 200:
+        sys.exit(f"/applications.csv: HTTP {response.status_code}")
+    return {
+        "seconds": round(seconds, 1),
+        "rows": lines - 1,
+        "mb": round(size / 2**20, 1),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def run_csv_all() -> dict:
+    command = [sys.executable, __file__, "--measure=csv-all"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        sys.exit(f"csv-all failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def table(args, generation: str, prep: dict, loads: dict, submit: dict, reports: dict) -> str:
+    from cases.models import Application, MemberReview
+
+    ceiling = statistics.mean([loads["bare (first)"]["rps"], loads["bare (last)"]["rps"]])
+    lines = [
+        f"aid_alliance scale bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores",
+        f"Database: {Application.objects.count():,} applications, "
+        f"{MemberReview.objects.count():,} member reviews. {generation}",
+        f"Server: gunicorn, {args.server_workers} sync workers, DEBUG off. Load: wrk, 2 threads, "
+        f"{args.connections} connections, {args.duration} s per page, from a second process.",
+        f"Search term: {prep['search_term']!r}; inbox of m1-reviewer "
+        f"({prep['pending_in_inbox']:,} pending); application {prep['application']}.",
+        "",
+        f"{'page':<28}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}"
+        f"{'non-2xx':>9}  targets (ratio >= {TARGET_RATIO:.0%}, p99 <= {TARGET_P99_MS:.0f} ms)",
+    ]
+    for name, result in loads.items():
+        key = name.split(" ")[0]
+        ratio = result["rps"] / ceiling
+        queries = prep["queries"].get(key, "")
+        target = ""
+        if not name.startswith("bare"):
+            ok = ratio >= TARGET_RATIO and result["p99_ms"] <= TARGET_P99_MS
+            target = verdict(ok)
+        lines.append(
+            f"{name:<28}{result['rps']:>9.0f}{ratio:>8.0%}{result['p50_ms']:>9.1f}"
+            f"{result['p99_ms']:>9.1f}{queries!s:>9}{result['non_2xx']:>9}  {target}"
+        )
+    lines += [
+        "",
+        f"Submission (routing to {submit['routed']} members): median {submit['median_ms']:.1f} ms, "
+        f"p95 {submit['p95_ms']:.1f} ms, {submit['queries']} queries "
+        f"({args.submissions} runs, rolled back). Target <= {TARGET_SUBMIT_MS:.0f} ms: "
+        f"{verdict(submit['median_ms'] <= TARGET_SUBMIT_MS)}",
+    ]
+    if reports:
+        pdf, traced, csv_all = reports["pdf"], reports["pdf_traced"], reports["csv"]
+        lines += [
+            f"Alliance report PDF, year {args.year}: {pdf['seconds']} s, {pdf['queries']} queries, "
+            f"max RSS {pdf['max_rss_mb']} MB, Python peak {traced['python_peak_mb']} MB. "
+            f"Target <= {TARGET_PDF_S:.0f} s: {verdict(pdf['seconds'] <= TARGET_PDF_S)}",
+            f"CSV of all applications (streamed): {csv_all['rows']:,} rows, {csv_all['mb']} MB in "
+            f"{csv_all['seconds']} s, max RSS {csv_all['max_rss_mb']} MB. Target <= "
+            f"{TARGET_CSV_MB:.0f} MB: {verdict(csv_all['max_rss_mb'] <= TARGET_CSV_MB)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    args = parse_args()
+    bench_reports.configure_environment()
+    if args.measure:
+        print(json.dumps(measure_csv_all()))
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: `make bench` installs Debian's wrk package.")
+    url = os.environ["DATABASE_URL"]
+    bench_reports.ensure_database(url)
+    generation = bench_reports.fill(args.count, args.seed)  # sets Django up
+    from django.core.management import call_command
+
+    call_command("createcachetable", verbosity=0)
+    print(generation, flush=True)
+    prep = prepare()
+    submit = time_submissions(args.submissions)
+    from django.db import connections
+
+    connections.close_all()
+    server, base = start_server(args.server_workers)
+    loads = {}
+    try:
+        targets = [("bare (first)", "/bench/bare/", "")]
+        targets += [(k, u, prep["cookies"][k]) for k, u in prep["pages"].items()]
+        targets += [("bare (last)", "/bench/bare/", "")]
+        for name, path, cookie in targets:
+            loads[name] = load(base + path, cookie, args.duration, args.connections)
+            print(f"  {name}: {loads[name]['rps']:.0f} req/s", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    reports = {}
+    if not args.skip_reports:
+        reports["pdf"] = bench_reports._run_measure("pdf-year", args.year, False)
+        reports["pdf_traced"] = bench_reports._run_measure("pdf-year", args.year, True)
+        reports["csv"] = run_csv_all()
+    text = table(args, generation, prep, loads, submit, reports)
+    args.output.parent.mkdir(exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"Written to {args.output.relative_to(BASE_DIR)}")
+
+
+if __name__ == "__main__":
+    main()
