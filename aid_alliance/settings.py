@@ -136,7 +136,8 @@ for _key in FIELD_ENCRYPTION_KEYS:
             'python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)))"'
         )
 FIELD_HASH_KEY = _field_key("FIELD_HASH_KEY", ".field_hash_key")
-if len(FIELD_HASH_KEY) < 32:
+if len(FIELD_HASH_KEY) < 32 or "change-me" in FIELD_HASH_KEY:
+    # ID numbers have little entropy: with a known key their hashes give them away.
     raise ImproperlyConfigured("FIELD_HASH_KEY is too weak: use at least 32 random characters.")
 
 ALLOWED_HOSTS = env_list(

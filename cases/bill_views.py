@@ -78,9 +78,16 @@ def get_receipt_for(user, pk) -> Receipt:
         Receipt.objects.select_related("application", "recorded_member", "recorded_by", "scan"),
         pk=pk,
     )
-    # The same rule as the application's: another member's staff get a 404. A receipt stays
-    # visible after the guardian withdrew consent: members pay approved pledges against it.
-    get_application_for(user, receipt.application.reference, personal=False)
+    # The same rule as the application's: another member's staff get a 404. After the
+    # guardian withdrew consent a receipt stays visible only to members with a pledge on
+    # the application (they pay against it); the others get a 404 too.
+    application = get_application_for(user, receipt.application.reference, personal=False)
+    if services.shared_data_withheld(application, user) and not (
+        MemberReview.objects.pledging()
+        .filter(application=application, member_id=user.organization_id)
+        .exists()
+    ):
+        raise Http404
     return receipt
 
 

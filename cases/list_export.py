@@ -49,7 +49,13 @@ def record_export(queryset, *, user) -> int:
         cursor.execute(
             f"INSERT INTO {table} (application_id, user_id, at, view, detail, chain_hash) "  # noqa: S608 - names from the model
             f"SELECT exported.exported_id, %s, %s, %s, %s, '' FROM ({ids_sql}) AS exported",
-            [user.pk, timezone.now(), VIEW, "applications csv", *params],
+            [
+                user.pk,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                VIEW,
+                "applications csv",
+                *params,
+            ],
         )
         return cursor.rowcount
 

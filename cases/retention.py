@@ -24,6 +24,7 @@ with its applications locked; files are deleted only after the batch commits.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -60,6 +61,8 @@ SYSTEM_NOTES = {
     CONSENT_WITHDRAWN_NOTE,
     *Application.ClosingReason.values,
 }
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -113,9 +116,14 @@ def anonymise_closed(
 
 
 def _delete_files(names) -> None:
+    """After the commit: a file that cannot be deleted is logged by name and the others go
+    on (its row is gone, so the log is where an operator finds it)."""
     storage = private_storage()
     for name in names:
-        storage.delete(name)
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.exception("retention: could not delete stored file %s", name)
 
 
 def _anonymise(application: Application, *, by, now, days: int, run: RetentionRun) -> list[str]:

@@ -186,6 +186,7 @@ def check_snapshots(count: int, seed: int) -> tuple[int, int]:
 
 def draft_sections(rng: random.Random, index: int, taken: set[str]) -> dict[str, dict]:
     """tests/intake_data.SECTIONS for another child: its own name, birth date and ID number."""
+    from cases.crypto import keyed_hash
     from cases.identity import check_character
     from cases.models import Child
     from tests.intake_data import SECTIONS
@@ -196,7 +197,10 @@ def draft_sections(rng: random.Random, index: int, taken: set[str]) -> dict[str,
         sequence = rng.randrange(1, 1000, 2)  # odd: a boy, as in the sample data
         first17 = f"110105{dob:%Y%m%d}{sequence:03d}"
         id_number = first17 + check_character(first17)
-        if id_number not in taken and not Child.objects.filter(id_number=id_number).exists():
+        if (
+            id_number not in taken
+            and not Child.objects.filter(id_number_hash=keyed_hash(id_number)).exists()
+        ):
             taken.add(id_number)
             break
     sections = {key: dict(values) for key, values in SECTIONS.items()}

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases import bills, retention, services, workflow
 from cases.models import (
@@ -49,6 +49,13 @@ RECEIPT = {
     "co_payment": Decimal("12000"),
     "self_paid": Decimal("8000"),
 }
+
+
+@pytest.fixture
+def english():
+    """Services speak the active language (Chinese by default); these tests read English."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -117,13 +124,15 @@ def test_the_secretariat_may_record_a_withdrawal_but_not_another_member(people, 
 
 
 @pytest.mark.parametrize("note", ["", "   "])
-def test_a_withdrawal_needs_the_note_of_how_the_guardian_withdrew(people, application, note):
+def test_a_withdrawal_needs_the_note_of_how_the_guardian_withdrew(
+    people, application, note, english
+):
     with pytest.raises(workflow.WorkflowError, match="how the guardian withdrew"):
         withdraw(application, people["alice"], note=note)
     assert Application.objects.get(pk=application.pk).consent_withdrawn_at is None
 
 
-def test_a_draft_or_an_earlier_withdrawal_is_refused(people, application):
+def test_a_draft_or_an_earlier_withdrawal_is_refused(people, application, english):
     draft = services.application_create(by=people["alice"])
     with pytest.raises(workflow.WorkflowError, match="untick consent H01"):
         withdraw(draft, people["alice"])
@@ -132,7 +141,7 @@ def test_a_draft_or_an_earlier_withdrawal_is_refused(people, application):
         withdraw(application, people["bob"])
 
 
-def test_submitting_or_routing_again_after_a_withdrawal_is_refused(people, application):
+def test_submitting_or_routing_again_after_a_withdrawal_is_refused(people, application, english):
     withdraw(application, people["alice"])
     reviews = MemberReview.objects.filter(application=application).count()
     Application.objects.filter(pk=application.pk).update(status=Application.Status.DRAFT)
@@ -554,3 +563,21 @@ def test_a_dry_run_counts_and_changes_nothing(people, application):
 def test_the_command_refuses_bad_arguments(people, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("anonymise_closed", *args, stdout=io.StringIO())
+
+
+def test_after_a_withdrawal_only_pledging_members_keep_the_receipts(client, people, pledged):
+    from tests.test_bills import RECEIPT
+    from tests.test_workflow import reviewer_of
+
+    application = pledged.application
+    receipt = bills.receipt_record(application=application, by=people["bob"], **RECEIPT)
+    erin = reviewer_of(3, "erin")  # member 3 was routed the application, pledged nothing
+    client.force_login(erin)
+    assert client.get(f"/receipts/{receipt.pk}/").status_code == 200
+    assert client.get("/api/v1/receipts/").json()["count"] == 1
+    withdraw(application, people["alice"])
+    assert client.get(f"/receipts/{receipt.pk}/").status_code == 404
+    assert client.get("/api/v1/receipts/").json()["count"] == 0
+    client.force_login(people["dave"])  # member 2 pays its pledge against it
+    assert client.get(f"/receipts/{receipt.pk}/").status_code == 200
+    assert client.get("/api/v1/receipts/").json()["count"] == 1

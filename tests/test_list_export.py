@@ -107,3 +107,12 @@ def test_the_list_page_links_to_the_download_with_its_filters(client, people, tw
     client.force_login(people["alice"])
     html = client.get("/applications/", {"status": "submitted"}).content.decode()
     assert 'href="/applications.csv?status=submitted"' in html
+
+
+@pytest.mark.parametrize("query", [{"status": "bogus"}, {"member": "nobody-such"}])
+def test_a_mistyped_filter_is_refused_not_read_as_everything(client, people, two_members, query):
+    client.force_login(people["sam"])
+    before = AccessRecord.objects.count()
+    response = client.get("/applications.csv", query)
+    assert response.status_code == 400
+    assert AccessRecord.objects.count() == before

@@ -6,7 +6,6 @@ decrypt the plain values). Reversible: going back decrypts them into the old col
 """
 
 from django.db import migrations, models
-from psycopg2.extras import execute_values
 
 import cases.crypto
 from cases import crypto
@@ -48,6 +47,8 @@ def _rewrite(schema_editor, change, *, encrypted: bool):
                 if not hash_column:
                     updates = [(value, pk) for value, _hash, pk in updates]
                 if connection.vendor == "postgresql":
+                    from psycopg2.extras import execute_values
+
                     # One statement per batch: a million rows in minutes, not hours.
                     names = (column, hash_column) if hash_column else (column,)
                     execute_values(

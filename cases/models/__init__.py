@@ -14,7 +14,7 @@ from cases.models.application import (
 )
 from cases.models.bills import Allocation, Payment, Receipt
 from cases.models.family import StatusLookupFailure
-from cases.models.review import MemberReview, ReviewEvent
+from cases.models.review import MemberReview, ReviewCount, ReviewEvent
 
 __all__ = [
     "AccessChainHead",
@@ -29,6 +29,7 @@ __all__ = [
     "OtherAid",
     "Payment",
     "Receipt",
+    "ReviewCount",
     "ReviewEvent",
     "Sex",
     "StatusLookupFailure",

@@ -147,3 +147,22 @@ class ReviewEvent(models.Model):
 
     def __str__(self):
         return f"{self.review_id} {self.from_state}->{self.to_state}"
+
+
+class ReviewCount(models.Model):
+    """How many reviews each member has in each state: the inbox's counts in one small read
+    at any size. Kept by the database itself (triggers of migration 0011 on every insert,
+    update and delete of a review, COPY and bulk writes included), so no code path can
+    forget it; tests compare it with a GROUP BY after every kind of write."""
+
+    member = models.ForeignKey(MemberOrganization, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "state"], name="cases_reviewcount_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} {self.state} {self.n}"

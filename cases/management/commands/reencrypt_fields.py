@@ -45,6 +45,9 @@ class Command(BaseCommand):
                 + (f", {quote(hash_column)}" if hash_column else ", ''")
                 + f" FROM {quote(table)} WHERE id > %s AND {quote(column)} <> '' "
                 "ORDER BY id LIMIT %s"
+                # The rows stay locked until their batch is rewritten: a number edited
+                # meanwhile is not put back to the value read.
+                + (" FOR UPDATE" if connection.features.has_select_for_update else "")
             )
             while True:
                 with transaction.atomic(), connection.cursor() as cursor:

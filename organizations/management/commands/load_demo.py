@@ -49,8 +49,8 @@ class Command(BaseCommand):
         if no_users:
             return
         new_users = self._demo_users()
-        self.stdout.write(f"Demo users: {new_users} created (password: {DEMO_PASSWORD}).")
-        devices = self._demo_devices()
+        self.stdout.write(f"Demo users: {len(new_users)} created (password: {DEMO_PASSWORD}).")
+        devices = self._demo_devices(new_users)
         self.stdout.write(
             f"Second factor: {devices} demo device(s) added. Reviewers, secretariat and admin "
             f"enter a code from an authenticator app with the key {DEMO_OTP_SECRET}, or the "
@@ -64,9 +64,10 @@ class Command(BaseCommand):
                 wanted.append((f"m{member.number}-{role}", role, member, False))
         return wanted
 
-    def _demo_users(self) -> int:
+    def _demo_users(self) -> list[str]:
+        """Create the demo users who do not exist yet; their names."""
         existing = set(User.objects.values_list("username", flat=True))
-        created = 0
+        created = []
         for username, role, member, is_superuser in self._wanted():
             if username in existing:
                 continue
@@ -77,13 +78,13 @@ class Command(BaseCommand):
                 organization=member,
                 is_superuser=is_superuser,
             )
-            created += 1
+            created.append(username)
         return created
 
-    def _demo_devices(self) -> int:
-        """A device with the demo key for each demo user who needs one and has none (one
-        who set up their own keeps it)."""
-        usernames = [username for username, *_rest in self._wanted()]
+    def _demo_devices(self, usernames: list[str]) -> int:
+        """A device with the demo key for each demo user created by this run who needs one:
+        never for an account that existed before (a real `admin` must not get a key that
+        is printed in the README)."""
         users = User.objects.filter(username__in=usernames).exclude(
             Exists(TOTPDevice.objects.filter(user=OuterRef("pk")))
         )
