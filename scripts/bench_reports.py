@@ -157,6 +157,7 @@ def measure(name: str, year: int, *, trace: bool) -> dict:
     )
     period = parse_period(period_code)
     out = BASE_DIR / "bench-results" / f"bench-{name}.out"
+    out.parent.mkdir(exist_ok=True)
     rows = {}
 
     def run():

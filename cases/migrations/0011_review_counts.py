@@ -43,24 +43,23 @@ DROP TRIGGER IF EXISTS cases_reviewcount_update ON cases_memberreview;
 DROP TRIGGER IF EXISTS cases_reviewcount_delete ON cases_memberreview;
 DROP FUNCTION IF EXISTS cases_reviewcount_apply();
 """
-# SQLite (the laptop): row triggers, one upsert per row.
-UPSERT = (
-    "INSERT INTO cases_reviewcount (member_id, state, n) VALUES ({row}.member_id, {row}.state, "
-    "{sign}1) ON CONFLICT (member_id, state) DO UPDATE SET n = n {sign} 1;"
+# SQLite (the laptop): row triggers. A review leaving a state only lowers a count that its
+# arrival created (an UPDATE, never an insert): a flush that empties the counts before the
+# reviews must not recreate rows pointing to members already gone.
+ADD = (
+    "INSERT INTO cases_reviewcount (member_id, state, n) VALUES (NEW.member_id, NEW.state, 1) "
+    "ON CONFLICT (member_id, state) DO UPDATE SET n = n + 1;"
+)
+REMOVE = (
+    "UPDATE cases_reviewcount SET n = n - 1 WHERE member_id = OLD.member_id AND state = OLD.state;"
 )
 SQLITE = [
-    "CREATE TRIGGER cases_reviewcount_insert AFTER INSERT ON cases_memberreview BEGIN "
-    + UPSERT.format(row="NEW", sign="+")
-    + " END",
-    "CREATE TRIGGER cases_reviewcount_delete AFTER DELETE ON cases_memberreview BEGIN "
-    + UPSERT.format(row="OLD", sign="-")
-    + " END",
+    f"CREATE TRIGGER cases_reviewcount_insert AFTER INSERT ON cases_memberreview BEGIN {ADD} END",
+    "CREATE TRIGGER cases_reviewcount_delete AFTER DELETE ON cases_memberreview "
+    f"BEGIN {REMOVE} END",
     "CREATE TRIGGER cases_reviewcount_update AFTER UPDATE OF member_id, state "
-    "ON cases_memberreview WHEN OLD.member_id <> NEW.member_id OR OLD.state <> NEW.state BEGIN "
-    + UPSERT.format(row="OLD", sign="-")
-    + " "
-    + UPSERT.format(row="NEW", sign="+")
-    + " END",
+    "ON cases_memberreview WHEN OLD.member_id <> NEW.member_id OR OLD.state <> NEW.state "
+    f"BEGIN {REMOVE} {ADD} END",
 ]
 SQLITE_DROP = [
     f"DROP TRIGGER IF EXISTS cases_reviewcount_{op}" for op in ("insert", "update", "delete")

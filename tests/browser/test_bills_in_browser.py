@@ -100,14 +100,18 @@ def test_a_reviewer_records_a_receipt_allocates_it_and_pays(
     receipt.refresh_from_db()
     assert receipt.allocated_total == Decimal(15000)
 
-    # The payee comes from field group G; a partial payment first, then the rest.
+    # The payee comes from field group G, its account masked in the hint (least privilege):
+    # left empty, the payment goes to G04's account. A partial payment first, then the rest.
     pay = page.locator("#pay")
-    expect(pay.locator("#id_account_number")).not_to_have_value("")
+    expect(pay.locator("#id_account_number")).to_have_value("")
+    expect(pay.locator("#id_account_number_helptext")).to_contain_text("*")
     pay.locator("#id_amount").fill("5000")
     pay.locator("#id_bank_reference").fill("TX-1")
     press(page, pay)
     pledge.refresh_from_db()
     assert (pledge.state, pledge.paid_total) == (MemberReview.State.PAYING, Decimal(5000))
+    first = Payment.objects.get(review=pledge)
+    assert first.account_number == pledge.application.account_number != ""
     pay = page.locator("#pay")
     pay.locator("#id_amount").fill("10001")
     press(page, pay)

@@ -20,7 +20,7 @@ from django.http import QueryDict
 from django.utils import translation
 from playwright.sync_api import Page, expect
 
-from cases import identity
+from cases import crypto, identity, services
 from cases.forms import validate_phone
 from cases.models import Application
 from tests.browser.test_pages_in_browser import (
@@ -223,7 +223,10 @@ def test_bad_input_is_shown_at_its_field_and_kept_after_a_reload(page: Page, sit
     expect(page.locator("#section-B .field.has-error")).to_have_count(1)
 
     application = Application.objects.select_related("child").get(reference=reference)
-    assert application.pending_input["A"] == {"id_number": WRONG_CHILD_ID}
+    # Kept encrypted, as the stored number would be (cases.crypto).
+    pending_a = crypto.open_values(application.pending_input["A"], context=services.PENDING)
+    assert pending_a == {"id_number": WRONG_CHILD_ID}
+    assert WRONG_CHILD_ID not in str(application.pending_input)
     assert application.pending_input["B"] == {"g1_phone": WRONG_PHONE}
     assert application.child.name == SECTIONS["A"]["name"] and not application.child.id_number
 

@@ -47,7 +47,7 @@ class Command(BaseCommand):
                 "ORDER BY id LIMIT %s"
                 # The rows stay locked until their batch is rewritten: a number edited
                 # meanwhile is not put back to the value read.
-                + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+                 + (" FOR UPDATE" if connection.features.has_select_for_update else "")
             )
             while True:
                 with transaction.atomic(), connection.cursor() as cursor:
