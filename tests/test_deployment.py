@@ -33,6 +33,7 @@ def generate(count=30):
         f"--count={count}",
         "--seed=11",
         "--until=2026-11-20",
+        "--workers=1",  # no forked workers next to this test's extra connection
         "--i-know-this-is-demo",
         stdout=io.StringIO(),
     )

@@ -2,16 +2,20 @@
 collide, every submitted application is routed, and a seed with a number of workers makes
 the same rows again."""
 
-import io
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from cases import references
 from cases.models import Application, MemberReview, Receipt
 from organizations.models import MemberOrganization
+from tests.test_multi_server import _server_env
+
+BASE_DIR = Path(__file__).resolve().parents[1]
 
 pytestmark = [
     pytest.mark.postgres,
@@ -24,18 +28,29 @@ pytestmark = [
 
 
 def generate(count: int, seed: int, workers: int) -> str:
-    out = io.StringIO()
-    call_command(
-        "generate_demo_cases",
-        f"--count={count}",
-        f"--seed={seed}",
-        f"--workers={workers}",
-        "--until=2026-06-30",
-        "--batch=25",
-        "--i-know-this-is-demo",
-        stdout=out,
+    """The command in its own process, as an operator runs it: its workers are forked from
+    that process, never from the test runner (whose connections they would inherit)."""
+    done = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "manage.py",
+            "generate_demo_cases",
+            f"--count={count}",
+            f"--seed={seed}",
+            f"--workers={workers}",
+            "--until=2026-06-30",
+            "--batch=25",
+            "--i-know-this-is-demo",
+        ],
+        cwd=BASE_DIR,
+        env=_server_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
-    return out.getvalue()
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def content() -> Counter:

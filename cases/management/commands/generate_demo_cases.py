@@ -1200,6 +1200,10 @@ class Command(BaseCommand):
 
 def _generate_part(worker, workers, count, seed, batch, now, verbose) -> dict:
     """A worker process's share (forked: a new connection, the directory already loaded)."""
+    # A connection object inherited from the parent is the parent's session: never use or
+    # close it here (closing would end the parent's session); this process opens its own.
+    for inherited in connections.all(initialized_only=True):
+        inherited.connection = None
     try:
         return Command()._generate_part(worker, workers, count, seed, batch, now, verbose)
     finally:
