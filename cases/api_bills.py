@@ -4,7 +4,6 @@ helpers (cases.bill_views), so that who may do what is the browser's rule everyw
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -27,7 +26,7 @@ from cases.api_base import (
 from cases.bill_forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
 from cases.bill_views import get_pledge_for, get_receipt_for
 from cases.filters import AllocationFilter, PaymentFilter, ReceiptFilter
-from cases.models import Allocation, Application, MemberReview, Payment, Receipt
+from cases.models import Allocation, Application, Payment, Receipt
 from cases.serializers import (
     AllocationCreateSerializer,
     AllocationSerializer,
@@ -93,15 +92,7 @@ class ReceiptViewSet(CasesApi, viewsets.GenericViewSet):
         receipts = Receipt.objects.select_related("application", "recorded_member", "recorded_by")
         if not (user.is_superuser or getattr(user, "is_secretariat", False)):
             receipts = receipts.filter(application__in=Application.objects.visible_to(user))
-            # After a withdrawal of consent, only members with a pledge keep the receipts.
-            member_id = getattr(user, "organization_id", None)  # None: the schema's view
-            withheld = Q(application__consent_withdrawn_at__isnull=False) & ~Q(
-                application__member_id=member_id
-            )
-            pledging = MemberReview.objects.pledging().filter(
-                application=OuterRef("application"), member_id=member_id
-            )
-            receipts = receipts.filter(~withheld | Exists(pledging))
+            receipts = receipts.filter(bills.receipts_kept_after_withdrawal(user))
         return receipts.order_by("-recorded_at", "-pk")
 
     def list(self, request):

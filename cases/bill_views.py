@@ -82,9 +82,10 @@ def get_receipt_for(user, pk) -> Receipt:
     # guardian withdrew consent a receipt stays visible only to members with a pledge on
     # the application (they pay against it); the others get a 404 too.
     application = get_application_for(user, receipt.application.reference, personal=False)
-    if services.shared_data_withheld(application, user) and not (
-        MemberReview.objects.pledging()
-        .filter(application=application, member_id=user.organization_id)
+    if (
+        services.shared_data_withheld(application, user)
+        and not Receipt.objects.filter(pk=receipt.pk)
+        .filter(bills.receipts_kept_after_withdrawal(user))
         .exists()
     ):
         raise Http404

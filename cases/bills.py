@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,20 @@ PAYABLE_STATES = (State.APPROVED, State.PAYING, State.PAID)
 
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_./]+")
 _KEY = re.compile(r"[0-9A-Z]{1,20}")
+
+
+def receipts_kept_after_withdrawal(user):
+    """Which receipts a member's staff still see (standard §5, PIPL art. 15): those of
+    applications whose guardian did not withdraw consent, their own member's, and those
+    where their member pledged (it pays against them). A Q over receipts."""
+    member_id = getattr(user, "organization_id", None)  # None: the API schema's fake view
+    withheld = Q(application__consent_withdrawn_at__isnull=False) & ~Q(
+        application__member_id=member_id
+    )
+    pledging = MemberReview.objects.pledging().filter(
+        application=OuterRef("application"), member_id=member_id
+    )
+    return ~withheld | Exists(pledging)
 
 
 def normalize_key(text: str) -> str:

@@ -99,7 +99,7 @@ def _reviews(application: Application) -> list[dict]:
         "member__number"
     )
     found = []
-    for review in reviews.prefetch_related("events__actor", "payments"):
+    for review in reviews.prefetch_related("events__actor__organization", "payments"):
         found.append(
             {
                 _("Member"): review.member.name_zh,
