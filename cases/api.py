@@ -30,7 +30,16 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases import api_sections, documents, privacy_views, reveal, services, workflow
+from cases import (
+    api_sections,
+    documents,
+    privacy_views,
+    references,
+    reveal,
+    selectors,
+    services,
+    workflow,
+)
 from cases.api_base import (
     CasesApi,
     Conflict,
@@ -54,7 +63,9 @@ from cases.serializers import (
     DocumentReviewSerializer,
     DocumentSerializer,
     DocumentUploadSerializer,
+    LinkChildSerializer,
     NoteSerializer,
+    PossibleMatchSerializer,
     RevealedNumbersSerializer,
     ReviewSummarySerializer,
     ReviseEstimateSerializer,
@@ -313,8 +324,52 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         application = self.get_object(edit=True)
         try:
             services.application_submit(application=application, by=request.user)
+        except services.DuplicateApplication:
+            raise  # 409 with code duplicate_application and the shareable match
         except services.ApplicationError as exc:
             raise Conflict(str(exc), errors=submit_problems(application)) from None
+        return _detail(application, request.user)
+
+    @extend_schema(
+        summary="Possible records of the same child (one child, one record, §2)",
+        description="Other applications with the same ID number, name and birth date, or "
+        "name and guardian's phone. An application shared with your member comes with its "
+        "reference (link it with link-child); for any other only the member and its "
+        "contact are given, never its details.",
+        responses={200: PossibleMatchSerializer(many=True), **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="possible-duplicates")
+    def possible_duplicates(self, request, reference):
+        application = self.get_object(edit=True)
+        services.access_record(application=application, user=request.user, view="api-edit")
+        matches = selectors.possible_duplicates(application, request.user)
+        return Response(PossibleMatchSerializer(matches, many=True).data)
+
+    @extend_schema(
+        summary="Record a draft as the same child as a shared application",
+        description="Only the identity is joined: each application keeps its own section A. "
+        "The reference must be one that possible-duplicates lists with a reference.",
+        request=LinkChildSerializer,
+        responses={200: ApplicationDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="link-child")
+    def link_child(self, request, reference):
+        application = self.get_object(edit=True)
+        body = LinkChildSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        wanted = references.normalize_reference(body.validated_data["reference"])
+        matches = selectors.possible_duplicates(application, request.user)
+        other = next(
+            (
+                m.application
+                for m in matches
+                if m.application is not None and m.application.reference == wanted
+            ),
+            None,
+        )
+        if other is None:
+            raise exceptions.NotFound()
+        services.application_link_child(application=application, other=other, by=request.user)
         return _detail(application, request.user)
 
     @extend_schema(

@@ -81,9 +81,10 @@ class Conflict(exceptions.APIException):
     default_detail = gettext_lazy("The request conflicts with the current state.")
     default_code = "conflict"
 
-    def __init__(self, detail=None, *, errors=()):
+    def __init__(self, detail=None, *, errors=(), code=None, match=None):
         super().__init__(detail)
         self.errors = list(errors)
+        self.refusal_code, self.match = code, match
 
 
 class TooLarge(exceptions.APIException):
@@ -134,6 +135,13 @@ def api_exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc))
     elif isinstance(exc, RequestDataTooBig):  # beyond DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = TooLarge()
+    elif isinstance(exc, services.DuplicateApplication):
+        exc = Conflict(
+            str(exc),
+            errors=[error(exc, section="A", field="id_number", code="A03")],
+            code=exc.code,
+            match=exc.match,
+        )
     elif isinstance(exc, services.ApplicationError):
         exc = Conflict(str(exc))
     response = exception_handler(exc, context)
@@ -147,6 +155,11 @@ def api_exception_handler(exc, context):
     else:
         detail = str(data["detail"])
     response.data = {"detail": detail, "errors": errors or []}
+    if getattr(exc, "refusal_code", None):
+        from cases.serializers import PossibleMatchSerializer
+
+        response.data["code"] = exc.refusal_code
+        response.data["match"] = PossibleMatchSerializer(exc.match).data
     return response
 
 

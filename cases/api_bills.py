@@ -207,7 +207,7 @@ class PledgeAllocationView(CasesApi, APIView):
     )
     def post(self, request, pk):
         review = _writable_pledge(request.user, pk)
-        receipts = Receipt.objects.filter(child_id=review.application.child_id)
+        receipts = bills.child_receipts(review.application, request.user)
         form = AllocationForm(form_data(self.body(request), AllocationForm), receipts=receipts)
         if not form.is_valid():
             raise form_invalid(form)

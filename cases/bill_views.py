@@ -141,7 +141,7 @@ def _pledge_page(
         request.user.role == request.user.Role.REVIEWER
         and request.user.organization_id == review.member_id
     )
-    receipts = Receipt.objects.filter(child_id=application.child_id).order_by("issued_on", "pk")
+    receipts = bills.child_receipts(application, request.user).order_by("issued_on", "pk")
     open_receipts = [receipt for receipt in receipts if receipt.room > 0]
     if allocation_form is None and can_write:
         allocation_form = AllocationForm(receipts=receipts, options=open_receipts)
@@ -212,7 +212,7 @@ def _writer(request, pk) -> MemberReview:
 @require_POST
 def pledge_allocate(request, pk):
     review = _writer(request, pk)
-    receipts = Receipt.objects.filter(child_id=review.application.child_id)
+    receipts = bills.child_receipts(review.application, request.user)
     form = AllocationForm(
         request.POST, receipts=receipts, options=[r for r in receipts if r.room > 0]
     )
@@ -343,7 +343,7 @@ def payments(request):
 def bills_context(application, user) -> dict:
     """For the application page: the child's receipts and what the user may do with them."""
     receipts = list(
-        Receipt.objects.filter(child_id=application.child_id)
+        bills.child_receipts(application, user)
         .select_related("recorded_member")
         .prefetch_related(
             Prefetch("allocations", queryset=Allocation.objects.select_related("review__member"))

@@ -48,6 +48,24 @@ def receipts_kept_after_withdrawal(user):
     return ~withheld | Exists(pledging)
 
 
+def child_receipts(application: Application, user):
+    """The receipts of the application's child that `user` may see, recorded on any of the
+    child's applications (a receipt is recorded once, alliance-wide, §4): by the child's
+    identity, since each application holds its own copy of section A; never those of
+    another member's application after its guardian withdrew consent, unless the user's
+    member pledged there."""
+    receipts = Receipt.objects.filter(child__identity_id=application.child.identity_id)
+    if user.is_superuser or getattr(user, "is_secretariat", False):
+        return receipts  # the secretariat reads all (§5)
+    return receipts.filter(receipts_kept_after_withdrawal(user))
+
+
+def same_child(receipt: Receipt, application: Application) -> bool:
+    return Receipt.objects.filter(
+        pk=receipt.pk, child__identity_id=application.child.identity_id
+    ).exists()
+
+
 def normalize_key(text: str) -> str:
     """A receipt code or number as stored: full-width characters made half-width, upper
     case, and spaces, dashes and dots dropped — the same paper always has the same key.
@@ -132,7 +150,7 @@ def receipt_record(
         raise WorkflowError(_("Give the receipt code and number as printed on the receipt."))
     existing = receipt_find(code, number)
     if existing is not None:
-        raise DuplicateReceipt(existing, same_child=existing.child_id == application.child_id)
+        raise DuplicateReceipt(existing, same_child=same_child(existing, application))
     if insurance_fund + co_payment + self_paid != total:
         raise WorkflowError(
             _(
@@ -178,9 +196,7 @@ def receipt_record(
         existing = receipt_find(code, number)
         if existing is None:
             raise
-        raise DuplicateReceipt(
-            existing, same_child=existing.child_id == application.child_id
-        ) from None
+        raise DuplicateReceipt(existing, same_child=same_child(existing, application)) from None
     _event(
         application,
         by,
@@ -219,7 +235,7 @@ def allocation_create(
     _require_pledge_reviewer(review, by)
     _payable(review)
     receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
-    if receipt.child_id != application.child_id:
+    if not same_child(receipt, application):
         raise WorkflowError(_("This receipt belongs to another child."))
     if amount is None or amount <= 0:
         raise WorkflowError(_("Give an amount above zero."))

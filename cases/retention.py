@@ -180,13 +180,14 @@ def _anonymise(application: Application, *, by, now, days: int, run: RetentionRu
     application.save()
     run.anonymised += 1
 
+    # Section A is the application's own record (cases.models.ChildIdentity): the child's
+    # newer applications keep theirs until their own retention period ends.
     child = Child.objects.select_for_update().get(pk=application.child_id)
-    if not child.applications.filter(anonymised_at__isnull=True).exists():
-        child.name = child.id_type = child.id_number = child.ethnicity = child.address = ""
-        child.household_region = province_code(child.household_region)
-        if child.dob is not None:
-            child.dob = date(child.dob.year, 1, 1)
-        child.save()
-        run.children += 1
+    child.name = child.id_type = child.id_number = child.ethnicity = child.address = ""
+    child.household_region = province_code(child.household_region)
+    if child.dob is not None:
+        child.dob = date(child.dob.year, 1, 1)
+    child.save()
+    run.children += 1
     _event(application, by, "anonymised", note=f"retention period {days} days")
     return files

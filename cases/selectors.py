@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Func, Prefetch, Q, TextField
+from django.db.models import Exists, Func, OuterRef, Prefetch, Q, TextField, Value
+from django.utils.translation import gettext_lazy
 
-from cases import crypto, identity, references
-from cases.models import Application, ApplicationEvent, Child, Guardian
+from cases import access, crypto, identity, references
+from cases.models import Application, ApplicationEvent, Guardian
+from organizations.models import MemberOrganization
 
 
 def application_list(user, *, q="", status="", category=None, member=None):
@@ -82,32 +86,93 @@ def application_detail(queryset):
     )
 
 
-def possible_duplicates(application: Application):
-    """Other child records that may be this child (§2): the same ID number, or the same
-    name and birth date, or the same name and a guardian's phone."""
+@dataclass
+class PossibleMatch:
+    """One possible record of the same child elsewhere (§2 one child, one record; §5).
+
+    `application` is set only when it is shared with the user's member (its own member's,
+    or routed to it while consent stands): then the caseworker may open and link it. For
+    anything else only the member and how to reach it are told, never a reference, a name,
+    a date, a number or an address the caseworker did not type (issue 14).
+    """
+
+    member: MemberOrganization
+    basis: list[str] = field(default_factory=list)  # MATCH_BASES keys, in that order
+    application: Application | None = None
+
+    @property
+    def basis_labels(self) -> list[str]:
+        return [str(MATCH_BASES[key]) for key in self.basis]
+
+
+MATCH_BASES = {
+    "id_number": gettext_lazy("the same ID number"),
+    "name_dob": gettext_lazy("the same name and date of birth"),
+    "name_phone": gettext_lazy("the same name and a guardian's phone"),
+}
+MATCHES_SHOWN = 10
+
+
+def possible_duplicates(application: Application, user) -> list[PossibleMatch]:
+    """Other applications that may be about this child: the same ID number (its keyed
+    hash), the same name and birth date, or the same name and a guardian's phone; one
+    entry per shared application, one per member for the rest. The child's other records
+    already linked to it are not listed, nor anonymised ones, nor another member's
+    application after its guardian withdrew consent (the match tells nothing new)."""
     child = application.child
     if not child.name and not child.id_number:
-        return Child.objects.none()
+        return []
+    id_hash = crypto.keyed_hash(child.id_number)
+    phones = sorted({g.phone for g in application.guardians.all() if g.phone})
     match = Q()
-    if child.id_number:
-        match |= Q(id_number_hash=crypto.keyed_hash(child.id_number))
+    if id_hash:
+        match |= Q(child__id_number_hash=id_hash)
     if child.name and child.dob:
-        match |= Q(name=child.name, dob=child.dob)
-    phones = [g.phone for g in application.guardians.all() if g.phone]
+        match |= Q(child__name=child.name, child__dob=child.dob)
+    same_phone = Exists(Guardian.objects.filter(application=OuterRef("pk"), phone__in=phones))
     if child.name and phones:
-        guardian_children = Guardian.objects.filter(phone__in=phones).values(
-            "application__child_id"
-        )
-        match |= Q(name=child.name, pk__in=guardian_children)
+        match |= Q(same_phone, child__name=child.name)
     if not match:
-        return Child.objects.none()
-    return (
-        Child.objects.filter(match)
-        .exclude(pk=child.pk)
-        .prefetch_related(
-            Prefetch(
-                "applications", queryset=Application.objects.select_related("member", "category")
-            )
+        return []
+    candidates = (
+        access.annotate_routed(user, Application.objects.filter(match))
+        .annotate(phone_match=same_phone if phones else Value(False))
+        .exclude(pk=application.pk)
+        .exclude(child__identity_id=child.identity_id)
+        .filter(anonymised_at__isnull=True)
+        .select_related("member", "child")
+        # Never the other record's encrypted numbers, not even in memory.
+        .only(
+            "reference",
+            "status",
+            "member",
+            "consent_withdrawn_at",
+            "created_at",
+            "child__name",
+            "child__dob",
+            "child__id_number_hash",
+            "child__identity_id",
         )
-        .distinct()[:10]
+        .order_by("-created_at", "-pk")[: MATCHES_SHOWN * 3]
     )
+    shared, by_member = [], {}
+    for other in candidates:
+        basis = [
+            key
+            for key, hit in (
+                ("id_number", bool(id_hash) and other.child.id_number_hash == id_hash),
+                (
+                    "name_dob",
+                    bool(child.dob)
+                    and (other.child.name, other.child.dob) == (child.name, child.dob),
+                ),
+                ("name_phone", other.phone_match and other.child.name == child.name),
+            )
+            if hit
+        ]
+        if access.is_shared(user, other, routed_here=other.routed_here):
+            shared.append(PossibleMatch(member=other.member, basis=basis, application=other))
+        elif other.consent_withdrawn_at is None:
+            entry = by_member.setdefault(other.member_id, PossibleMatch(member=other.member))
+            entry.basis = [key for key in MATCH_BASES if key in entry.basis or key in basis]
+    return (shared + sorted(by_member.values(), key=lambda m: m.member.number))[:MATCHES_SHOWN]

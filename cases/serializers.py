@@ -249,11 +249,53 @@ class FieldErrorSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="The browser's message, in the request's language.")
 
 
+class MatchMemberSerializer(serializers.Serializer):
+    short_name = serializers.CharField()
+    name = serializers.CharField(source="name_zh")
+    contact_name = serializers.CharField()
+    contact_phone = serializers.CharField()
+    contact_email = serializers.CharField()
+
+
+class PossibleMatchSerializer(serializers.Serializer):
+    """A possible record of the same child (cases.selectors.PossibleMatch): the member and
+    how to reach it always; the application only when it is shared with the caller."""
+
+    member = MatchMemberSerializer()
+    basis = serializers.ListField(
+        child=serializers.ChoiceField(choices=["id_number", "name_dob", "name_phone"]),
+        help_text="What matched: the same ID number, name and birth date, or name and a "
+        "guardian's phone.",
+    )
+    reference = serializers.CharField(
+        source="application.reference",
+        allow_null=True,
+        default=None,
+        help_text="Only for an application shared with your member; link it with "
+        "POST …/link-child/.",
+    )
+
+
+class LinkChildSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        help_text="The shared application about the same child, from …/possible-duplicates/."
+    )
+
+
 class ErrorSerializer(serializers.Serializer):
     """Every refusal: 400, 401, 403, 404, 409 and 429 alike."""
 
     detail = serializers.CharField()
     errors = FieldErrorSerializer(many=True)
+    code = serializers.CharField(
+        required=False,
+        help_text="Set on refusals a system may act on: duplicate_application.",
+    )
+    match = PossibleMatchSerializer(
+        required=False,
+        help_text="With duplicate_application: the child's other open application, as much "
+        "of it as is shared with you.",
+    )
 
 
 # --- applications ------------------------------------------------------------------------------

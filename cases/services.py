@@ -19,6 +19,7 @@ from cases.models import (
     Application,
     ApplicationEvent,
     Child,
+    ChildIdentity,
     Document,
     MemberReview,
 )
@@ -31,6 +32,18 @@ PENDING = "cases_application.pending_input"
 
 class ApplicationError(Exception):
     """A change refused by a rule of the standard; the message is for the caseworker."""
+
+
+class DuplicateApplication(ApplicationError):
+    """Submission refused: the child already has an open application in this disease
+    category (§2). `match` is what the caseworker may be told of it (selectors'
+    PossibleMatch: the member always; the application only when shared with them)."""
+
+    code = "duplicate_application"
+
+    def __init__(self, message, *, match):
+        super().__init__(message)
+        self.match = match
 
 
 def _event(application, by, action, *, section="", changes=None, note=""):
@@ -58,7 +71,7 @@ def application_create(*, by) -> Application:
     """A new draft for a new child record; the reference is given now (never reused)."""
     if not by.is_member_staff:
         raise ApplicationError(_("Only a member's caseworkers and reviewers enter applications."))
-    child = Child.objects.create()
+    child = Child.objects.create(identity=ChildIdentity.objects.create())
     year = timezone.localdate().year
     for _attempt in range(10):
         reference = references.new_reference(year)
@@ -206,6 +219,9 @@ def section_complete(application: Application, section: str) -> bool:
 @transaction.atomic
 def application_submit(*, application: Application, by) -> Application:
     """Submit a complete, valid draft with consent H01 (§2 rules)."""
+    keyed = _keyed_identity(
+        Child.objects.filter(pk=application.child_id).values_list("id_number_hash", flat=True)[0]
+    )
     application = _lock(application)
     if application.consent_withdrawn_at is not None:
         from cases.workflow import consent_withdrawn_refusal
@@ -223,18 +239,8 @@ def application_submit(*, application: Application, by) -> Application:
         )
     if not application.consent_sharing:
         raise ApplicationError(_("Consent H01 is needed before the application can be submitted."))
-    child = application.child
-    if (
-        child.id_number
-        and Child.objects.filter(id_number_hash=crypto.keyed_hash(child.id_number))
-        .exclude(pk=child.pk)
-        .exists()
-    ):
-        # The same ID number is the same child: one child, one record (§2).
-        raise ApplicationError(
-            _("A child with this ID number already has a record: link this application to it.")
-        )
-    _refuse_second_open_application(application, child)
+    _join_identity(application.child, keyed)
+    _refuse_second_open_application(application, by)
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
     application.save(update_fields=["status", "submitted_at", "updated_at"])
@@ -246,41 +252,115 @@ def application_submit(*, application: Application, by) -> Application:
     return application
 
 
-def _refuse_second_open_application(application, child):
-    """One open application per child and disease category (§2 one child, one record)."""
+def _keyed_identity(id_hash: str) -> ChildIdentity | None:
+    """The identity keyed by an ID number's hash, made if need be, and locked.
+
+    Taken before any application row is locked: two members submitting the same child at
+    once meet on this one row (unique hash), and the second waits here holding nothing,
+    so the first may move the second's record without a deadlock (tested on PostgreSQL).
+    """
+    if not id_hash:
+        return None
+    try:
+        with transaction.atomic():
+            keyed, _created = ChildIdentity.objects.get_or_create(id_number_hash=id_hash)
+    except IntegrityError:  # made by a submission that committed in between
+        keyed = ChildIdentity.objects.get(id_number_hash=id_hash)
+    return ChildIdentity.objects.select_for_update().get(pk=keyed.pk)
+
+
+def _join_identity(child: Child, keyed: ChildIdentity | None) -> None:
+    """Join the child's identity with every record of the same ID number (its keyed hash:
+    the same number is the same child, whoever entered it, §2). Nothing of another
+    record is read or shown; only identities move, and a refused submission rolls the
+    move back."""
+    id_hash = crypto.keyed_hash(child.id_number)
+    if keyed is None or keyed.id_number_hash != id_hash:  # A03 changed since: key again
+        keyed = _keyed_identity(id_hash)
+    if keyed is None:
+        return
+    joined = set(Child.objects.filter(id_number_hash=id_hash).values_list("identity_id", flat=True))
+    joined = {
+        pk
+        for pk in joined | {child.identity_id}
+        if pk != keyed.pk
+        # An identity keyed by another number stays apart: only this record moves.
+        and not ChildIdentity.objects.filter(pk=pk, id_number_hash__isnull=False).exists()
+    }
+    if joined:
+        Child.objects.filter(identity_id__in=joined).update(identity=keyed)
+        ChildIdentity.objects.filter(pk__in=joined).delete()
+    if child.identity_id != keyed.pk:
+        Child.objects.filter(pk=child.pk).update(identity=keyed)
+    child.identity = keyed
+
+
+def _refuse_second_open_application(application: Application, by) -> None:
+    """One open application per child and disease category (§2 one child, one record),
+    whichever member entered the other. The refusal names the other application only
+    when it is shared with `by`'s member; otherwise the member and its contact (§5)."""
+    from cases import access
+    from cases.selectors import PossibleMatch
+
     other = (
-        Application.objects.open()
-        .filter(child=child, category_id=application.category_id)
+        access.annotate_routed(by, Application.objects.open())
+        .filter(child__identity_id=application.child.identity_id)
+        .filter(category_id=application.category_id)
         .exclude(pk=application.pk)
         .exclude(status=Application.Status.DRAFT)
+        .select_related("member")
+        .order_by("submitted_at", "pk")
         .first()
     )
-    if other is not None:
-        raise ApplicationError(
+    if other is None:
+        return
+    if access.is_shared(by, other, routed_here=other.routed_here):
+        raise DuplicateApplication(
             _(
                 "This child already has an open application for this disease category: "
                 "%(reference)s. Continue that one instead."
             )
-            % {"reference": other.reference}
+            % {"reference": other.reference},
+            match=PossibleMatch(member=other.member, basis=["id_number"], application=other),
         )
+    raise DuplicateApplication(
+        _(
+            "This child already has an open application for this disease category at "
+            "%(member)s. Contact %(member)s (%(phone)s) before going on."
+        )
+        % {
+            "member": other.member.name_zh,
+            "phone": other.member.contact_phone or _("no phone in the directory"),
+        },
+        match=PossibleMatch(member=other.member, basis=["id_number"]),
+    )
 
 
 @transaction.atomic
-def application_link_child(*, application: Application, child: Child, by) -> Application:
-    """Link a draft to an existing child record (a duplicate found before submission)."""
+def application_link_child(*, application: Application, other: Application, by) -> Application:
+    """Say that a draft is about the same child as `other`, an application shared with
+    `by`'s member (a possible duplicate found before submission). Only the identity is
+    joined: each application keeps its own section A, so nothing of `other` is copied
+    into this draft and no edit of one changes the other (issue 14)."""
+    from cases import access
+
     application = _lock(application)
     if application.status != Application.Status.DRAFT:
         raise ApplicationError(_("Only a draft can be linked to another child record."))
-    if child.pk == application.child_id:
+    if not access.may_link_child(by, application, other):
+        raise ApplicationError(_("This application cannot be linked to that one."))
+    other_identity = Child.objects.filter(pk=other.child_id).values_list("identity_id", flat=True)
+    identity = ChildIdentity.objects.select_for_update().get(pk=other_identity[0])
+    if identity.pk == application.child.identity_id:
         return application
-    _refuse_second_open_application(application, child)
-    old = application.child
-    application.child = child
-    application.save(update_fields=["child", "updated_at"])
-    # The draft's own child record goes when nothing else uses it: one child, one record.
-    if not old.applications.exists():
-        old.delete()
-    _event(application, by, "child_linked", section="A", note=f"child #{child.pk}")
+    old = application.child.identity_id
+    Child.objects.filter(pk=application.child_id).update(identity=identity)
+    application.child.identity = identity
+    _refuse_second_open_application(application, by)
+    # The draft's own identity goes when no other record holds it.
+    if not Child.objects.filter(identity_id=old).exists():
+        ChildIdentity.objects.filter(pk=old).delete()
+    _event(application, by, "child_linked", section="A", note=other.reference)
     return application
 
 

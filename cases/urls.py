@@ -25,7 +25,7 @@ urlpatterns = [
         name="application-receipt",
     ),
     path(
-        "applications/<str:reference>/link-child/<int:child_id>/",
+        "applications/<str:reference>/link-child/<str:other_reference>/",
         views.link_child,
         name="application-link-child",
     ),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import documents, references, reveal, selectors, services, workflow
 from cases.forms import SECTION_FORMS, ApplicationSearchForm, DocumentReviewForm, DocumentUploadForm
-from cases.models import Application, Child, Document
+from cases.models import Application, Document
 from cases.standard import SECTIONS
 from organizations.models import MemberOrganization
 
@@ -118,7 +118,7 @@ def application_edit(request, reference):
             "sections": SECTIONS,
             "upload_form": DocumentUploadForm(),
             "missing": documents.missing(application),
-            "duplicates": selectors.possible_duplicates(application),
+            "duplicates": selectors.possible_duplicates(application, request.user),
             **_sections_context(application),
         },
     )
@@ -173,17 +173,30 @@ def application_submit(request, reference):
 
 @login_required
 @require_POST
-def link_child(request, reference, child_id):
+def link_child(request, reference, other_reference):
     application = get_application_for(request.user, reference, edit=True)
-    child = get_object_or_404(Child, pk=child_id)
-    if child not in selectors.possible_duplicates(application):
-        raise Http404  # only a child the matching offered can be linked
+    matches = selectors.possible_duplicates(application, request.user)
+    other = next(
+        (
+            match.application
+            for match in matches
+            if match.application is not None
+            and match.application.reference == references.normalize_reference(other_reference)
+        ),
+        None,
+    )
+    if other is None:
+        raise Http404  # only a shared application the matching offered can be linked
     try:
-        services.application_link_child(application=application, child=child, by=request.user)
+        services.application_link_child(application=application, other=other, by=request.user)
     except services.ApplicationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("The application is now linked to the existing child record."))
+        messages.success(
+            request,
+            _("This application is now recorded as the same child as %(reference)s.")
+            % {"reference": other.reference},
+        )
     return redirect("application-edit", application.reference)
 
 

@@ -44,7 +44,10 @@ def earlier_grants(application: Application) -> tuple[dict, dict]:
     categories (for cumulative caps) and this category (for once-per-child)."""
     rows = (
         MemberReview.objects.pledging()
-        .filter(application__child_id=application.child_id, project__isnull=False)
+        .filter(
+            application__child__identity_id=application.child.identity_id,
+            project__isnull=False,
+        )
         .exclude(application=application)
         .values("project__code", "application__category_id")
         .annotate(total=Sum("amount"))

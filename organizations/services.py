@@ -128,6 +128,11 @@ def directory_load(*, data: dict, by: User | None = None) -> dict[str, int]:
                     else MemberOrganization.Kind.FOUNDATION
                 ),
                 "is_executive": bool(row.get("executive", False)),
+                **{
+                    f"contact_{key}": value
+                    for key, value in (row.get("contact") or {}).items()
+                    if key in ("name", "phone", "email")
+                },
             },
         )
         created["members"] += new

@@ -266,7 +266,7 @@ def _read_pledges(window, in_period, total, tallies, trend) -> None:
             "project_id",
             "application__category_id",
             "region",
-            "application__child_id",
+            "application__child__identity_id",
             "amount",
             "paid_total",
         )
@@ -399,7 +399,9 @@ def _pledges_in(period: Period):
 @reads_from_replica
 def aided_children_count(period: Period) -> int:
     """The number of rows `aided_children` yields: the report's "children aided"."""
-    return _pledges_in(period).aggregate(n=Count("application__child", distinct=True))["n"]
+    return _pledges_in(period).aggregate(n=Count("application__child__identity", distinct=True))[
+        "n"
+    ]
 
 
 @reads_from_replica
@@ -409,7 +411,7 @@ def aided_application_ids(period: Period) -> list[int]:
 
 
 _AIDED_FIELDS = (
-    "application__child_id",
+    "application__child__identity_id",
     "application_id",
     "application__reference",
     "application__submitted_at",
@@ -444,7 +446,9 @@ def aided_children(period: Period):
     """
     rows = (
         _pledges_in(period)
-        .order_by("application__child_id", "application__submitted_at", "member__number", "pk")
+        .order_by(
+            "application__child__identity_id", "application__submitted_at", "member__number", "pk"
+        )
         .values_list(*_AIDED_FIELDS)
         .iterator(chunk_size=2000)
     )

@@ -176,7 +176,7 @@ def time_submissions(runs: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from cases import identity, services
-    from cases.models import Application, Child, Guardian, MemberReview
+    from cases.models import Application, Child, ChildIdentity, Guardian, MemberReview
     from organizations.models import User
 
     caseworker = User.objects.get(username="m1-caseworker")
@@ -202,7 +202,7 @@ def time_submissions(runs: int) -> dict:
             with transaction.atomic():
                 copy = Application.objects.get(pk=source.pk)
                 new_child = Child.objects.get(pk=child.pk)
-                new_child.pk = None
+                new_child.pk, new_child.identity = None, ChildIdentity.objects.create()
                 # Another child: the same ID number with another sequence of the same sex.
                 sequence = (int(child.id_number[14:17]) + 2 * (run + 1)) % 1000
                 first17 = f"{child.id_number[:14]}{sequence:03d}"

@@ -285,7 +285,7 @@ def bench_submissions(caseworker, *, count: int, warmups: int, seed: int, keep: 
     from django.test.utils import CaptureQueriesContext
 
     from cases import services
-    from cases.models import Application, Child, MemberReview
+    from cases.models import Application, Child, ChildIdentity, MemberReview
 
     rng = random.Random(seed)  # noqa: S311 - fake data
     taken: set[str] = set()
@@ -312,8 +312,12 @@ def bench_submissions(caseworker, *, count: int, warmups: int, seed: int, keep: 
     reviews = MemberReview.objects.filter(application__in=ids).count() / len(ids)
     if not keep:
         children = list(Application.objects.filter(pk__in=ids).values_list("child", flat=True))
+        identities = list(
+            Child.objects.filter(pk__in=children).values_list("identity", flat=True).distinct()
+        )
         Application.objects.filter(pk__in=ids).delete()
         Child.objects.filter(pk__in=children).delete()
+        ChildIdentity.objects.filter(pk__in=identities, records__isnull=True).delete()
     return {
         "count": count,
         "drafting_s": drafting_s,

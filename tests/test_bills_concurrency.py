@@ -83,7 +83,7 @@ def test_pledges_on_two_applications_of_one_child_share_the_receipt_safely(peopl
         people["carol"],
         D={"category": "CHD", "icd": "Q21.0", "diagnosis_text": "室间隔缺损"},
     )
-    services.application_link_child(application=second, child=application.child, by=people["carol"])
+    services.application_link_child(application=second, other=application, by=people["carol"])
     services.application_submit(application=second, by=people["carol"])
     dave_pledge = workflow.review_approve(
         review=review_of(second, 2),

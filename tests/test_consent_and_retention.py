@@ -504,33 +504,35 @@ def test_what_an_anonymised_application_keeps_and_loses(
     assert saved.changes and all(change == ["", ""] for change in saved.changes.values())
 
 
-def test_a_child_shared_with_a_newer_application_keeps_its_record(people):
+def test_the_same_childs_newer_application_keeps_its_own_record(people):
     alice = people["alice"]
     old = submitted(alice)
     _close_long_ago(old, alice)
     newer = fill(services.application_create(by=alice), alice)
-    services.application_link_child(application=newer, child=old.child, by=alice)
+    services.application_link_child(application=newer, other=old, by=alice)
     newer = services.application_submit(application=Application.objects.get(pk=newer.pk), by=alice)
-    child_before = Child.objects.filter(pk=old.child_id).values().get()
+    assert Child.objects.get(pk=newer.child_id).identity_id == old.child.identity_id
     newer_before = everything_stored([newer.pk])
+    newer_child_before = Child.objects.filter(pk=newer.child_id).values().get()
 
     run = retention.anonymise_closed(older_than_days=365 * 5, by=people["sam"])
 
-    assert (run.anonymised, run.children) == (1, 0)
+    assert (run.anonymised, run.children) == (1, 1)
     assert Application.objects.get(pk=old.pk).anonymised_at is not None
     assert set(Guardian.objects.filter(application=old).values_list("name", flat=True)) == {""}
-    assert Child.objects.filter(pk=old.child_id).values().get() == child_before
+    # The old application's section A goes; the newer one's own copy stays whole.
+    assert Child.objects.get(pk=old.child_id).name == ""
+    assert Child.objects.filter(pk=newer.child_id).values().get() == newer_child_before
     assert everything_stored([newer.pk]) == newer_before
     assert Application.objects.get(pk=newer.pk).anonymised_at is None
     assert list(Guardian.objects.filter(application=newer).values("name", "phone")) == [
         {"name": SECTIONS["B"]["g1_name"], "phone": SECTIONS["B"]["g1_phone"]},
         {"name": SECTIONS["B"]["g2_name"], "phone": SECTIONS["B"]["g2_phone"]},
     ]
-    # When the child's last application is anonymised too, the child record goes with it.
     _close_long_ago(newer, alice)
     run = retention.anonymise_closed(older_than_days=365 * 5, by=people["sam"])
     assert (run.anonymised, run.children) == (1, 1)
-    assert Child.objects.get(pk=old.child_id).name == ""
+    assert Child.objects.get(pk=newer.child_id).name == ""
 
 
 def test_recently_closed_and_open_applications_are_left_alone(people, application):

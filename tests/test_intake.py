@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import crypto, references, services
-from cases.models import AccessRecord, Application, ApplicationEvent, Child, Document
+from cases.models import AccessRecord, Application, ApplicationEvent, Child, ChildIdentity, Document
 from tests.intake_data import CHILD_ID, PDF_BYTES, PNG_BYTES, SECTIONS
 
 pytestmark = pytest.mark.django_db
@@ -177,19 +177,21 @@ def test_a_second_open_application_for_the_same_child_and_disease_is_refused(cli
     second = services.application_create(by=people["alice"])
     fill_all(client, second)
     duplicates = client.get(f"/applications/{second.reference}/edit/").context["duplicates"]
-    assert [c.pk for c in duplicates] == [first.child_id]
+    assert [m.application.pk for m in duplicates] == [first.pk]
+    assert duplicates[0].basis == ["id_number", "name_dob", "name_phone"]
     response = client.post(
-        f"/applications/{second.reference}/link-child/{first.child_id}/", follow=True
+        f"/applications/{second.reference}/link-child/{first.reference}/", follow=True
     )
     assert first.reference in response.content.decode()
     second.refresh_from_db()
-    assert second.child_id != first.child_id
-    client.post(f"/applications/{second.reference}/submit/")
+    assert second.child.identity_id != first.child.identity_id
+    response = client.post(f"/applications/{second.reference}/submit/", follow=True)
     second.refresh_from_db()
     assert second.status == "draft"
+    assert first.reference in response.content.decode()
 
 
-def test_linking_to_an_existing_child_keeps_one_record(client, people):
+def test_linking_to_an_existing_child_joins_identities_and_keeps_each_record(client, people):
     client.force_login(people["alice"])
     first = services.application_create(by=people["alice"])
     fill_all(client, first)
@@ -200,12 +202,20 @@ def test_linking_to_an_existing_child_keeps_one_record(client, people):
     # A different disease category may be open beside the first application.
     second.category = None
     second.save()
-    old_child = second.child_id
-    client.post(f"/applications/{second.reference}/link-child/{first.child_id}/")
+    old_identity = second.child.identity_id
+    client.post(f"/applications/{second.reference}/link-child/{first.reference}/")
     second.refresh_from_db()
-    assert second.child_id == first.child_id
-    assert not Child.objects.filter(pk=old_child).exists()
-    assert ApplicationEvent.objects.filter(application=second, action="child_linked").exists()
+    first.refresh_from_db()
+    assert second.child.identity_id == first.child.identity_id
+    assert second.child_id != first.child_id  # each application its own section A
+    assert not ChildIdentity.objects.filter(pk=old_identity).exists()
+    assert ApplicationEvent.objects.filter(
+        application=second, action="child_linked", note=first.reference
+    ).exists()
+    # Editing the second application's section A never changes the first's.
+    save(client, second, "A", {**SECTIONS["A"], "address": "另一个地址 1 号"})
+    first.child.refresh_from_db()
+    assert first.child.address == SECTIONS["A"]["address"]
 
 
 def test_uploads_are_checked_by_their_bytes(client, people, draft):

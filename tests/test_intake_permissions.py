@@ -33,7 +33,7 @@ def urls(case):
         "edit": ("get", f"/applications/{ref}/edit/"),
         "section": ("post", f"/applications/{ref}/sections/A/"),
         "submit": ("post", f"/applications/{ref}/submit/"),
-        "link": ("post", f"/applications/{ref}/link-child/{case.child_id}/"),
+        "link": ("post", f"/applications/{ref}/link-child/{ref}/"),
         "upload": ("post", f"/applications/{ref}/documents/"),
         "download": ("get", f"/documents/{document.pk}/"),
         "review": ("post", f"/documents/{document.pk}/review/"),

@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from cases import workflow
-from cases.models import MemberReview, ReviewEvent
+from cases.models import Application, MemberReview, ReviewEvent
 from organizations.models import AidProject
 from tests.test_workflow import NEED, review_of, submitted
 
@@ -139,3 +139,22 @@ def test_two_expiry_runs_at_once_expire_each_review_exactly_once(people, slow):
     assert sorted(per_review) == [1] * 24
     assert MemberReview.objects.filter(application__in=applications).count() == 24
     assert run() == 0
+
+
+def test_two_members_submitting_the_same_child_at_once_make_one_application(people):
+    """Issue 14: the keyed identity row is where two submissions of one child meet; the
+    second waits for the first and is refused as a double application."""
+    from cases import services
+    from tests.test_workflow import fill
+
+    alice, carol = people["alice"], people["carol"]
+    first = fill(services.application_create(by=alice), alice, sequence="357")
+    second = fill(services.application_create(by=carol), carol, sequence="357")
+    outcomes = at_once(
+        lambda: services.application_submit(application=first, by=alice),
+        lambda: services.application_submit(application=second, by=carol),
+    )
+    refused = [o for o in outcomes if isinstance(o, services.DuplicateApplication)]
+    assert len(refused) == 1, outcomes
+    assert sum(isinstance(o, Application) for o in outcomes) == 1, outcomes
+    assert Application.objects.filter(status="submitted").count() == 1

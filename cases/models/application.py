@@ -42,8 +42,34 @@ class Sex(models.TextChoices):
     FEMALE = "female", _("Female")
 
 
+class ChildIdentity(models.Model):
+    """One child, across every application and member (§2 "one child, one record").
+
+    It holds no personal data: each application keeps its own copy of section A (Child),
+    so that one member's edit never changes what another member's application shows and
+    a member never reads another's unshared details through a match (§5). The copies of
+    one child point here; the rules that count per child (one open application per
+    disease category, once-per-child grants, cumulative caps, receipts, the reports'
+    children aided) count by this identity.
+    """
+
+    # The keyed hash of the ID number that first keyed this identity at a submission:
+    # unique, so that two members submitting the same child at once meet on one row
+    # and the second waits for the first (services.application_submit).
+    id_number_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("child identity")
+        verbose_name_plural = _("child identities")
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+
 class Child(models.Model):
-    """患儿: one record per child, shared by all of the child's applications (§2 A)."""
+    """患儿 as entered on one application (§2 A): every application has its own record,
+    written only through that application; records of the same child share an identity."""
 
     class IdType(models.TextChoices):
         RESIDENT_ID = "resident_id", _("Resident identity card")
@@ -56,6 +82,9 @@ class Child(models.Model):
         URBAN = "urban", _("Urban")
         RURAL = "rural", _("Rural")
 
+    identity = models.ForeignKey(
+        ChildIdentity, on_delete=models.PROTECT, related_name="records", verbose_name=_("child")
+    )
     name = models.CharField(_("name"), max_length=50, blank=True)  # A01
     id_type = models.CharField(_("ID document"), max_length=20, choices=IdType, blank=True)  # A02
     # Encrypted at rest; searched through its keyed hash (cases.crypto).
@@ -246,6 +275,10 @@ class Application(models.Model):
             # One bank account named by several applications (exact match on its hash).
             models.Index(fields=["account_number_hash"], name="cases_app_account_hash"),
         ]
+        constraints = [
+            # Section A is the application's own (ChildIdentity): never shared by two.
+            models.UniqueConstraint(fields=["child"], name="cases_application_own_child_record"),
+        ]
 
     def __str__(self):
         return self.reference
@@ -309,6 +342,8 @@ class Guardian(models.Model):
         indexes = [
             # A guardian met on another application (exact match on the ID number's hash).
             models.Index(fields=["id_number_hash"], name="cases_guardian_id_hash"),
+            # The possible-duplicate check: the same child's name and a guardian's phone.
+            models.Index(fields=["phone"], name="cases_guardian_phone"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -49,6 +49,7 @@ from cases.models import (
     Allocation,
     Application,
     Child,
+    ChildIdentity,
     Guardian,
     MemberReview,
     OtherAid,
@@ -175,6 +176,7 @@ def explicit_timestamps():
     updated_at, the reviews' routed_at and their events' at."""
     fields = [
         Child._meta.get_field("created_at"),
+        ChildIdentity._meta.get_field("created_at"),
         Application._meta.get_field("created_at"),
         Application._meta.get_field("updated_at"),
         MemberReview._meta.get_field("routed_at"),
@@ -305,7 +307,8 @@ class Faker:
         return self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
 
     def child(self, created: datetime, *, filled: bool) -> Child:
-        child = Child(created_at=created)
+        # Each application its own section A, under the child's identity (issue 14).
+        child = Child(created_at=created, identity=ChildIdentity(created_at=created))
         if not filled:  # a draft opened but nothing typed yet
             return child
         sex = self.rng.choice((identity.MALE, identity.FEMALE))
@@ -613,17 +616,17 @@ class Router:
         """workflow.earlier_grants of every application of the chunk, in one query."""
         by_child: dict[int, list[Application]] = {}
         for application in applications:
-            by_child.setdefault(application.child_id, []).append(application)
+            by_child.setdefault(application.child.identity_id, []).append(application)
         rows = (
             MemberReview.objects.pledging()
-            .filter(application__child_id__in=list(by_child), project__isnull=False)
-            .values("application_id", "application__child_id", "application__category_id")
+            .filter(application__child__identity_id__in=list(by_child), project__isnull=False)
+            .values("application_id", "application__child__identity_id", "application__category_id")
             .annotate(code=F("project__code"), total=Sum("amount"))
         )
         grants: dict[int, tuple[dict, dict]] = {}
         for row in rows:
             code, total = row["code"], row["total"] or ZERO
-            for application in by_child[row["application__child_id"]]:
+            for application in by_child[row["application__child__identity_id"]]:
                 if application.pk == row["application_id"]:
                     continue
                 every, this_category = grants.setdefault(application.pk, ({}, {}))
@@ -1107,6 +1110,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             # bulk_create copies each new child's (then application's) key into the rows
             # that point to it.
+            insert(ChildIdentity, [child.identity for child in children])
             insert(Child, children)
             insert(Application, applications)
             for application in applications:
