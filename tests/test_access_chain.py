@@ -1,15 +1,32 @@
 """The access record is tamper-evident once sealed, and the secretariat can search it (§5)."""
 
+import json
+import os
+import signal
+import threading
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from cases import audit, services
 from cases.models import AccessChainHead, AccessRecord
 from tests.test_workflow import as_user, submitted
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def checkpoints(settings, tmp_path):
+    """The checkpoint file, outside the database's reach: each test has its own."""
+    settings.ACCESS_CHECKPOINT_FILE = tmp_path / "var" / "access-checkpoints.jsonl"
+    return settings.ACCESS_CHECKPOINT_FILE
+
+
+def checkpoint_lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture
@@ -71,25 +88,29 @@ def test_a_cut_off_end_is_found(records):
     assert not result.intact and "cut off" in result.problem
 
 
-def rechain(key, settings):
+def rechain(key, settings, tmp_path):
     """What someone with write access to the database would do to hide an edit: recompute
-    every hash and the head, with the key they have."""
-    real = settings.ACCESS_CHAIN_KEY
+    every hash and the head, with the key they have. The checkpoint file is out of their
+    reach: their sealing writes its checkpoints elsewhere."""
+    real, checkpoints = settings.ACCESS_CHAIN_KEY, settings.ACCESS_CHECKPOINT_FILE
     settings.ACCESS_CHAIN_KEY = key
+    settings.ACCESS_CHECKPOINT_FILE = tmp_path / "the-attackers-own.jsonl"
     AccessRecord.objects.update(chain_seq=None, chain_hash="")
     AccessChainHead.objects.all().delete()
     audit.seal()
-    settings.ACCESS_CHAIN_KEY = real
+    settings.ACCESS_CHAIN_KEY, settings.ACCESS_CHECKPOINT_FILE = real, checkpoints
 
 
-def test_an_edit_hidden_by_recomputing_the_chain_needs_the_key(records, settings):
+def test_an_edit_hidden_by_recomputing_the_chain_needs_the_key(records, settings, tmp_path):
     audit.seal()
     AccessRecord.objects.filter(chain_seq=2).update(view="edit2")
-    rechain("a guessed key of at least thirty-two characters", settings)
+    rechain("a guessed key of at least thirty-two characters", settings, tmp_path)
     assert not audit.verify().intact
-    # Only with the real key does the recomputed chain verify: the key is what protects it.
-    rechain(settings.ACCESS_CHAIN_KEY, settings)
-    assert audit.verify().intact
+    # Even with the real key the recomputed chain no longer matches the checkpoint written
+    # when the record was sealed.
+    rechain(settings.ACCESS_CHAIN_KEY, settings, tmp_path)
+    result = audit.verify()
+    assert not result.intact and "checkpoint" in result.problem
 
 
 def test_the_seal_command(records):
@@ -127,3 +148,120 @@ def test_only_the_secretariat_reads_the_access_record(client, people):
     assert client.get("/access-records/").status_code == 302
     for name in ("alice", "bob", "dave"):
         assert as_user(client, people[name]).get("/access-records/").status_code == 403
+
+
+# --- truncation, resets and records left unsealed (issue 14, finding 3) -------------------
+
+
+def seal_twice(people, records):
+    """Two seals that advance the chain: 5 records, then 2 more (places 6 and 7)."""
+    audit.seal()
+    for view in ("detail", "pdf"):
+        services.access_record(application=records, user=people["dave"], view=view)
+    audit.seal()
+
+
+def test_deleting_the_newest_records_and_moving_the_head_back_fails_verification(
+    people, records
+):
+    seal_twice(people, records)
+    earlier = AccessRecord.objects.get(chain_seq=5)
+    AccessRecord.objects.filter(chain_seq__gt=5).delete()
+    AccessChainHead.objects.filter(pk=1).update(last_seq=5, last_hash=earlier.chain_hash)
+    result = audit.verify()
+    assert not result.intact
+    assert "place 5" in result.problem and "checkpoint" in result.problem
+    assert "place 7" in result.problem
+    with pytest.raises(CommandError, match="records were deleted from the end"):
+        verify_command()
+
+
+def test_deleting_every_record_and_resetting_the_head_fails_verification(people, records):
+    seal_twice(people, records)
+    AccessRecord.objects.all().delete()
+    AccessChainHead.objects.filter(pk=1).update(last_seq=0, last_hash="0" * 64, sealed_at=None)
+    result = audit.verify()
+    assert not result.intact and "no sealed record" in result.problem
+    with pytest.raises(CommandError, match="checkpoint"):
+        verify_command()
+    # Deleting the head row too changes nothing.
+    AccessChainHead.objects.all().delete()
+    assert not audit.verify().intact
+
+
+def test_records_left_unsealed_longer_than_the_limit_fail_verification(
+    settings, people, records
+):
+    settings.ACCESS_UNSEALED_MAX_SECONDS = 300
+    audit.seal()
+    services.access_record(application=records, user=people["dave"], view="detail")
+    # A record a moment old is waiting for the next run: that is normal.
+    assert audit.verify().intact
+    late = AccessRecord.objects.filter(chain_seq__isnull=True)
+    assert late.update(at=timezone.now() - timedelta(minutes=6)) == 1
+    result = audit.verify()
+    assert not result.intact and result.unsealed == 1
+    assert "not sealed for more than 300 seconds" in result.problem
+    with pytest.raises(CommandError, match="is the sealer running"):
+        verify_command()
+
+
+def test_a_normal_run_passes_and_checks_the_latest_checkpoint(people, records, checkpoints):
+    seal_twice(people, records)
+    result = audit.verify()
+    assert result.intact and result.checked == 7 and result.checkpoint_seq == 7
+    assert "checkpoint at place 7" in verify_command()
+
+
+def test_each_seal_that_advances_the_chain_appends_a_checkpoint(people, records, checkpoints):
+    assert not checkpoints.exists()
+    audit.seal()
+    audit.seal()  # nothing new: no line
+    services.access_record(application=records, user=people["dave"], view="detail")
+    audit.seal()
+    lines = checkpoint_lines(checkpoints)
+    head = AccessChainHead.objects.get()
+    assert [line["seq"] for line in lines] == [5, 6]
+    assert lines[-1]["hash"] == head.last_hash
+    assert lines[-1]["at"] == head.sealed_at.isoformat()
+    assert lines[0]["hash"] == AccessRecord.objects.get(chain_seq=5).chain_hash
+
+
+def test_a_missing_checkpoint_file_after_sealing_fails_verification(records, checkpoints):
+    audit.seal()
+    checkpoints.unlink()
+    result = audit.verify()
+    assert not result.intact and "is missing" in result.problem
+    assert str(checkpoints) in result.problem
+
+
+def test_nothing_sealed_yet_and_no_checkpoint_file_verifies(records, checkpoints):
+    result = audit.verify()
+    assert result.intact and result.unsealed == 5 and not checkpoints.exists()
+
+
+def test_the_sealing_loop_seals_until_it_is_told_to_stop(records, checkpoints):
+    """The command `make run` and the sealer unit start: sealing every interval, until
+    SIGTERM (systemd's stop, or gunicorn ending under make run)."""
+    stop = threading.Timer(0.6, os.kill, (os.getpid(), signal.SIGTERM))
+    stop.start()
+    out = StringIO()
+    try:
+        call_command("seal_access_records", loop=0.1, stdout=out)
+    finally:
+        stop.cancel()
+    assert not AccessRecord.objects.filter(chain_seq__isnull=True).exists()
+    assert [line["seq"] for line in checkpoint_lines(checkpoints)] == [5]
+    assert "stopped" in out.getvalue()
+    # Its SIGTERM handler was only for the loop: pytest's own handlers are back.
+    assert signal.getsignal(signal.SIGTERM) is not None
+
+
+def test_the_chains_head_is_shown_to_the_secretariat(client, people, records):
+    audit.seal()
+    head = AccessChainHead.objects.get()
+    as_user(client, people["sam"])
+    page = client.get("/access-records/").content.decode()
+    assert "#5" in page and head.last_hash[:12] in page
+    dashboard = client.get("/reports/").content.decode()
+    assert "#5" in dashboard and head.last_hash[:12] in dashboard
