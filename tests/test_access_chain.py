@@ -95,6 +95,7 @@ def rechain(key, settings, tmp_path):
     real, checkpoints = settings.ACCESS_CHAIN_KEY, settings.ACCESS_CHECKPOINT_FILE
     settings.ACCESS_CHAIN_KEY = key
     settings.ACCESS_CHECKPOINT_FILE = tmp_path / "the-attackers-own.jsonl"
+    settings.ACCESS_CHECKPOINT_FILE.unlink(missing_ok=True)
     AccessRecord.objects.update(chain_seq=None, chain_hash="")
     AccessChainHead.objects.all().delete()
     audit.seal()
@@ -187,6 +188,20 @@ def test_deleting_every_record_and_resetting_the_head_fails_verification(people,
     # Deleting the head row too changes nothing.
     AccessChainHead.objects.all().delete()
     assert not audit.verify().intact
+
+
+def test_after_a_reset_the_sealer_refuses_to_build_a_new_chain_over_the_cut(people, records):
+    """Otherwise new records would grow a fresh chain past the checkpoint's place, and the
+    latest checkpoint would then match a chain that lost its first records."""
+    seal_twice(people, records)
+    AccessRecord.objects.all().delete()
+    AccessChainHead.objects.all().delete()
+    services.access_record(application=records, user=people["dave"], view="detail")
+    with pytest.raises(audit.ChainBroken, match="checkpoint at place 7"):
+        audit.seal()
+    assert AccessRecord.objects.get().chain_seq is None
+    with pytest.raises(CommandError, match="not sealing"):
+        call_command("seal_access_records", stdout=StringIO())
 
 
 def test_records_left_unsealed_longer_than_the_limit_fail_verification(
