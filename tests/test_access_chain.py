@@ -2,13 +2,19 @@
 
 import json
 import os
+import re
+import shlex
 import signal
+import subprocess
 import threading
+import time
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, load_command_class
+from django.db import connection
 from django.utils import timezone
 
 from cases import audit, services
@@ -280,3 +286,71 @@ def test_the_chains_head_is_shown_to_the_secretariat(client, people, records):
     assert "#5" in page and head.last_hash[:12] in page
     dashboard = client.get("/reports/").content.decode()
     assert "#5" in dashboard and head.last_hash[:12] in dashboard
+
+
+# --- where the sealer runs: make run (gunicorn's master) and deploy/ (a unit) -------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_sealer_unit_loops_with_options_the_command_accepts_and_comes_with_the_worker():
+    unit = (ROOT / "deploy" / "aid-alliance-sealer.service").read_text(encoding="utf-8")
+    command = shlex.split(re.search(r"^ExecStart=(.+)$", unit, re.M)[1])
+    assert command[1:3] == ["manage.py", "seal_access_records"]
+    sealer = load_command_class("cases", "seal_access_records")
+    options = sealer.create_parser("manage.py", "seal_access_records").parse_args(command[3:])
+    assert 0 < options.loop <= 60 and "Restart=always" in unit
+    assert "StateDirectory=aid-alliance" in unit  # where ACCESS_CHECKPOINT_FILE points
+    worker = (ROOT / "deploy" / "aid-alliance-worker.service").read_text(encoding="utf-8")
+    assert re.search(r"^Wants=.*aid-alliance-sealer\.service", worker, re.M)
+    assert "Also=aid-alliance-sealer.service" in worker
+    env = (ROOT / "deploy" / "aid-alliance.env.example").read_text(encoding="utf-8")
+    assert "ACCESS_CHECKPOINT_FILE=/var/lib/aid-alliance/" in env
+
+
+def test_make_run_serves_with_the_config_that_starts_the_sealer():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    run = re.search(r"^run:.*?(?=^\S)", makefile, re.M | re.S)[0]
+    assert re.search(r"GUNICORN_ACCESS_SEAL_SECONDS=[1-9]", run)
+    assert "exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py" in run
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="gunicorn and its sealer share the test database with this process: PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_gunicorns_master_runs_the_sealer_and_stops_it_when_it_stops(records, tmp_path):
+    """What `make run` does, with a short interval: the records are sealed and checkpointed
+    without anyone running a command, and no sealer outlives the server."""
+    from tests.test_multi_server import _free_port, _server_env
+
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    log = tmp_path / "gunicorn.log"
+    env = _server_env(GUNICORN_ACCESS_SEAL_SECONDS="0.2", ACCESS_CHECKPOINT_FILE=str(checkpoints))
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603
+            [ROOT / ".venv" / "bin" / "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+            + ["aid_alliance.wsgi", "--bind", f"127.0.0.1:{_free_port()}", "--workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while AccessRecord.objects.filter(chain_seq__isnull=True).exists():
+                assert time.monotonic() < deadline, log.read_text()
+                assert server.poll() is None, log.read_text()
+                time.sleep(0.2)
+            while not checkpoints.exists():  # appended just after the commit
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    sealer = int(re.search(r"access record sealer started \(pid (\d+)\)", log.read_text())[1])
+    stat = Path(f"/proc/{sealer}/stat")
+    assert not stat.exists() or stat.read_text().split(") ")[1][0] == "Z"  # gone, or a zombie
+    assert [line["seq"] for line in checkpoint_lines(checkpoints)] == [5]
