@@ -168,9 +168,7 @@ def seal_twice(people, records):
     audit.seal()
 
 
-def test_deleting_the_newest_records_and_moving_the_head_back_fails_verification(
-    people, records
-):
+def test_deleting_the_newest_records_and_moving_the_head_back_fails_verification(people, records):
     seal_twice(people, records)
     earlier = AccessRecord.objects.get(chain_seq=5)
     AccessRecord.objects.filter(chain_seq__gt=5).delete()
@@ -210,9 +208,7 @@ def test_after_a_reset_the_sealer_refuses_to_build_a_new_chain_over_the_cut(peop
         call_command("seal_access_records", stdout=StringIO())
 
 
-def test_records_left_unsealed_longer_than_the_limit_fail_verification(
-    settings, people, records
-):
+def test_records_left_unsealed_longer_than_the_limit_fail_verification(settings, people, records):
     settings.ACCESS_UNSEALED_MAX_SECONDS = 300
     audit.seal()
     services.access_record(application=records, user=people["dave"], view="detail")
