@@ -293,7 +293,7 @@ def test_the_dashboard_makes_a_constant_number_of_queries(
 ):
     as_secretariat(client, people)
     # Session, user, second-factor device, the figures (4 queries and 3 of the directory),
-    # recent runs.
+    # recent runs, the access record's chain head.
     with django_assert_num_queries(12):
         client.get("/reports/?period=2026")
     generate(count=40, seed=8)
