@@ -58,8 +58,11 @@ $(FIELD_KEYS): | $(PY)
 
 # --- the two commands ---------------------------------------------------------------
 
+# `make run` serves with deploy/gunicorn.conf.py, whose master also runs the access record's
+# sealer (seal_access_records --loop 30) and stops it with itself: no cron line to add.
+
 run: os-run $(STAMP)/deps .secret_key $(FIELD_KEYS) staticfiles/staticfiles.json
-	@set -e; export DEBUG=false HTTPS=false; \
+	@set -e; export DEBUG=false HTTPS=false GUNICORN_ACCESS_SEAL_SECONDS=30; \
 	$(PY) manage.py migrate --noinput -v0; \
 	$(PY) manage.py createcachetable; \
 	$(PY) manage.py compilemessages -v0 --ignore='.venv/*' --ignore='node_modules/*'; \
@@ -69,7 +72,8 @@ run: os-run $(STAMP)/deps .secret_key $(FIELD_KEYS) staticfiles/staticfiles.json
 	echo "Demo logins (password: demo-password): secretariat, admin, m1-caseworker, m1-reviewer ... m8-caseworker, m8-reviewer"; \
 	echo "Reviewers, secretariat and admin also enter a 6-digit code: authenticator-app key AIDALLIANCEDEMOAAIDALLIANCEDEMOA, or run: $(PY) manage.py demo_otp_code"; \
 	echo ""; \
-	exec $(VENV)/bin/gunicorn aid_alliance.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --access-logfile -
+	exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py \
+		aid_alliance.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --access-logfile -
 
 test: os-test $(STAMP)/deps-dev node_modules/axe-core/axe.min.js .secret_key $(FIELD_KEYS) staticfiles/staticfiles.json
 	@set -e; export DJANGO_ALLOW_ASYNC_UNSAFE=true; \

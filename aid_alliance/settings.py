@@ -95,6 +95,24 @@ elif len(SECRET_KEY) < 32 or SECRET_KEY.startswith("django-insecure"):
 # The access record's chain (cases.audit) is keyed: its own key lets SECRET_KEY rotate
 # without breaking the verification of records sealed before.
 ACCESS_CHAIN_KEY = env_str("ACCESS_CHAIN_KEY") or SECRET_KEY
+# Each seal that advances the chain appends its end (place, hash, time) to this file, out of
+# the database's reach: verify_access_records then finds an end cut off with the head moved
+# back, or a chain emptied and reset. One file per installation, on the host that seals (the
+# worker's, deploy/aid-alliance-sealer.service). A test run gets a folder of its own.
+if RUNNING_TESTS and not env_str("ACCESS_CHECKPOINT_FILE"):
+    os.environ["ACCESS_CHECKPOINT_FILE"] = str(
+        Path(tempfile.mkdtemp(prefix="aid-alliance-test-var-")) / "access-checkpoints.jsonl"
+    )
+ACCESS_CHECKPOINT_FILE = Path(
+    env_str("ACCESS_CHECKPOINT_FILE") or BASE_DIR / "var" / "access-checkpoints.jsonl"
+)
+# Records waiting longer than this to be sealed fail verify_access_records: the sealer is
+# not running.
+ACCESS_UNSEALED_MAX_SECONDS = env_int("ACCESS_UNSEALED_MAX_SECONDS", 300)
+if ACCESS_UNSEALED_MAX_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"ACCESS_UNSEALED_MAX_SECONDS={ACCESS_UNSEALED_MAX_SECONDS} must be at least 1 (seconds)"
+    )
 
 
 # ID and bank account numbers are encrypted in the database (cases.crypto). Each key is 32

@@ -1,8 +1,9 @@
 """The access record made tamper-evident: sealing into one chain, and verifying it (§5).
 
 Records are written by every page view (cases.services.access_record) without waiting for
-anyone: sealing is a separate step (`manage.py seal_access_records`, run every minute by the
-worker or cron) so that page views never queue behind one global lock. The sealer takes
+anyone: sealing is a separate step (`manage.py seal_access_records --loop 30`, started by
+`make run`'s gunicorn and by the worker host's sealer unit) so that page views never queue
+behind one global lock. The sealer takes
 the chain's head row lock, gives each unsealed record, in id order, the next place in the
 chain and an HMAC over its fields and the previous hash. The key comes from the
 environment (ACCESS_CHAIN_KEY, else SECRET_KEY): someone who can write the database but
@@ -10,16 +11,26 @@ does not hold the key cannot recompute the chain after editing a record.
 
 A record committed late (its id lower than records already sealed) is simply sealed in
 the next run: the chain's order is the sealing order, kept in ``chain_seq``.
+
+The chain alone cannot show that its newest records were deleted and the head moved back
+to an earlier record, or that everything was deleted and the head reset: what is left is a
+valid chain. So each seal that advances the chain appends a checkpoint (place, hash, time)
+to a file outside the database (ACCESS_CHECKPOINT_FILE), and both the verification and the
+next seal compare the chain with the latest checkpoint.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
+import os
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -27,6 +38,85 @@ from cases.models import AccessChainHead, AccessRecord
 
 BATCH = 5000
 _FIELDS = ("pk", "application_id", "user_id", "at", "view", "detail")
+_GENESIS = "0" * 64
+# The sealer reads only the end of the checkpoint file: the latest lines are there.
+_TAIL_BYTES = 8192
+
+
+class ChainBroken(Exception):
+    """The chain no longer reaches the latest checkpoint: sealing stops until someone looks."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    hash: str
+    at: str
+
+
+def checkpoint_path() -> Path:
+    return Path(settings.ACCESS_CHECKPOINT_FILE)
+
+
+def _append_checkpoint(*, seq: int, digest: str, at) -> None:
+    """One JSON line, written with one write() to a file opened O_APPEND and fsynced: lines of
+    two sealers never mix, and a checkpoint reported written survives a crash."""
+    path = checkpoint_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"seq": seq, "hash": digest, "at": at.isoformat()}) + "\n"
+    data = line.encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        if os.write(fd, data) != len(data):
+            raise OSError(f"short write to the access checkpoint file {path}")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _parse(line: str) -> Checkpoint | None:
+    try:
+        data = json.loads(line)
+        return Checkpoint(int(data["seq"]), str(data["hash"]), str(data["at"]))
+    except (ValueError, KeyError, TypeError):
+        return None  # a line torn by a crash mid-write, or not ours
+
+
+def latest_checkpoint(*, tail_only: bool = False) -> Checkpoint | None:
+    """The checkpoint with the highest place (sealers append after their commit, so two of
+    them may append out of order); None when the file does not exist or holds none."""
+    path = checkpoint_path()
+    try:
+        with path.open("rb") as file:
+            if tail_only:
+                size = file.seek(0, os.SEEK_END)
+                file.seek(max(0, size - _TAIL_BYTES))
+            text = file.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    best = None
+    for line in text.splitlines():
+        checkpoint = _parse(line)
+        if checkpoint and (best is None or checkpoint.seq >= best.seq):
+            best = checkpoint
+    return best
+
+
+def _check_against(checkpoint: Checkpoint) -> None:
+    """Before extending the chain: the record at the checkpoint's place still has its hash.
+    Sealing on top of a cut-off chain would, once it grew past the checkpoint, bury the cut."""
+    if checkpoint.seq == 0:
+        return
+    found = (
+        AccessRecord.objects.filter(chain_seq=checkpoint.seq)
+        .values_list("chain_hash", flat=True)
+        .first()
+    )
+    if found is None or not hmac.compare_digest(found, checkpoint.hash):
+        raise ChainBroken(
+            f"the chain no longer matches the checkpoint at place {checkpoint.seq} "
+            f"({checkpoint.at}): not sealing; run verify_access_records"
+        )
 
 
 def _digest(seq: int, pk, application_id, user_id, at, view, detail, previous: str) -> str:
@@ -39,9 +129,14 @@ def _digest(seq: int, pk, application_id, user_id, at, view, detail, previous: s
 
 
 def seal(*, batch: int = BATCH) -> int:
-    """Seal every unsealed record; returns how many. Another sealer running: returns 0."""
+    """Seal every unsealed record; returns how many. Another sealer running: returns 0.
+
+    Each batch that advances the chain appends a checkpoint after its commit (a checkpoint
+    of a rolled-back batch would accuse an intact chain). Raises ChainBroken, sealing
+    nothing, when the chain no longer reaches the latest checkpoint."""
     AccessChainHead.objects.get_or_create(pk=1)
     sealed = 0
+    checked = False
     while True:
         with transaction.atomic():
             head = AccessChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
@@ -54,6 +149,11 @@ def seal(*, batch: int = BATCH) -> int:
             )
             if not rows:
                 return sealed
+            if not checked:
+                checkpoint = latest_checkpoint(tail_only=True)
+                if checkpoint is not None:
+                    _check_against(checkpoint)
+                checked = True
             seq, previous = head.last_seq, head.last_hash
             for record in rows:
                 seq += 1
@@ -72,6 +172,7 @@ def seal(*, batch: int = BATCH) -> int:
             head.last_seq, head.last_hash, head.sealed_at = seq, previous, timezone.now()
             head.save()
             sealed += len(rows)
+        _append_checkpoint(seq=head.last_seq, digest=head.last_hash, at=head.sealed_at)
 
 
 @dataclass
@@ -80,35 +181,105 @@ class Verification:
     unsealed: int
     problem: str = ""
     at_seq: int | None = None
+    checkpoint_seq: int | None = None
+    checkpoint_at: str = ""
 
     @property
     def intact(self) -> bool:
         return not self.problem
 
 
-def verify() -> Verification:
-    """Walk the chain from its start: every place filled, every hash right, the end where the
-    head says. Streams the records, so it runs in constant memory."""
-    head = AccessChainHead.objects.filter(pk=1).first()
-    expected_seq, previous, checked = 0, "0" * 64, 0
+def chain_head() -> AccessChainHead | None:
+    return AccessChainHead.objects.filter(pk=1).first()
+
+
+def _walk(result: Verification, checkpoint: Checkpoint | None):
+    """The chain from its start: every place filled, every hash right. Returns the last
+    place and hash, and the hash found at the checkpoint's place; sets result.problem at the
+    first break. Streams the records, so it runs in constant memory."""
+    expected_seq, previous, at_checkpoint = 0, _GENESIS, None
     rows = (
         AccessRecord.objects.filter(chain_seq__isnull=False)
         .order_by("chain_seq")
         .values_list("chain_seq", "chain_hash", *_FIELDS)
         .iterator(chunk_size=BATCH)
     )
-    unsealed = AccessRecord.objects.filter(chain_seq__isnull=True).count()
     for seq, chain_hash, pk, application_id, user_id, at, view, detail in rows:
         expected_seq += 1
         if seq != expected_seq:
-            return Verification(checked, unsealed, "missing record(s) before this place", seq)
+            result.problem, result.at_seq = "missing record(s) before this place", seq
+            break
         digest = _digest(seq, pk, application_id, user_id, at, view, detail, previous)
         if not hmac.compare_digest(digest, chain_hash):
-            return Verification(checked, unsealed, "record changed, or hash rewritten", seq)
+            result.problem, result.at_seq = "record changed, or hash rewritten", seq
+            break
+        if checkpoint is not None and seq == checkpoint.seq:
+            at_checkpoint = chain_hash
         previous = digest
-        checked += 1
-    last_seq = head.last_seq if head else 0
-    last_hash = head.last_hash if head else "0" * 64
-    if expected_seq != last_seq or previous != last_hash:
-        return Verification(checked, unsealed, "the end of the chain was cut off", expected_seq)
-    return Verification(checked, unsealed)
+        result.checked += 1
+    return result.checked, previous, at_checkpoint
+
+
+def _checkpoint_problem(checkpoint: Checkpoint, last_seq: int, at_checkpoint) -> str:
+    recorded = f"the checkpoint of {checkpoint.at} recorded place {checkpoint.seq}"
+    if checkpoint.seq > 0 and last_seq == 0:
+        return (
+            f"no sealed record is left, but {recorded}: the records were deleted and the "
+            "chain reset"
+        )
+    if last_seq < checkpoint.seq:
+        return (
+            f"the chain ends at place {last_seq}, but {recorded}: records were deleted from "
+            "the end and the head moved back"
+        )
+    if checkpoint.seq > 0 and (
+        at_checkpoint is None or not hmac.compare_digest(at_checkpoint, checkpoint.hash)
+    ):
+        return (
+            f"the record at place {checkpoint.seq} is not the one the checkpoint of "
+            f"{checkpoint.at} recorded: the chain was rewritten up to there"
+        )
+    return ""
+
+
+def verify(*, now=None) -> Verification:
+    """The chain, its end against the head and the latest checkpoint, and how long records
+    wait to be sealed. The first problem found is the one reported."""
+    head = chain_head()
+    checkpoint = latest_checkpoint()
+    waiting = AccessRecord.objects.filter(chain_seq__isnull=True).aggregate(
+        count=Count("pk"), oldest=Min("at")
+    )
+    result = Verification(0, waiting["count"])
+    if checkpoint is not None:
+        result.checkpoint_seq, result.checkpoint_at = checkpoint.seq, checkpoint.at
+    last_seq, last_hash, at_checkpoint = _walk(result, checkpoint)
+    if result.problem:
+        return result
+    head_seq = head.last_seq if head else 0
+    head_hash = head.last_hash if head else _GENESIS
+    if last_seq != head_seq or last_hash != head_hash:
+        result.problem, result.at_seq = "the end of the chain was cut off", last_seq
+        return result
+    if checkpoint is not None:
+        result.problem = _checkpoint_problem(checkpoint, last_seq, at_checkpoint)
+    elif last_seq > 0:
+        result.problem = (
+            f"the checkpoint file {checkpoint_path()} is missing, although {last_seq} "
+            "record(s) were sealed: it was deleted or moved, or ACCESS_CHECKPOINT_FILE "
+            "names another file than the sealer's (after an upgrade, the next seal writes it)"
+        )
+    if result.problem:
+        return result
+    limit = settings.ACCESS_UNSEALED_MAX_SECONDS
+    now = now or timezone.now()
+    if waiting["oldest"] is not None and waiting["oldest"] < now - timedelta(seconds=limit):
+        late = AccessRecord.objects.filter(
+            Q(chain_seq__isnull=True), at__lt=now - timedelta(seconds=limit)
+        ).count()
+        result.problem = (
+            f"{late} record(s) not sealed for more than {limit} seconds (the oldest since "
+            f"{waiting['oldest'].isoformat(timespec='seconds')}): is the sealer running "
+            "(manage.py seal_access_records --loop 30)?"
+        )
+    return result

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from cases import references
-from cases.models import AccessChainHead, AccessRecord
+from cases import audit, references
+from cases.models import AccessRecord
 
 PAGE_SIZE = 50
 
@@ -63,5 +63,5 @@ def access_records(request):
     return render(
         request,
         "cases/access_records.html",
-        {"form": form, "page": page, "head": AccessChainHead.objects.filter(pk=1).first()},
+        {"form": form, "page": page, "head": audit.chain_head()},
     )

@@ -8,6 +8,11 @@ changed per server with GUNICORN_* variables, or on the command line (which wins
 
 import multiprocessing
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # The address nginx proxies to (deploy/nginx.conf, upstream aid_alliance_app). On a server of
 # its own: its private address, e.g. 10.0.0.11:8000, never a public one.
@@ -48,3 +53,32 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Gunicorn 25+ opens a control socket at one path per user: two instances on one host would
 # take each other's. systemd reloads and stops through signals instead.
 control_socket_disable = True
+
+# Sealing the access record (cases.audit) next to the app: with GUNICORN_ACCESS_SEAL_SECONDS
+# above 0 the master starts `manage.py seal_access_records --loop SECONDS` once it is ready
+# and stops it when it exits; the loop also ends by itself if the master is killed outright.
+# `make run` sets it: there is no worker host there, and nobody has to remember anything. In
+# deploy/ it stays 0: the worker host's aid-alliance-sealer.service seals, so that one host
+# writes the one checkpoint file (ACCESS_CHECKPOINT_FILE) the nightly verification reads.
+access_seal_seconds = float(os.environ.get("GUNICORN_ACCESS_SEAL_SECONDS") or 0)
+
+
+def when_ready(server):
+    if access_seal_seconds > 0:
+        server.access_sealer = subprocess.Popen(  # noqa: S603 - our own command, no shell
+            [sys.executable, str(ROOT / "manage.py"), "seal_access_records"]
+            + ["--loop", f"{access_seal_seconds:g}"],
+            cwd=ROOT,
+        )
+        server.log.info("access record sealer started (pid %s)", server.access_sealer.pid)
+
+
+def on_exit(server):
+    sealer = getattr(server, "access_sealer", None)
+    if sealer is None or sealer.poll() is not None:
+        return
+    sealer.terminate()  # it finishes the seal under way
+    try:
+        sealer.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        sealer.kill()

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import reveal
+from cases import audit, reveal
 from cases import services as case_services
 from cases.views import get_application_for
 from reports import pdf, services
@@ -51,6 +51,9 @@ def _dashboard(request, form, *, status=200):
         "form": form,
         "figures": figures,
         "recent_runs": ReportRun.objects.filter(requested_by=request.user)[:RECENT_RUNS],
+        # The access record's latest head, for the secretariat to compare with the checkpoint
+        # file (or note down): a head that moved back is a cut-off record.
+        "head": audit.chain_head(),
     }
     if figures is not None:
         period = figures.period

@@ -1,15 +1,38 @@
 """The access record is tamper-evident once sealed, and the secretariat can search it (§5)."""
 
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, load_command_class
+from django.db import connection
+from django.utils import timezone
 
 from cases import audit, services
 from cases.models import AccessChainHead, AccessRecord
 from tests.test_workflow import as_user, submitted
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def checkpoints(settings, tmp_path):
+    """The checkpoint file, outside the database's reach: each test has its own."""
+    settings.ACCESS_CHECKPOINT_FILE = tmp_path / "var" / "access-checkpoints.jsonl"
+    return settings.ACCESS_CHECKPOINT_FILE
+
+
+def checkpoint_lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture
@@ -71,25 +94,30 @@ def test_a_cut_off_end_is_found(records):
     assert not result.intact and "cut off" in result.problem
 
 
-def rechain(key, settings):
+def rechain(key, settings, tmp_path):
     """What someone with write access to the database would do to hide an edit: recompute
-    every hash and the head, with the key they have."""
-    real = settings.ACCESS_CHAIN_KEY
+    every hash and the head, with the key they have. The checkpoint file is out of their
+    reach: their sealing writes its checkpoints elsewhere."""
+    real, checkpoints = settings.ACCESS_CHAIN_KEY, settings.ACCESS_CHECKPOINT_FILE
     settings.ACCESS_CHAIN_KEY = key
+    settings.ACCESS_CHECKPOINT_FILE = tmp_path / "the-attackers-own.jsonl"
+    settings.ACCESS_CHECKPOINT_FILE.unlink(missing_ok=True)
     AccessRecord.objects.update(chain_seq=None, chain_hash="")
     AccessChainHead.objects.all().delete()
     audit.seal()
-    settings.ACCESS_CHAIN_KEY = real
+    settings.ACCESS_CHAIN_KEY, settings.ACCESS_CHECKPOINT_FILE = real, checkpoints
 
 
-def test_an_edit_hidden_by_recomputing_the_chain_needs_the_key(records, settings):
+def test_an_edit_hidden_by_recomputing_the_chain_needs_the_key(records, settings, tmp_path):
     audit.seal()
     AccessRecord.objects.filter(chain_seq=2).update(view="edit2")
-    rechain("a guessed key of at least thirty-two characters", settings)
+    rechain("a guessed key of at least thirty-two characters", settings, tmp_path)
     assert not audit.verify().intact
-    # Only with the real key does the recomputed chain verify: the key is what protects it.
-    rechain(settings.ACCESS_CHAIN_KEY, settings)
-    assert audit.verify().intact
+    # Even with the real key the recomputed chain no longer matches the checkpoint written
+    # when the record was sealed.
+    rechain(settings.ACCESS_CHAIN_KEY, settings, tmp_path)
+    result = audit.verify()
+    assert not result.intact and "checkpoint" in result.problem
 
 
 def test_the_seal_command(records):
@@ -127,3 +155,198 @@ def test_only_the_secretariat_reads_the_access_record(client, people):
     assert client.get("/access-records/").status_code == 302
     for name in ("alice", "bob", "dave"):
         assert as_user(client, people[name]).get("/access-records/").status_code == 403
+
+
+# --- truncation, resets and records left unsealed (issue 14, finding 3) -------------------
+
+
+def seal_twice(people, records):
+    """Two seals that advance the chain: 5 records, then 2 more (places 6 and 7)."""
+    audit.seal()
+    for view in ("detail", "pdf"):
+        services.access_record(application=records, user=people["dave"], view=view)
+    audit.seal()
+
+
+def test_deleting_the_newest_records_and_moving_the_head_back_fails_verification(people, records):
+    seal_twice(people, records)
+    earlier = AccessRecord.objects.get(chain_seq=5)
+    AccessRecord.objects.filter(chain_seq__gt=5).delete()
+    AccessChainHead.objects.filter(pk=1).update(last_seq=5, last_hash=earlier.chain_hash)
+    result = audit.verify()
+    assert not result.intact
+    assert "place 5" in result.problem and "checkpoint" in result.problem
+    assert "place 7" in result.problem
+    with pytest.raises(CommandError, match="records were deleted from the end"):
+        verify_command()
+
+
+def test_deleting_every_record_and_resetting_the_head_fails_verification(people, records):
+    seal_twice(people, records)
+    AccessRecord.objects.all().delete()
+    AccessChainHead.objects.filter(pk=1).update(last_seq=0, last_hash="0" * 64, sealed_at=None)
+    result = audit.verify()
+    assert not result.intact and "no sealed record" in result.problem
+    with pytest.raises(CommandError, match="checkpoint"):
+        verify_command()
+    # Deleting the head row too changes nothing.
+    AccessChainHead.objects.all().delete()
+    assert not audit.verify().intact
+
+
+def test_after_a_reset_the_sealer_refuses_to_build_a_new_chain_over_the_cut(people, records):
+    """Otherwise new records would grow a fresh chain past the checkpoint's place, and the
+    latest checkpoint would then match a chain that lost its first records."""
+    seal_twice(people, records)
+    AccessRecord.objects.all().delete()
+    AccessChainHead.objects.all().delete()
+    services.access_record(application=records, user=people["dave"], view="detail")
+    with pytest.raises(audit.ChainBroken, match="checkpoint at place 7"):
+        audit.seal()
+    assert AccessRecord.objects.get().chain_seq is None
+    with pytest.raises(CommandError, match="not sealing"):
+        call_command("seal_access_records", stdout=StringIO())
+
+
+def test_records_left_unsealed_longer_than_the_limit_fail_verification(settings, people, records):
+    settings.ACCESS_UNSEALED_MAX_SECONDS = 300
+    audit.seal()
+    services.access_record(application=records, user=people["dave"], view="detail")
+    # A record a moment old is waiting for the next run: that is normal.
+    assert audit.verify().intact
+    late = AccessRecord.objects.filter(chain_seq__isnull=True)
+    assert late.update(at=timezone.now() - timedelta(minutes=6)) == 1
+    result = audit.verify()
+    assert not result.intact and result.unsealed == 1
+    assert "not sealed for more than 300 seconds" in result.problem
+    with pytest.raises(CommandError, match="is the sealer running"):
+        verify_command()
+
+
+def test_a_normal_run_passes_and_checks_the_latest_checkpoint(people, records, checkpoints):
+    seal_twice(people, records)
+    result = audit.verify()
+    assert result.intact and result.checked == 7 and result.checkpoint_seq == 7
+    assert "checkpoint at place 7" in verify_command()
+
+
+def test_each_seal_that_advances_the_chain_appends_a_checkpoint(people, records, checkpoints):
+    assert not checkpoints.exists()
+    audit.seal()
+    audit.seal()  # nothing new: no line
+    services.access_record(application=records, user=people["dave"], view="detail")
+    audit.seal()
+    lines = checkpoint_lines(checkpoints)
+    head = AccessChainHead.objects.get()
+    assert [line["seq"] for line in lines] == [5, 6]
+    assert lines[-1]["hash"] == head.last_hash
+    assert lines[-1]["at"] == head.sealed_at.isoformat()
+    assert lines[0]["hash"] == AccessRecord.objects.get(chain_seq=5).chain_hash
+
+
+def test_a_missing_checkpoint_file_after_sealing_fails_verification(records, checkpoints):
+    audit.seal()
+    checkpoints.unlink()
+    result = audit.verify()
+    assert not result.intact and "is missing" in result.problem
+    assert str(checkpoints) in result.problem
+
+
+def test_nothing_sealed_yet_and_no_checkpoint_file_verifies(records, checkpoints):
+    result = audit.verify()
+    assert result.intact and result.unsealed == 5 and not checkpoints.exists()
+
+
+def test_the_sealing_loop_seals_until_it_is_told_to_stop(records, checkpoints):
+    """The command `make run` and the sealer unit start: sealing every interval, until
+    SIGTERM (systemd's stop, or gunicorn ending under make run)."""
+    stop = threading.Timer(0.6, os.kill, (os.getpid(), signal.SIGTERM))
+    stop.start()
+    out = StringIO()
+    try:
+        call_command("seal_access_records", loop=0.1, stdout=out)
+    finally:
+        stop.cancel()
+    assert not AccessRecord.objects.filter(chain_seq__isnull=True).exists()
+    assert [line["seq"] for line in checkpoint_lines(checkpoints)] == [5]
+    assert "stopped" in out.getvalue()
+    # Its SIGTERM handler was only for the loop: pytest's own handlers are back.
+    assert signal.getsignal(signal.SIGTERM) is not None
+
+
+def test_the_chains_head_is_shown_to_the_secretariat(client, people, records):
+    audit.seal()
+    head = AccessChainHead.objects.get()
+    as_user(client, people["sam"])
+    page = client.get("/access-records/").content.decode()
+    assert "#5" in page and head.last_hash[:12] in page
+    dashboard = client.get("/reports/").content.decode()
+    assert "#5" in dashboard and head.last_hash[:12] in dashboard
+
+
+# --- where the sealer runs: make run (gunicorn's master) and deploy/ (a unit) -------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_sealer_unit_loops_with_options_the_command_accepts_and_comes_with_the_worker():
+    unit = (ROOT / "deploy" / "aid-alliance-sealer.service").read_text(encoding="utf-8")
+    command = shlex.split(re.search(r"^ExecStart=(.+)$", unit, re.M)[1])
+    assert command[1:3] == ["manage.py", "seal_access_records"]
+    sealer = load_command_class("cases", "seal_access_records")
+    options = sealer.create_parser("manage.py", "seal_access_records").parse_args(command[3:])
+    assert 0 < options.loop <= 60 and "Restart=always" in unit
+    assert "StateDirectory=aid-alliance" in unit  # where ACCESS_CHECKPOINT_FILE points
+    worker = (ROOT / "deploy" / "aid-alliance-worker.service").read_text(encoding="utf-8")
+    assert re.search(r"^Wants=.*aid-alliance-sealer\.service", worker, re.M)
+    assert "Also=aid-alliance-sealer.service" in worker
+    env = (ROOT / "deploy" / "aid-alliance.env.example").read_text(encoding="utf-8")
+    assert "ACCESS_CHECKPOINT_FILE=/var/lib/aid-alliance/" in env
+
+
+def test_make_run_serves_with_the_config_that_starts_the_sealer():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    run = re.search(r"^run:.*?(?=^\S)", makefile, re.M | re.S)[0]
+    assert re.search(r"GUNICORN_ACCESS_SEAL_SECONDS=[1-9]", run)
+    assert "exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py" in run
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="gunicorn and its sealer share the test database with this process: PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_gunicorns_master_runs_the_sealer_and_stops_it_when_it_stops(records, tmp_path):
+    """What `make run` does, with a short interval: the records are sealed and checkpointed
+    without anyone running a command, and no sealer outlives the server."""
+    from tests.test_multi_server import _free_port, _server_env
+
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    log = tmp_path / "gunicorn.log"
+    env = _server_env(GUNICORN_ACCESS_SEAL_SECONDS="0.2", ACCESS_CHECKPOINT_FILE=str(checkpoints))
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603
+            [ROOT / ".venv" / "bin" / "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+            + ["aid_alliance.wsgi", "--bind", f"127.0.0.1:{_free_port()}", "--workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while AccessRecord.objects.filter(chain_seq__isnull=True).exists():
+                assert time.monotonic() < deadline, log.read_text()
+                assert server.poll() is None, log.read_text()
+                time.sleep(0.2)
+            while not checkpoints.exists():  # appended just after the commit
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    sealer = int(re.search(r"access record sealer started \(pid (\d+)\)", log.read_text())[1])
+    stat = Path(f"/proc/{sealer}/stat")
+    assert not stat.exists() or stat.read_text().split(") ")[1][0] == "Z"  # gone, or a zombie
+    assert [line["seq"] for line in checkpoint_lines(checkpoints)] == [5]
