@@ -41,7 +41,12 @@ def directory(db):
 
 def _user(username, role, member=None, superuser=False):
     return services.user_create(
-        username=username, password="pw", role=role, organization=member, is_superuser=superuser
+        by=None,
+        username=username,
+        password="pw",
+        role=role,
+        organization=member,
+        is_superuser=superuser,
     )
 
 
