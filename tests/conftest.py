@@ -40,6 +40,7 @@ def directory(db):
 
 
 def _user(username, role, member=None, superuser=False):
+    # by=None: created as the server's command line would (each is an account event).
     return services.user_create(
         by=None,
         username=username,
