@@ -1,8 +1,15 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from organizations import second_factor, services
@@ -29,8 +36,8 @@ admin.site.site_title = _("Alliance administration")
 
 
 class SecretariatAccess:
-    """The secretariat edits the directory and manages users (standard.md §5); only an
-    administrator deletes."""
+    """The secretariat edits the directory (standard.md §5); only an administrator deletes.
+    Staff accounts have their own rule (UserAdmin)."""
 
     def _allowed(self, request):
         user = request.user
@@ -124,7 +131,12 @@ class RuleSetAdmin(SecretariatAccess, admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(SecretariatAccess, DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin):
+    """Staff accounts: administrators create and change them, the secretariat reads them
+    (standard.md §5). Every save goes through organizations.services, one account event per
+    change. Access comes from the role: Django's groups and per-user permissions are not
+    used, so the form does not offer them, and `is_staff` follows the role."""
+
     list_display = [
         "username",
         "get_full_name",
@@ -133,12 +145,15 @@ class UserAdmin(SecretariatAccess, DjangoUserAdmin):
         "is_active",
         "has_second_factor",
     ]
-    actions = ["reset_second_factor"]
+    actions = ["deactivate", "activate", "reset_second_factor"]
     list_filter = ["role", "organization", "is_active"]
     list_select_related = ["organization"]
+    filter_horizontal = []
     fieldsets = [
-        *DjangoUserAdmin.fieldsets,
-        (_("Alliance role"), {"fields": ["organization", "role"]}),
+        (None, {"fields": ["username", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
+        (_("Alliance role"), {"fields": ["organization", "role", "is_active", "is_superuser"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (
@@ -149,19 +164,26 @@ class UserAdmin(SecretariatAccess, DjangoUserAdmin):
             },
         ),
     ]
+    readonly_fields = ["last_login", "date_joined"]
 
-    def get_readonly_fields(self, request, obj=None):
-        if request.user.is_superuser:
-            return ()
-        # The secretariat manages staff but cannot make administrators.
-        return (
-            "is_superuser",
-            "user_permissions",
-            "groups",
-            "is_staff",
-            "last_login",
-            "date_joined",
-        )
+    def _administrator(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_active and (request.user.is_superuser or request.user.is_secretariat)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self._administrator(request)
+
+    # The add view, the change view's POST, the password form and the actions all ask this.
+    def has_change_permission(self, request, obj=None):
+        return self._administrator(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._administrator(request)
 
     def get_queryset(self, request):
         enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
@@ -174,8 +196,73 @@ class UserAdmin(SecretariatAccess, DjangoUserAdmin):
     def has_second_factor(self, obj):
         return obj.second_factor
 
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = services.user_create(
+                by=request.user,
+                username=data["username"],
+                password=data["password1"] if data.get("set_usable_password", True) else None,
+                role=data.get("role", ""),
+                organization=data.get("organization"),
+            )
+            # The admin goes on with `obj` (the log entry, the redirect to the new user).
+            obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
+            return
+        user = services.user_change_details(
+            user=obj,
+            by=request.user,
+            **{name: data[name] for name in services.USER_DETAILS if name in data},
+        )
+        services.user_assign(
+            user=user, role=data["role"], organization=data["organization"], by=request.user
+        )
+        services.user_set_active(user=user, is_active=data["is_active"], by=request.user)
+        services.user_set_administrator(
+            user=user, is_superuser=data["is_superuser"], by=request.user
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing else to save: no inlines, and no groups or permissions (see the class)."""
+
+    @method_decorator(sensitive_post_parameters())
+    def user_change_password(self, request, id, form_url=""):
+        """Django's password page, with the write through services.user_set_password (an
+        account event). An invalid or conflicting form is left to Django's view to show."""
+        if request.method == "POST":
+            user = self.get_object(request, unquote(id))
+            if not self.has_change_permission(request, user):
+                raise PermissionDenied
+            if user is None:
+                raise Http404
+            form = self.change_password_form(user, request.POST)
+            if form.is_valid() and (
+                form.cleaned_data["set_usable_password"] or "unset-password" in request.POST
+            ):
+                user = services.user_set_password(
+                    user=user,
+                    password=(
+                        form.cleaned_data["password1"]
+                        if form.cleaned_data["set_usable_password"]
+                        else None
+                    ),
+                    by=request.user,
+                )
+                self.log_change(request, user, self.construct_change_message(request, form, None))
+                messages.success(
+                    request,
+                    _("Password changed.")
+                    if user.has_usable_password()
+                    else _("Password sign-in disabled"),
+                )
+                update_session_auth_hash(request, user)
+                return HttpResponseRedirect(
+                    reverse("admin:organizations_user_change", args=(user.pk,))
+                )
+        return super().user_change_password(request, id, form_url)
+
     def has_reset_second_factor_permission(self, request):
-        return request.user.is_superuser
+        return self._administrator(request)
 
     @admin.action(
         description=_("Reset the second factor (lost phone): enrol again at the next login"),
@@ -196,20 +283,54 @@ class UserAdmin(SecretariatAccess, DjangoUserAdmin):
             messages.SUCCESS,
         )
 
-    def save_model(self, request, obj, form, change):
-        obj.is_staff = obj.is_superuser or obj.role == User.Role.SECRETARIAT
-        super().save_model(request, obj, form, change)
+    def _set_active(self, request, queryset, *, is_active: bool) -> int:
+        changed = 0
+        for user in queryset:
+            if user.is_active != is_active:
+                services.user_set_active(user=user, is_active=is_active, by=request.user)
+                changed += 1
+        return changed
+
+    @admin.action(description=_("Deactivate: they can no longer sign in"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = self._set_active(request, queryset, is_active=False)
+        self.message_user(
+            request,
+            ngettext("%(count)d user deactivated.", "%(count)d users deactivated.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Activate"), permissions=["change"])
+    def activate(self, request, queryset):
+        count = self._set_active(request, queryset, is_active=True)
+        self.message_user(
+            request,
+            ngettext("%(count)d user activated.", "%(count)d users activated.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(AccountEvent)
 class AccountEventAdmin(admin.ModelAdmin):
-    """Second factors enrolled and reset: a record, read by administrators and the
-    secretariat, written only by organizations.second_factor."""
+    """Changes to staff accounts: a record, read by administrators and the secretariat,
+    written only by organizations.services.account_event_record."""
 
-    list_display = ["at", "user", "kind", "by", "note"]
-    list_filter = ["kind"]
+    list_display = [
+        "at",
+        "user",
+        "kind",
+        "role_before",
+        "role_after",
+        "organization_before",
+        "organization_after",
+        "by",
+        "note",
+    ]
+    list_filter = ["kind", "organization_after"]
     search_fields = ["user__username", "by__username"]
-    list_select_related = ["user", "by"]
+    list_select_related = ["user", "by", "organization_before", "organization_after"]
     date_hierarchy = "at"
 
     def has_module_permission(self, request):

@@ -480,14 +480,27 @@ class LoginFailure(models.Model):
 
 
 class AccountEvent(models.Model):
-    """A change to how a staff user signs in: a second factor enrolled or reset (§5).
+    """A change to a staff account (§5): created, its role or member changed, (de)activated,
+    a password set, a second factor enrolled or reset.
 
-    `by` is who did it: the user themselves when enrolling, an administrator for a reset
-    in the admin; empty for a reset from the server's command line (`manage.py otp_reset`),
-    whose `note` then names the operating-system account that ran it.
+    `by` is who did it: an administrator, or the user themselves when enrolling; empty for
+    the server's command line (`manage.py otp_reset`, `load_demo`), whose `note` then names
+    the operating-system account that ran it. Each row keeps the user's role and member
+    before and after, so a move from member 1 to member 2 is read by the reviewers of both,
+    and a later change to the user does not rewrite what was recorded.
     """
 
     class Kind(models.TextChoices):
+        CREATED = "created", _("Account created")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        MOVED = "moved", _("Moved to another member")
+        ACTIVATED = "activated", _("Account activated")
+        DEACTIVATED = "deactivated", _("Account deactivated")
+        PASSWORD_SET = "password_set", _("Password set by an administrator")
+        PASSWORD_REMOVED = "password_removed", _("Password sign-in disabled")
+        ADMINISTRATOR_GRANTED = "administrator_granted", _("Made an administrator")
+        ADMINISTRATOR_REVOKED = "administrator_revoked", _("Administrator rights removed")
+        DETAILS_CHANGED = "details_changed", _("Name or e-mail changed")
         SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Second factor enrolled")
         SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
 
@@ -503,6 +516,24 @@ class AccountEvent(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
+    role_before = models.CharField(_("role before"), max_length=20, choices=User.Role, blank=True)
+    role_after = models.CharField(_("role after"), max_length=20, choices=User.Role, blank=True)
+    organization_before = models.ForeignKey(
+        MemberOrganization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member before"),
+    )
+    organization_after = models.ForeignKey(
+        MemberOrganization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member after"),
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
 
@@ -510,7 +541,20 @@ class AccountEvent(models.Model):
         verbose_name = _("account event")
         verbose_name_plural = _("account events")
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["user", "at"], name="org_accountevent_user_at")]
+        indexes = [
+            models.Index(fields=["user", "at"], name="org_accountevent_user_at"),
+            # A member's page reads the events of accounts that were, or became, its own.
+            models.Index(fields=["organization_after", "at"], name="org_accountevent_after_at"),
+            models.Index(fields=["organization_before", "at"], name="org_accountevent_before_at"),
+        ]
 
     def __str__(self):
         return f"{self.user} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def role_changed(self) -> bool:
+        return self.role_before != self.role_after
+
+    @property
+    def organization_changed(self) -> bool:
+        return self.organization_before_id != self.organization_after_id

@@ -28,6 +28,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authentication import get_authorization_header
 
+from organizations import services
 from organizations.models import AccountEvent, User
 
 # Set at login: this session's user had a confirmed device then (a caseworker who enrolled),
@@ -111,8 +112,8 @@ def enrolment_confirm(*, device: TOTPDevice, by: User) -> TOTPDevice:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
-        AccountEvent.objects.create(
-            user_id=device.user_id, kind=AccountEvent.Kind.SECOND_FACTOR_ENROLLED, by=by
+        services.account_event_record(
+            user=device.user, kind=AccountEvent.Kind.SECOND_FACTOR_ENROLLED, by=by
         )
     return device
 
@@ -123,12 +124,13 @@ def reset(*, user: User, by: User | None, note: str = "") -> int:
     Their signed-in sessions lose the verified mark at once (OTPMiddleware finds no device).
     Returns how many devices were removed; the reset is recorded even when there were none.
     """
+    services.require_administrator(by)
     if by is None and not note:
         note = f"manage.py otp_reset, as {_os_account()}"  # a record, not a UI text
     with transaction.atomic():
         removed, _per_model = TOTPDevice.objects.filter(user=user).delete()
-        AccountEvent.objects.create(
-            user=user, kind=AccountEvent.Kind.SECOND_FACTOR_RESET, by=by, note=note[:200]
+        services.account_event_record(
+            user=user, kind=AccountEvent.Kind.SECOND_FACTOR_RESET, by=by, note=note
         )
     return removed
 

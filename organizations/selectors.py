@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q
 
 from organizations.eligibility import ProjectRules, bilingual
-from organizations.models import AidProject, DiseaseCategory, MemberOrganization, User
+from organizations.models import (
+    AccountEvent,
+    AidProject,
+    DiseaseCategory,
+    MemberOrganization,
+    User,
+)
 
 
 def category_labels() -> dict[str, str]:
@@ -83,3 +89,13 @@ def projects_covering(
 
 def staff_of(member: MemberOrganization):
     return User.objects.filter(organization=member, is_active=True).order_by("role", "username")
+
+
+def account_events_of(member: MemberOrganization):
+    """Events of accounts that belonged to the member before or after the change: a move
+    from one member to another shows on both members' pages (standard.md §5)."""
+    return (
+        AccountEvent.objects.filter(Q(organization_after=member) | Q(organization_before=member))
+        .select_related("user", "by", "organization_before", "organization_after")
+        .order_by("-at", "-pk")
+    )

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import getpass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
-from organizations.models import AidProject, DiseaseCategory, MemberOrganization, RuleSet, User
+from organizations.models import (
+    AccountEvent,
+    AidProject,
+    DiseaseCategory,
+    MemberOrganization,
+    RuleSet,
+    User,
+)
 
 RULE_FIELDS = RuleSet.ELIGIBILITY_FIELDS + RuleSet.GRANT_FIELDS
 
@@ -155,26 +165,197 @@ def directory_load(*, data: dict, by: User | None = None) -> dict[str, int]:
     return created
 
 
+# Staff accounts (standard.md §5): "the administrator creates and changes staff accounts";
+# the secretariat reads them and does neither. Every function below takes the acting user
+# and refuses anyone but an active administrator; `by=None` is the server's command line
+# (load_demo, fixtures), which is recorded with the operating-system account that ran it.
+# `by` has no default, so a page or the admin cannot forget to pass it.
+
+
+def require_administrator(by: User | None) -> None:
+    if by is not None and not (by.is_active and by.is_superuser):
+        raise PermissionDenied(_("Only an administrator creates and changes staff accounts."))
+
+
+def _command_line_note() -> str:
+    try:
+        account = getpass.getuser()
+    except (KeyError, OSError):
+        account = "?"
+    return f"command line, as {account}"  # a record, not a UI text
+
+
+def account_event_record(
+    *,
+    user: User,
+    kind: AccountEvent.Kind,
+    by: User | None,
+    role_before: str | None = None,
+    organization_before: MemberOrganization | None | Literal[False] = False,
+    note: str = "",
+) -> AccountEvent:
+    """The one writer of account events: the user's role and member after the change are
+    read from `user`; before it, they are the same unless given (a creation has none)."""
+    if by is None and not note:
+        note = _command_line_note()
+    return AccountEvent.objects.create(
+        user=user,
+        kind=kind,
+        by=by,
+        role_before=user.role if role_before is None else role_before,
+        role_after=user.role,
+        organization_before_id=(
+            user.organization_id
+            if organization_before is False
+            else getattr(organization_before, "pk", None)
+        ),
+        organization_after_id=user.organization_id,
+        note=note[:200],
+    )
+
+
+def _locked(user: User) -> User:
+    """The row, locked: two administrators saving one account cannot lose a change or
+    record an event whose "before" is stale."""
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _staff_flag(user: User) -> bool:
+    # Admin access follows the role (§5): the secretariat and administrators only.
+    return user.is_superuser or user.role == User.Role.SECRETARIAT
+
+
 @transaction.atomic
 def user_create(
     *,
+    by: User | None,
     username: str,
-    password: str,
+    password: str | None,
     role: str,
     organization: MemberOrganization | None = None,
     is_superuser: bool = False,
     **fields,
 ) -> User:
-    """Create a staff user with a role (§5); the secretariat and admins may enter the admin."""
+    """Create a staff user with a role (§5); `password=None` creates one who cannot sign in
+    with a password until an administrator sets one."""
+    require_administrator(by)
     user = User(
         username=username,
         role=role,
         organization=organization,
         is_superuser=is_superuser,
-        is_staff=is_superuser or role == User.Role.SECRETARIAT,
         **fields,
     )
-    user.set_password(password)
+    user.is_staff = _staff_flag(user)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
+    account_event_record(
+        user=user,
+        kind=AccountEvent.Kind.CREATED,
+        by=by,
+        role_before="",
+        organization_before=None,
+        note="administrator" if is_superuser else "",
+    )
+    return user
+
+
+@transaction.atomic
+def user_assign(
+    *, user: User, role: str, organization: MemberOrganization | None, by: User | None
+) -> User:
+    """Give the user a role, and a member for caseworkers and reviewers: one event, "role
+    changed" (which may move them too) or "moved"; nothing when both stay."""
+    require_administrator(by)
+    user = _locked(user)
+    role_before, organization_before = user.role, user.organization
+    if role == role_before and getattr(organization, "pk", None) == user.organization_id:
+        return user
+    user.role, user.organization = role, organization
+    user.is_staff = _staff_flag(user)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["role", "organization", "is_staff"])
+    account_event_record(
+        user=user,
+        kind=(AccountEvent.Kind.ROLE_CHANGED if role != role_before else AccountEvent.Kind.MOVED),
+        by=by,
+        role_before=role_before,
+        organization_before=organization_before,
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool, by: User | None) -> User:
+    """Deactivate (they cannot sign in; their history stays theirs) or reactivate."""
+    require_administrator(by)
+    user = _locked(user)
+    if user.is_active == is_active:
+        return user
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    kind = AccountEvent.Kind.ACTIVATED if is_active else AccountEvent.Kind.DEACTIVATED
+    account_event_record(user=user, kind=kind, by=by)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str | None, by: User | None) -> User:
+    """Set the user's password (the form checked its strength), or with `None` turn
+    password sign-in off."""
+    require_administrator(by)
+    user = _locked(user)
+    if password is None:
+        user.set_unusable_password()
+        kind = AccountEvent.Kind.PASSWORD_REMOVED
+    else:
+        user.set_password(password)
+        kind = AccountEvent.Kind.PASSWORD_SET
+    user.save(update_fields=["password"])
+    account_event_record(user=user, kind=kind, by=by)
+    return user
+
+
+@transaction.atomic
+def user_set_administrator(*, user: User, is_superuser: bool, by: User | None) -> User:
+    require_administrator(by)
+    user = _locked(user)
+    if user.is_superuser == is_superuser:
+        return user
+    user.is_superuser = is_superuser
+    user.is_staff = _staff_flag(user)
+    user.save(update_fields=["is_superuser", "is_staff"])
+    kind = (
+        AccountEvent.Kind.ADMINISTRATOR_GRANTED
+        if is_superuser
+        else AccountEvent.Kind.ADMINISTRATOR_REVOKED
+    )
+    account_event_record(user=user, kind=kind, by=by)
+    return user
+
+
+USER_DETAILS = ("username", "first_name", "last_name", "email")
+
+
+@transaction.atomic
+def user_change_details(*, user: User, by: User | None, **details: str) -> User:
+    """Change the user name, names or e-mail; the note says which, old → new."""
+    require_administrator(by)
+    unknown = set(details) - set(USER_DETAILS)
+    if unknown:
+        raise TypeError(f"not account details: {sorted(unknown)}")
+    user = _locked(user)
+    changed = {k: (getattr(user, k), v) for k, v in details.items() if getattr(user, k) != v}
+    if not changed:
+        return user
+    for name, (_old, new) in changed.items():
+        setattr(user, name, new)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=list(changed))
+    note = "; ".join(f"{name}: {old} → {new}" for name, (old, new) in changed.items())
+    account_event_record(user=user, kind=AccountEvent.Kind.DETAILS_CHANGED, by=by, note=note)
     return user

@@ -8,4 +8,9 @@ urlpatterns = [
     path("eligibility/", views.precheck, name="precheck"),
     path("regions/options/", views.region_options, name="region-options"),
     path("members/<slug:short_name>/", views.member_workspace, name="member-workspace"),
+    path(
+        "members/<slug:short_name>/accounts/",
+        views.member_account_events,
+        name="member-account-events",
+    ),
 ]

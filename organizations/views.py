@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -103,6 +104,23 @@ def get_member_for(user: User, short_name: str) -> MemberOrganization:
     return member
 
 
+def get_member_accounts_for(user: User, short_name: str) -> MemberOrganization:
+    """The member whose account events the user may read: its reviewers, the secretariat
+    and administrators. Its caseworkers get 403 (the page exists for them, it is not
+    theirs to read); another member's staff 404, as for the workspace."""
+    member = get_member_for(user, short_name)
+    if user.is_member_staff and user.role != User.Role.REVIEWER:
+        raise PermissionDenied
+    return member
+
+
+def may_read_account_events(user: User) -> bool:
+    return user.is_superuser or user.is_secretariat or user.role == User.Role.REVIEWER
+
+
+ACCOUNT_EVENTS_PAGE_SIZE = 50
+
+
 @login_required
 @require_GET
 def member_workspace(request, short_name):
@@ -115,5 +133,19 @@ def member_workspace(request, short_name):
             "member": member,
             "staff": selectors.staff_of(member),
             "projects": member.projects.select_related("current_rules").order_by("code"),
+            "may_read_account_events": may_read_account_events(request.user),
         },
+    )
+
+
+@login_required
+@require_GET
+def member_account_events(request, short_name):
+    """Who created, changed, moved or deactivated the member's accounts, and when (§5)."""
+    member = get_member_accounts_for(request.user, short_name)
+    page = Paginator(selectors.account_events_of(member), ACCOUNT_EVENTS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "organizations/member_account_events.html", {"member": member, "page": page}
     )

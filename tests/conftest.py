@@ -40,8 +40,14 @@ def directory(db):
 
 
 def _user(username, role, member=None, superuser=False):
+    # by=None: created as the server's command line would (each is an account event).
     return services.user_create(
-        username=username, password="pw", role=role, organization=member, is_superuser=superuser
+        by=None,
+        username=username,
+        password="pw",
+        role=role,
+        organization=member,
+        is_superuser=superuser,
     )
 
 

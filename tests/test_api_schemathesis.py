@@ -88,8 +88,12 @@ def demo(django_db_setup, django_db_blocker):
 def _demo_data() -> dict:
     directory_load(data=yaml.safe_load(DIRECTORY.read_text(encoding="utf-8")))
     m1 = MemberOrganization.objects.get(number=1)
-    alice = user_create(username="alice", password="pw", role=User.Role.CASEWORKER, organization=m1)
-    bob = user_create(username="bob", password="pw", role=User.Role.REVIEWER, organization=m1)
+    alice = user_create(
+        by=None, username="alice", password="pw", role=User.Role.CASEWORKER, organization=m1
+    )
+    bob = user_create(
+        by=None, username="bob", password="pw", role=User.Role.REVIEWER, organization=m1
+    )
     application = submitted(alice)
     review = workflow.review_approve(
         review=review_of(application, 1), project=project("P01"), amount=Decimal(15000), by=bob

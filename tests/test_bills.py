@@ -479,7 +479,9 @@ def outsider():
     late = MemberOrganization.objects.create(
         number=99, short_name="LATE", name_zh="后来的基金会", name_en="Late Foundation"
     )
-    return user_create(username="lena", password="pw", role=User.Role.REVIEWER, organization=late)
+    return user_create(
+        by=None, username="lena", password="pw", role=User.Role.REVIEWER, organization=late
+    )
 
 
 def test_receipt_pages_refuse_the_wrong_people(client, people, application, receipt):

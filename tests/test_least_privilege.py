@@ -88,6 +88,7 @@ def case(people):
             method="bank_transfer",
         )
     erin = user_create(
+        by=None,
         username="erin",
         password="pw",
         role=User.Role.REVIEWER,

@@ -204,7 +204,11 @@ def test_a_staff_session_opened_on_one_server_holds_on_the_other_and_ends_on_bot
     # The servers check passwords with Django's default hashers, not the tests' MD5.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     services.user_create(
-        username="erin", password=PASSWORD, role=User.Role.CASEWORKER, organization=directory[0]
+        by=None,
+        username="erin",
+        password=PASSWORD,
+        role=User.Role.CASEWORKER,
+        organization=directory[0],
     )
     a, b = servers
     browser = requests.Session()

@@ -89,7 +89,7 @@ def test_anonymous_is_refused_by_the_admin(client, directory):
         "/admin/organizations/user/",
     ],
 )
-def test_secretariat_edits_the_directory_and_users_in_the_admin(client, people, url):
+def test_secretariat_edits_the_directory_and_reads_users_in_the_admin(client, people, url):
     client.force_login(people["sam"])
     assert client.get(url).status_code == 200
 

@@ -81,7 +81,7 @@ def test_only_who_asked_sees_a_run(client, generated, people):
     run = ReportRun.objects.get()
     from organizations.services import user_create
 
-    other = user_create(username="sue", password="pw", role="secretariat")
+    other = user_create(by=None, username="sue", password="pw", role="secretariat")
     client.force_login(other)
     for url in (f"/reports/runs/{run.pk}/", f"/reports/runs/{run.pk}/file/"):
         assert client.get(url).status_code == 404

@@ -74,13 +74,21 @@ def project(code: str) -> AidProject:
 
 def reviewer_of(number: int, username: str) -> User:
     return user_create(
-        username=username, password="pw", role=User.Role.REVIEWER, organization=member(number)
+        by=None,
+        username=username,
+        password="pw",
+        role=User.Role.REVIEWER,
+        organization=member(number),
     )
 
 
 def caseworker_of(number: int, username: str) -> User:
     return user_create(
-        username=username, password="pw", role=User.Role.CASEWORKER, organization=member(number)
+        by=None,
+        username=username,
+        password="pw",
+        role=User.Role.CASEWORKER,
+        organization=member(number),
     )
 
 

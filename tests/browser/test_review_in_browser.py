@@ -50,6 +50,7 @@ def erin(people):
     from organizations import services
 
     return services.user_create(
+        by=None,
         username="erin",
         password="pw",
         role=User.Role.REVIEWER,

@@ -21,6 +21,7 @@ def submit(page: Page) -> None:
 
 def test_a_new_reviewer_enrols_then_signs_in_with_a_code(page: Page, site, axe_source):
     services.user_create(
+        by=None,
         username="erin",
         password="pw",
         role=User.Role.REVIEWER,

@@ -1193,6 +1193,7 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             username += "-demo"
         user = services.user_create(
+            by=None,
             username=username,
             password=DEMO_PASSWORD,
             role=role,

@@ -72,6 +72,7 @@ class Command(BaseCommand):
             if username in existing:
                 continue
             services.user_create(
+                by=None,
                 username=username,
                 password=DEMO_PASSWORD,
                 role=role,
