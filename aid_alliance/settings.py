@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -71,9 +70,10 @@ def env_json_object(name: str) -> dict:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The test suite runs in production mode (DEBUG off) with a throwaway key and plain HTTP;
-# nothing else may rely on this.
-RUNNING_TESTS = "pytest" in sys.modules
+# The test suite runs in production mode (DEBUG off) with a throwaway key and plain HTTP.
+# Only the test configuration sets AID_TEST_MODE (tests/pytest_test_mode.py): importing
+# pytest must not be enough, or any production process that loads it would start keyless.
+RUNNING_TESTS = env_bool("AID_TEST_MODE", False)
 
 _INSECURE_DEV_KEY = "django-insecure-only-for-debug-on-a-laptop"
 # The key comes from SECRET_KEY, else from the file `make run` generates on a laptop

@@ -45,7 +45,15 @@ API_LIMIT = 3  # anonymous API requests a minute, on the servers started here
 PASSWORD = "two-servers-one-session"
 # What either server may be told, unless a test says otherwise: nothing is inherited that
 # could make the two disagree or point them at another database or cache.
-_NOT_INHERITED = {"DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "CACHE_KEY_PREFIX", "DEBUG"}
+# AID_TEST_MODE too: the servers run in production mode, as deployed.
+_NOT_INHERITED = {
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "REDIS_URL",
+    "CACHE_KEY_PREFIX",
+    "DEBUG",
+    "AID_TEST_MODE",
+}
 
 
 def _free_port() -> int:
