@@ -244,10 +244,22 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # (aid_alliance.middleware.IdleSessionMiddleware), and after SESSION_COOKIE_AGE in any case.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
-# Login lockout (organizations.lockout): this many failures per user name or per client
+# Login lockout (organizations.ratelimit): this many failures per user name or per client
 # address within LOGIN_LOCKOUT_SECONDS pause logging in for them, across app servers.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 6)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 30 * 60)
+# Password reset e-mails (the same limiter): this many requests per client address and per
+# e-mail address typed within the window, then HTTP 429 and no e-mail.
+PASSWORD_RESET_MAX_REQUESTS = env_int("PASSWORD_RESET_MAX_REQUESTS", 5)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+if (
+    min(LOGIN_MAX_FAILURES, LOGIN_LOCKOUT_SECONDS) < 1
+    or min(PASSWORD_RESET_MAX_REQUESTS, PASSWORD_RESET_WINDOW_SECONDS) < 1
+):
+    raise ImproperlyConfigured(
+        "LOGIN_MAX_FAILURES, LOGIN_LOCKOUT_SECONDS, PASSWORD_RESET_MAX_REQUESTS and "
+        "PASSWORD_RESET_WINDOW_SECONDS must be at least 1"
+    )
 # Second factor (organizations.second_factor): a TOTP code from an authenticator app after
 # the password, for these roles and for every administrator (superuser or admin access),
 # on the pages, the API with a session, downloads, exports and the admin alike. Caseworkers

@@ -457,26 +457,31 @@ class User(AbstractUser):
             )
 
 
-class LoginFailure(models.Model):
-    """A failed (or not yet successful) staff login, for the lockout (organizations.lockout).
+class RateLimitHit(models.Model):
+    """One counted request of a rate-limited scope (organizations.ratelimit): a staff login
+    try, a family status lookup, a password reset request.
 
-    In the database, not in process memory, so that the lockout holds across app servers;
-    the user name and the address are keyed hashes: enough to count, useless to read.
+    In the database, not in process memory, so that the limits hold across app servers. A
+    hit counts against up to two keys at once (a user name and an address, say); both are
+    keyed hashes: enough to count, useless to read.
     """
 
-    username_key = models.CharField(max_length=64)
-    address_key = models.CharField(max_length=64)
+    scope = models.CharField(max_length=30)
+    first_key = models.CharField(max_length=64)
+    # Empty when the hit has one key (e.g. a status lookup with no readable reference).
+    second_key = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField()
 
     class Meta:
         indexes = [
-            models.Index(fields=["username_key", "at"], name="org_loginfail_user_at"),
-            models.Index(fields=["address_key", "at"], name="org_loginfail_addr_at"),
-            models.Index(fields=["at"], name="org_loginfail_at"),
+            # The counts of a limit, per key, over the window that ends now; the purge.
+            models.Index(fields=["scope", "first_key", "at"], name="org_ratelimit_first_at"),
+            models.Index(fields=["scope", "second_key", "at"], name="org_ratelimit_second_at"),
+            models.Index(fields=["scope", "at"], name="org_ratelimit_scope_at"),
         ]
 
     def __str__(self):
-        return f"{self.username_key[:8]} {self.address_key[:8]} {self.at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.scope} {self.first_key[:8]} {self.second_key[:8]} {self.at:%H:%M:%S}"
 
 
 class AccountEvent(models.Model):

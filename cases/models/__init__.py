@@ -13,7 +13,6 @@ from cases.models.application import (
     private_storage,
 )
 from cases.models.bills import Allocation, Payment, Receipt
-from cases.models.family import StatusLookupFailure
 from cases.models.review import MemberReview, ReviewCount, ReviewEvent
 
 __all__ = [
@@ -32,6 +31,5 @@ __all__ = [
     "ReviewCount",
     "ReviewEvent",
     "Sex",
-    "StatusLookupFailure",
     "private_storage",
 ]
