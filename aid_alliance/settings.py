@@ -154,8 +154,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    # Tokens for member systems calling the API (`manage.py drf_create_token USER`).
-    "rest_framework.authtoken",
     # The second factor for staff (organizations/second_factor.py): TOTP from an
     # authenticator app, through django-otp rather than home-made crypto.
     "django_otp",
@@ -266,10 +264,10 @@ if (
 # may enrol (and are then asked for the code too) but are not required to: add
 # "caseworker" to require it of them. Reviewers and the secretariat cannot be left out.
 # Wrong codes count toward the login lockout above.
-# API tokens (Authorization: Token …) do not ask for a code: a token is a long random
-# secret that an administrator creates on the server (`manage.py drf_create_token`) for a
-# member's system, which has no authenticator app to read; it is revoked by deleting it.
-# A browser session on the API needs the code like any page.
+# API tokens (Authorization: Token …, organizations.tokens) do not ask for a code: a token
+# is a long random secret made by its user at /accounts/tokens/ (after the code) or by an
+# administrator with `manage.py create_api_token`, for a member's system, which has no
+# authenticator app to read. A browser session on the API needs the code like any page.
 OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["reviewer", "secretariat"])
 if (
     not {"reviewer", "secretariat"}
@@ -284,6 +282,10 @@ if (
         f"OTP_REQUIRED_ROLES={OTP_REQUIRED_ROLES!r} must name reviewer and secretariat, "
         "and may add caseworker"
     )
+# API tokens expire this many days after they are made (a new one is made to rotate).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured(f"API_TOKEN_DAYS={API_TOKEN_DAYS} must be at least 1 (days)")
 # The name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "儿童大病救助联盟"
 
@@ -471,7 +473,7 @@ REST_FRAMEWORK = {
     # Member systems send "Authorization: Token …" (first, so that a request without
     # credentials gets a 401 with WWW-Authenticate); the browser uses its session, with CSRF.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "organizations.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

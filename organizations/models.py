@@ -495,6 +495,8 @@ class AccountEvent(models.Model):
     class Kind(models.TextChoices):
         SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Second factor enrolled")
         SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
+        API_TOKEN_CREATED = "api_token_created", _("API token created")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
     user = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="account_events", verbose_name=_("user")
@@ -519,3 +521,36 @@ class AccountEvent(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A member system's key to the API (organizations.tokens), owned by one staff user.
+
+    Only the SHA-256 of the secret is stored: the secret is shown once, when it is made. A
+    token acts as its user, never more; a read token cannot change anything.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The secret's first characters: enough to tell tokens apart, useless to sign in.
+    prefix = models.CharField(_("prefix"), max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.prefix}… {self.name}"

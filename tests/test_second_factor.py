@@ -10,12 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from cases import services as case_services
 from organizations import services
 from organizations.models import AccountEvent, RateLimitHit, User
-from tests.conftest import current_code, second_factor_device
+from tests.conftest import api_token_for, current_code, second_factor_device
 from tests.intake_data import PDF_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -320,8 +319,8 @@ def test_a_caseworker_is_not_forced_but_may_enrol(client, people):
 
 def test_an_api_token_needs_no_code(client, people):
     second_factor_device(people["bob"])
-    token = Token.objects.create(user=people["bob"])
-    response = client.get("/api/v1/applications/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    secret = api_token_for(people["bob"])
+    response = client.get("/api/v1/applications/", HTTP_AUTHORIZATION=f"Token {secret}")
     assert response.status_code == 200
     # A half signed-in browser cannot slip through with a made-up token.
     password_login(client, "bob")
