@@ -218,3 +218,37 @@ def test_the_command_refuses_an_unknown_user_or_scope(people):
     with pytest.raises(CommandError):
         call_command("create_api_token", "bob", "--name", "x", "--scope", "admin")
     assert not ApiToken.objects.exists()
+
+
+# --- the move from DRF's authtoken ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_old_authtoken_key_keeps_working_after_the_migration_and_its_table_goes(client, people):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("organizations.migrations.0006_api_tokens")
+    old_key = "0123456789abcdef0123456789abcdef01234567"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
+            "created timestamp with time zone NOT NULL, user_id bigint NOT NULL)"
+            if connection.vendor == "postgresql"
+            else "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
+            "created datetime NOT NULL, user_id bigint NOT NULL)"
+        )
+        cursor.execute(
+            "INSERT INTO authtoken_token (key, created, user_id) VALUES (%s, %s, %s)",
+            [old_key, timezone.now(), people["alice"].pk],
+        )
+    with connection.schema_editor() as editor:
+        migration.move_authtoken_keys(apps, editor)
+    assert "authtoken_token" not in connection.introspection.table_names()
+    token = ApiToken.objects.get()
+    assert token.prefix == old_key[:8] and token.scope == "read_write"
+    assert old_key not in str(ApiToken.objects.values().get())
+    assert timedelta(days=89) < token.expires_at - timezone.now() <= timedelta(days=90)
+    assert api(client, "get", "/applications/", old_key).status_code == 200
