@@ -133,6 +133,11 @@ def test_the_page_makes_a_token_shows_it_once_and_records_it(client, people):
     assert token.prefix in listing.text and secret not in listing.text
 
 
+def test_member_staff_find_the_page_from_home(client, people):
+    client.force_login(people["alice"])
+    assert f'href="{PAGE}"' in client.get("/").text
+
+
 def test_a_bad_name_or_scope_is_refused_at_the_field_in_chinese(client, people):
     client.force_login(people["bob"])
     response = client.post(PAGE, {"name": "", "scope": "admin"})
