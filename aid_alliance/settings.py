@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -71,9 +70,10 @@ def env_json_object(name: str) -> dict:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The test suite runs in production mode (DEBUG off) with a throwaway key and plain HTTP;
-# nothing else may rely on this.
-RUNNING_TESTS = "pytest" in sys.modules
+# The test suite runs in production mode (DEBUG off) with a throwaway key and plain HTTP.
+# Only the test configuration sets AID_TEST_MODE (tests/pytest_test_mode.py): importing
+# pytest must not be enough, or any production process that loads it would start keyless.
+RUNNING_TESTS = env_bool("AID_TEST_MODE", False)
 
 _INSECURE_DEV_KEY = "django-insecure-only-for-debug-on-a-laptop"
 # The key comes from SECRET_KEY, else from the file `make run` generates on a laptop
@@ -172,8 +172,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    # Tokens for member systems calling the API (`manage.py drf_create_token USER`).
-    "rest_framework.authtoken",
     # The second factor for staff (organizations/second_factor.py): TOTP from an
     # authenticator app, through django-otp rather than home-made crypto.
     "django_otp",
@@ -262,20 +260,32 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # (aid_alliance.middleware.IdleSessionMiddleware), and after SESSION_COOKIE_AGE in any case.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
-# Login lockout (organizations.lockout): this many failures per user name or per client
+# Login lockout (organizations.ratelimit): this many failures per user name or per client
 # address within LOGIN_LOCKOUT_SECONDS pause logging in for them, across app servers.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 6)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 30 * 60)
+# Password reset e-mails (the same limiter): this many requests per client address and per
+# e-mail address typed within the window, then HTTP 429 and no e-mail.
+PASSWORD_RESET_MAX_REQUESTS = env_int("PASSWORD_RESET_MAX_REQUESTS", 5)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+if (
+    min(LOGIN_MAX_FAILURES, LOGIN_LOCKOUT_SECONDS) < 1
+    or min(PASSWORD_RESET_MAX_REQUESTS, PASSWORD_RESET_WINDOW_SECONDS) < 1
+):
+    raise ImproperlyConfigured(
+        "LOGIN_MAX_FAILURES, LOGIN_LOCKOUT_SECONDS, PASSWORD_RESET_MAX_REQUESTS and "
+        "PASSWORD_RESET_WINDOW_SECONDS must be at least 1"
+    )
 # Second factor (organizations.second_factor): a TOTP code from an authenticator app after
 # the password, for these roles and for every administrator (superuser or admin access),
 # on the pages, the API with a session, downloads, exports and the admin alike. Caseworkers
 # may enrol (and are then asked for the code too) but are not required to: add
 # "caseworker" to require it of them. Reviewers and the secretariat cannot be left out.
 # Wrong codes count toward the login lockout above.
-# API tokens (Authorization: Token …) do not ask for a code: a token is a long random
-# secret that an administrator creates on the server (`manage.py drf_create_token`) for a
-# member's system, which has no authenticator app to read; it is revoked by deleting it.
-# A browser session on the API needs the code like any page.
+# API tokens (Authorization: Token …, organizations.tokens) do not ask for a code: a token
+# is a long random secret made by its user at /accounts/tokens/ (after the code) or by an
+# administrator with `manage.py create_api_token`, for a member's system, which has no
+# authenticator app to read. A browser session on the API needs the code like any page.
 OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["reviewer", "secretariat"])
 if (
     not {"reviewer", "secretariat"}
@@ -290,6 +300,10 @@ if (
         f"OTP_REQUIRED_ROLES={OTP_REQUIRED_ROLES!r} must name reviewer and secretariat, "
         "and may add caseworker"
     )
+# API tokens expire this many days after they are made (a new one is made to rotate).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured(f"API_TOKEN_DAYS={API_TOKEN_DAYS} must be at least 1 (days)")
 # The name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "儿童大病救助联盟"
 
@@ -477,7 +491,7 @@ REST_FRAMEWORK = {
     # Member systems send "Authorization: Token …" (first, so that a request without
     # credentials gets a 401 with WWW-Authenticate); the browser uses its session, with CSRF.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "organizations.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

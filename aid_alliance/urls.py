@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from aid_alliance import views
-from organizations import second_factor_views
+from organizations import account_views, second_factor_views
 from organizations.accounts import StaffLoginForm
 
 urlpatterns = [
@@ -19,6 +19,19 @@ urlpatterns = [
     # The second factor after the password (organizations/second_factor.py).
     path("accounts/otp/", second_factor_views.verify, name="otp-verify"),
     path("accounts/otp/enrol/", second_factor_views.enrol, name="otp-enrol"),
+    # Password reset behind the rate limiter (organizations.ratelimit).
+    path(
+        "accounts/password_reset/",
+        account_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    # Each user's API tokens, behind the second factor (organizations/tokens.py).
+    path("accounts/tokens/", account_views.api_tokens, name="api-tokens"),
+    path(
+        "accounts/tokens/<int:pk>/revoke/",
+        account_views.api_token_revoke,
+        name="api-token-revoke",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

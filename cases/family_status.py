@@ -2,9 +2,10 @@
 
 A family has no account: the reference number and a guardian's mobile number on file are
 the key. Guessing is slowed by counting failures per client address and per reference in
-the database (StatusLookupFailure), so the limit holds on every app server. What the page
-shows is built here, field by field, from a short list: nothing else of the application
-(ID numbers, diagnosis, names, notes, bank details) is even loaded.
+the shared rate limiter (organizations.ratelimit, scope "family_status"), so the limit
+holds on every app server. What the page shows is built here, field by field, from a short
+list: nothing else of the application (ID numbers, diagnosis, names, notes, bank details)
+is even loaded.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ import hmac
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch
-from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language, pgettext_lazy
 
 from aid_alliance.clients import client_address  # noqa: F401 - used by the views
@@ -31,7 +29,6 @@ from cases.models import (
     Guardian,
     MemberReview,
     Payment,
-    StatusLookupFailure,
 )
 from organizations.eligibility import ECONOMIC_FLAGS
 from organizations.models import MemberOrganization
@@ -56,74 +53,6 @@ def normalize_phone(text: str) -> str:
     if len(phone) == 13 and phone.startswith("86"):
         return phone[2:]
     return phone
-
-
-def lookup_key(kind: str, value: str) -> str:
-    """A keyed hash: rows can be counted by it, but not read back into addresses."""
-    return salted_hmac(f"cases.family_status.{kind}", value, algorithm="sha256").hexdigest()
-
-
-def reference_key(reference: str) -> str:
-    return lookup_key("reference", reference) if reference else ""
-
-
-# --- the rate limit ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """A lookup under way: its row in the failure table, or when the client may retry."""
-
-    pk: int | None = None
-    retry_at: datetime | None = None
-
-
-def attempt_begin(*, client: str, reference_key: str) -> Attempt:
-    """Write the attempt first, then count: if it is over the limit, take it back.
-
-    Counting first and writing after would let simultaneous guesses on several app servers
-    all pass the count together. Writing first (in autocommit, so the other servers see the
-    row at once) means that of any number of simultaneous attempts, no more pass than the
-    limit has room for. A successful lookup deletes its row (attempt_succeeded); what stays
-    is a failure. The views that call this are non-atomic for that reason.
-    """
-    now = timezone.now()
-    since = now - timedelta(seconds=settings.FAMILY_STATUS_WINDOW_SECONDS)
-    StatusLookupFailure.objects.filter(at__lt=since).delete()
-    client_key = lookup_key("client", client)
-    row = StatusLookupFailure.objects.create(
-        client_key=client_key, reference_key=reference_key, at=now
-    )
-    scopes = [models.Q(client_key=client_key)]
-    if reference_key:
-        scopes.append(models.Q(reference_key=reference_key))
-    blocked = [_blocked_until(scope, since=since, exclude=row.pk) for scope in scopes]
-    retry_at = max((at for at in blocked if at is not None), default=None)
-    if retry_at is not None:
-        row.delete()
-        return Attempt(retry_at=retry_at)
-    return Attempt(pk=row.pk)
-
-
-def _blocked_until(scope: models.Q, *, since: datetime, exclude: int) -> datetime | None:
-    """When the failures in `scope` fall below the limit again, or None if they are below.
-
-    Served by the indexes (client_key, at) and (reference_key, at).
-    """
-    limit = settings.FAMILY_STATUS_MAX_FAILURES
-    # The limit-th most recent failure: once it leaves the window, one more try is allowed.
-    oldest_that_counts = (
-        StatusLookupFailure.objects.filter(scope, at__gte=since)
-        .exclude(pk=exclude)
-        .order_by("-at")
-        .values_list("at", flat=True)[limit - 1 : limit]
-    )
-    at = next(iter(oldest_that_counts), None)
-    return at + timedelta(seconds=settings.FAMILY_STATUS_WINDOW_SECONDS) if at else None
-
-
-def attempt_succeeded(pk: int | None) -> None:
-    StatusLookupFailure.objects.filter(pk=pk).delete()
 
 
 def find_application(*, reference: str, phone: str) -> int | None:

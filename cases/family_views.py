@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import family_status
 from cases.notify import family_notifier
+from organizations import ratelimit
 
 logger = logging.getLogger("aid_alliance.family")
 
@@ -96,6 +97,14 @@ def _limited(request, retry_at):
     return response
 
 
+def _lookup_attempt(request, reference: str) -> ratelimit.Hit:
+    """FAMILY_STATUS_MAX_FAILURES per client address and per reference in the window. The
+    hit stays when the lookup fails; a match takes it back (ratelimit.release)."""
+    return ratelimit.hit(
+        "family_status", client=family_status.client_address(request), reference=reference
+    )
+
+
 def _open_view(request, application_id: int) -> None:
     # A new session key at the moment the page opens: a session id planted beforehand
     # (session fixation) does not get to see it.
@@ -115,11 +124,8 @@ def status_lookup(request):
     if request.method == "POST" and form.is_valid():
         reference = family_status.canonical_reference(form.cleaned_data["reference"][:60])
         phone = family_status.normalize_phone(form.cleaned_data["phone"][:60])
-        attempt = family_status.attempt_begin(
-            client=family_status.client_address(request),
-            reference_key=family_status.reference_key(reference),
-        )
-        if attempt.retry_at:
+        attempt = _lookup_attempt(request, reference)
+        if not attempt.allowed:
             return _limited(request, attempt.retry_at)
         found = family_status.find_application(reference=reference, phone=phone)
         if found is None:
@@ -129,10 +135,10 @@ def status_lookup(request):
             # against the same limit, so nobody can flood a family with texts.
             if _send_code(request, found, phone=phone, reference=reference, attempt=attempt):
                 return redirect("family-status-code")
-            family_status.attempt_succeeded(attempt.pk)
+            ratelimit.release(attempt.row)
             form.add_error(None, _("The text message could not be sent. Please try later."))
         else:
-            family_status.attempt_succeeded(attempt.pk)
+            ratelimit.release(attempt.row)
             _open_view(request, found)
             return redirect("family-status-result")
     return render(request, "cases/family_status_form.html", {"form": form})
@@ -196,8 +202,8 @@ def _send_code(request, application_id: int, *, phone: str, reference: str, atte
         "hash": _code_hash(application_id, code),
         "until": int(time.time()) + CODE_SECONDS,
         "tries": 0,
-        "attempt": attempt.pk,
-        "reference_key": family_status.reference_key(reference),
+        "attempt": attempt.row,
+        "reference": reference,
     }
     return True
 
@@ -215,16 +221,13 @@ def status_code(request):
         return redirect("family-status")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        attempt = family_status.attempt_begin(
-            client=family_status.client_address(request),
-            reference_key=pending["reference_key"],
-        )
-        if attempt.retry_at:
+        attempt = _lookup_attempt(request, pending.get("reference", ""))
+        if not attempt.allowed:
             return _limited(request, attempt.retry_at)
         typed = _code_hash(pending["application"], form.cleaned_data["code"].strip()[:12])
         if secrets.compare_digest(typed, pending["hash"]):
-            family_status.attempt_succeeded(attempt.pk)
-            family_status.attempt_succeeded(pending["attempt"])
+            ratelimit.release(attempt.row)
+            ratelimit.release(pending["attempt"])
             del request.session[CODE_KEY]
             _open_view(request, pending["application"])
             return redirect("family-status-result")

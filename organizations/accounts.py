@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aid_alliance.clients import client_address
-from organizations import lockout, second_factor
+from organizations import ratelimit, second_factor
 
 LAST_SEEN = "last_seen"
 
@@ -22,19 +22,33 @@ class LockoutMixin:
         username = self.cleaned_data.get("username") or ""
         if not username or not self.cleaned_data.get("password"):
             return super().clean()
-        row, retry_at = lockout.attempt_begin(
-            username=username, address=client_address(self.request) if self.request else ""
-        )
-        if retry_at is not None:
-            raise locked(retry_at)
-        cleaned = super().clean()  # a wrong password raises here: the row stays, a failure
-        if second_factor.code_expected(self.get_user()):
-            # Not signed in yet: the name's failures stay until the code is right, so that
-            # signing in again with the password cannot wipe the wrong codes' count.
-            lockout.attempt_passed(row)
-        else:
-            lockout.attempt_succeeded(row, username=username)
+        attempt = login_attempt(self.request, username)
+        cleaned = super().clean()  # a wrong password raises here: the hit stays, a failure
+        ratelimit.release(attempt.row)
+        if not second_factor.code_expected(self.get_user()):
+            # Signed in. With a code still to give, the name's failures stay until the code
+            # is right, so that signing in again with the password cannot wipe the wrong
+            # codes' count.
+            login_succeeded(username)
         return cleaned
+
+
+def login_attempt(request, username: str) -> ratelimit.Hit:
+    """One try of the staff login lockout (§5): LOGIN_MAX_FAILURES per user name and per
+    client address in LOGIN_LOCKOUT_SECONDS; a try over it is refused, the right password
+    included, until the oldest counted failure ages out."""
+    attempt = ratelimit.hit(
+        "login",
+        username=username.strip().lower(),
+        address=client_address(request) if request else "",
+    )
+    if not attempt.allowed:
+        raise locked(attempt.retry_at)
+    return attempt
+
+
+def login_succeeded(username: str) -> None:
+    ratelimit.clear("login", username=username.strip().lower())
 
 
 def locked(retry_at) -> forms.ValidationError:
@@ -88,11 +102,7 @@ class SecondFactorForm(forms.Form):
             )
         user = self.request.user
         username = user.get_username()
-        row, retry_at = lockout.attempt_begin(
-            username=username, address=client_address(self.request)
-        )
-        if retry_at is not None:
-            raise locked(retry_at)
+        attempt = login_attempt(self.request, username)
         wait = second_factor.throttle_seconds(self.device)
         if wait is not None:
             raise forms.ValidationError(
@@ -111,7 +121,8 @@ class SecondFactorForm(forms.Form):
                 ),
                 code="wrong",
             )
-        lockout.attempt_succeeded(row, username=username)
+        ratelimit.release(attempt.row)
+        login_succeeded(username)
         return code
 
 

@@ -19,7 +19,7 @@ from organizations.eligibility import (
     is_icd_code,
     normalize_icd,
 )
-from organizations.models import DiseaseCategory
+from organizations.models import ApiToken, DiseaseCategory
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 OLDEST_APPLICANT_YEARS = 25
@@ -207,3 +207,19 @@ class PrecheckForm(RegionChoiceMixin, forms.Form):
             coverage=data["coverage"],
             other_aid=data["other_aid"],
         )
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: what it is for, and whether it may change data."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("Which system uses it, e.g. the member's case database."),
+    )
+    scope = forms.ChoiceField(
+        label=_("Access"),
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+    )

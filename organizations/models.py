@@ -457,26 +457,31 @@ class User(AbstractUser):
             )
 
 
-class LoginFailure(models.Model):
-    """A failed (or not yet successful) staff login, for the lockout (organizations.lockout).
+class RateLimitHit(models.Model):
+    """One counted request of a rate-limited scope (organizations.ratelimit): a staff login
+    try, a family status lookup, a password reset request.
 
-    In the database, not in process memory, so that the lockout holds across app servers;
-    the user name and the address are keyed hashes: enough to count, useless to read.
+    In the database, not in process memory, so that the limits hold across app servers. A
+    hit counts against up to two keys at once (a user name and an address, say); both are
+    keyed hashes: enough to count, useless to read.
     """
 
-    username_key = models.CharField(max_length=64)
-    address_key = models.CharField(max_length=64)
+    scope = models.CharField(max_length=30)
+    first_key = models.CharField(max_length=64)
+    # Empty when the hit has one key (e.g. a status lookup with no readable reference).
+    second_key = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField()
 
     class Meta:
         indexes = [
-            models.Index(fields=["username_key", "at"], name="org_loginfail_user_at"),
-            models.Index(fields=["address_key", "at"], name="org_loginfail_addr_at"),
-            models.Index(fields=["at"], name="org_loginfail_at"),
+            # The counts of a limit, per key, over the window that ends now; the purge.
+            models.Index(fields=["scope", "first_key", "at"], name="org_ratelimit_first_at"),
+            models.Index(fields=["scope", "second_key", "at"], name="org_ratelimit_second_at"),
+            models.Index(fields=["scope", "at"], name="org_ratelimit_scope_at"),
         ]
 
     def __str__(self):
-        return f"{self.username_key[:8]} {self.address_key[:8]} {self.at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.scope} {self.first_key[:8]} {self.second_key[:8]} {self.at:%H:%M:%S}"
 
 
 class AccountEvent(models.Model):
@@ -503,6 +508,8 @@ class AccountEvent(models.Model):
         DETAILS_CHANGED = "details_changed", _("Name or e-mail changed")
         SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Second factor enrolled")
         SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
+        API_TOKEN_CREATED = "api_token_created", _("API token created")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
     user = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="account_events", verbose_name=_("user")
@@ -558,3 +565,36 @@ class AccountEvent(models.Model):
     @property
     def organization_changed(self) -> bool:
         return self.organization_before_id != self.organization_after_id
+
+
+class ApiToken(models.Model):
+    """A member system's key to the API (organizations.tokens), owned by one staff user.
+
+    Only the SHA-256 of the secret is stored: the secret is shown once, when it is made. A
+    token acts as its user, never more; a read token cannot change anything.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The secret's first characters: enough to tell tokens apart, useless to sign in.
+    prefix = models.CharField(_("prefix"), max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.prefix}… {self.name}"

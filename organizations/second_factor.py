@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import getpass
 from base64 import b32encode
-from functools import cached_property
+from functools import cached_property, wraps
 
 import django_otp
 import segno
@@ -71,6 +71,21 @@ def session_needs_code(request) -> bool:
     return not user.is_verified()
 
 
+def verified_required(view):
+    """A page that gives out credentials (API tokens) needs this session's code, whatever
+    the role: a caseworker with a device gives the code, one without enrols first."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_verified():
+            return view(request, *args, **kwargs)
+        name = "otp-verify" if confirmed_device(request.user) is not None else "otp-enrol"
+        path = request.get_full_path() if request.method == "GET" else request.path
+        return HttpResponseRedirect(f"{reverse(name)}?{urlencode({'next': path})}")
+
+    return wrapped
+
+
 def secret_text(device: TOTPDevice) -> str:
     """The key as authenticator apps take it by hand: base32, in groups of four."""
     secret = b32encode(device.bin_key).decode("ascii")
@@ -126,7 +141,7 @@ def reset(*, user: User, by: User | None, note: str = "") -> int:
     """
     services.require_administrator(by)
     if by is None and not note:
-        note = f"manage.py otp_reset, as {_os_account()}"  # a record, not a UI text
+        note = f"manage.py otp_reset, as {os_account()}"  # a record, not a UI text
     with transaction.atomic():
         removed, _per_model = TOTPDevice.objects.filter(user=user).delete()
         services.account_event_record(
@@ -135,7 +150,7 @@ def reset(*, user: User, by: User | None, note: str = "") -> int:
     return removed
 
 
-def _os_account() -> str:
+def os_account() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):

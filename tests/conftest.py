@@ -110,6 +110,14 @@ def client():
     return StaffClient()
 
 
+def api_token_for(user, scope="read_write") -> str:
+    """The secret of a new API token of the user (organizations.tokens), as a member
+    system holds it."""
+    from organizations import tokens
+
+    return tokens.api_token_create(user=user, name="test system", scope=scope, by=user)[1]
+
+
 def client_for(client, user):
     client.force_login(user)
     return client

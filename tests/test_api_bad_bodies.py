@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from cases.models import AccessRecord, Application, ApplicationEvent, Receipt, ReviewEvent
+from tests.conftest import api_token_for
 from tests.test_api_cases import API, RECEIPT, api_sections
 from tests.test_workflow import review_of, submitted
 
@@ -15,9 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def token_of(people):
-    from rest_framework.authtoken.models import Token
-
-    return lambda name: Token.objects.get_or_create(user=people[name])[0].key
+    secrets = {}
+    return lambda name: secrets.setdefault(name, api_token_for(people[name]))
 
 
 @pytest.fixture

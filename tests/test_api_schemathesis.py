@@ -21,7 +21,6 @@ from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -29,7 +28,7 @@ from aid_alliance.throttling import ClientRateThrottle
 from cases import bills, services, workflow
 from organizations.models import MemberOrganization, User
 from organizations.services import directory_load, user_create
-from tests.conftest import DIRECTORY
+from tests.conftest import DIRECTORY, api_token_for
 from tests.intake_data import PDF_BYTES
 from tests.test_api_cases import PAYMENT, TODAY, recorded
 from tests.test_workflow import project, review_of, submitted
@@ -114,7 +113,7 @@ def _demo_data() -> dict:
         by=bob,
     )
     return {
-        "token": Token.objects.create(user=bob).key,
+        "token": api_token_for(bob),
         "draft": draft.reference,
         "submitted": application.reference,
         "reviews": review.pk,

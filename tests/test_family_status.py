@@ -19,15 +19,17 @@ from django.utils.translation import gettext
 from cases import family_status, notify, services
 from cases.family_status import FamilyState
 from cases.family_views import CODE_KEY, NO_MATCH, VIEW_KEY, WRONG_CODE
-from cases.models import (
-    Guardian,
-    StatusLookupFailure,
-)
+from cases.models import Guardian
 from cases.references import check_character
+from organizations import ratelimit
+from organizations.models import RateLimitHit
 from tests.intake_data import SECTIONS
 from tests.test_workflow import querydict, submitted
 
 pytestmark = pytest.mark.django_db
+
+# The status page's rows in the one rate-limit table (organizations.ratelimit).
+FAILURES = RateLimitHit.objects.filter(scope="family_status")
 
 PHONE = SECTIONS["B"]["g1_phone"]  # 13800138000
 OTHER_PHONE = SECTIONS["B"]["g2_phone"]  # 13900139000
@@ -200,7 +202,7 @@ def test_the_sixth_failure_gets_429_with_when_to_retry(family, application):
     assert "no-store" in response["Cache-Control"]
     # While the limit holds, even the right phone gets 429: nothing is checked.
     assert look_up(family, application.reference, PHONE).status_code == 429
-    assert StatusLookupFailure.objects.count() == 5
+    assert FAILURES.count() == 5
 
 
 def test_the_limit_per_reference_holds_from_other_addresses(family, application):
@@ -233,24 +235,24 @@ def test_failures_leave_the_window_and_are_purged(family, application):
         look_up(family, application.reference, "13700137000")
     assert look_up(family, application.reference, PHONE).status_code == 429
     window = timedelta(seconds=django_settings.FAMILY_STATUS_WINDOW_SECONDS)
-    StatusLookupFailure.objects.update(at=timezone.now() - window - timedelta(seconds=1))
+    FAILURES.update(at=timezone.now() - window - timedelta(seconds=1))
     assert look_up(family, application.reference, PHONE).status_code == 302
-    assert not StatusLookupFailure.objects.exists()
+    assert not FAILURES.exists()
 
 
 def test_successful_lookups_do_not_count(family, application):
     for _ in range(8):
         family.cookies.clear()
         assert look_up(family, application.reference, PHONE).status_code == 302
-    assert not StatusLookupFailure.objects.exists()
+    assert not FAILURES.exists()
 
 
 def test_neither_address_nor_reference_is_stored_in_clear(family, application):
     look_up(family, application.reference, "13700137000")
-    row = StatusLookupFailure.objects.get()
-    stored = f"{row.client_key} {row.reference_key}"
+    row = FAILURES.get()
+    stored = f"{row.first_key} {row.second_key}"
     assert "203.0.113.7" not in stored and application.reference not in stored
-    assert len(row.client_key) == len(row.reference_key) == 64
+    assert len(row.first_key) == len(row.second_key) == 64
 
 
 def test_limits_come_from_the_settings(family, application, settings):
@@ -415,7 +417,7 @@ def test_with_the_code_switched_on_the_page_opens_only_with_the_texted_code(
     assert family.get(RESULT).status_code == 200
     assert CODE_KEY not in family.session
     # The send's row went with the right code; the wrong code stays a failure.
-    assert StatusLookupFailure.objects.count() == 1
+    assert FAILURES.count() == 1
 
 
 def test_three_wrong_codes_end_the_try(family, application, sent, with_code):
@@ -429,7 +431,7 @@ def test_three_wrong_codes_end_the_try(family, application, sent, with_code):
     assert family.post("/status/code/", {"code": code})["Location"] == STATUS
     assert family.get(RESULT)["Location"] == STATUS
     # The send and three wrong codes all count against the limit.
-    assert StatusLookupFailure.objects.count() == 4
+    assert FAILURES.count() == 4
 
 
 def test_an_expired_code_does_not_open_the_page(family, application, sent, with_code):
@@ -461,7 +463,7 @@ def test_a_notifier_failure_shows_a_message_not_an_error(
     response = look_up(family, application.reference, PHONE)
     failed = "The text message could not be sent. Please try later."
     assert response.status_code == 200 and zh(failed) in page(response)
-    assert not StatusLookupFailure.objects.exists()
+    assert not FAILURES.exists()
 
 
 # --- the receipt -----------------------------------------------------------------------------
@@ -492,25 +494,23 @@ def test_simultaneous_guesses_on_several_servers_get_no_more_tries_than_the_limi
 ):
     from tests.test_workflow_concurrency import at_once
 
-    reference = family_status.reference_key("DB-2026-ABCD01")
+    reference = "DB-2026-ABCD01"
     for _ in range(earlier):
-        family_status.attempt_begin(client="198.51.100.1", reference_key=reference)
-    real = family_status._blocked_until
+        ratelimit.hit("family_status", client="198.51.100.1", reference=reference)
+    real = ratelimit._retry_at
 
     def counted_late(*args, **kwargs):
         # Every server has written its row before any of them counts: the worst case.
         time.sleep(0.2)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(family_status, "_blocked_until", counted_late)
+    monkeypatch.setattr(ratelimit, "_retry_at", counted_late)
     attempts = at_once(
         *(
-            lambda n=n: family_status.attempt_begin(
-                client=f"203.0.113.{n}", reference_key=reference
-            )
+            lambda n=n: ratelimit.hit("family_status", client=f"203.0.113.{n}", reference=reference)
             for n in range(10)
         )
     )
-    passed = [a for a in attempts if isinstance(a, family_status.Attempt) and a.pk]
+    passed = [a for a in attempts if isinstance(a, ratelimit.Hit) and a.allowed]
     assert len(passed) <= django_settings.FAMILY_STATUS_MAX_FAILURES - earlier
-    assert StatusLookupFailure.objects.count() == earlier + len(passed)
+    assert FAILURES.count() == earlier + len(passed)

@@ -10,12 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from cases import services as case_services
 from organizations import services
-from organizations.models import AccountEvent, LoginFailure, User
-from tests.conftest import current_code, second_factor_device
+from organizations.models import AccountEvent, RateLimitHit, User
+from tests.conftest import api_token_for, current_code, second_factor_device
 from tests.intake_data import PDF_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +24,9 @@ def second_factor_events():
     # Creating the fixtures' users is an account event too.
     return AccountEvent.objects.exclude(kind=AccountEvent.Kind.CREATED)
 
+
+# The login lockout's rows in the one rate-limit table (organizations.ratelimit).
+FAILURES = RateLimitHit.objects.filter(scope="login")
 
 OTP = "/accounts/otp/"
 ENROL = "/accounts/otp/enrol/"
@@ -197,7 +199,7 @@ def test_wrong_codes_count_toward_the_login_lockout(client, people):
         response = enter_code(client, wrong_code(device))
         assert WRONG in field_error(response) or "wait" in field_error(response)
         unthrottle(device)
-    assert LoginFailure.objects.count() == 6
+    assert FAILURES.count() == 6
     # Locked now: even the right code, and the password form too, for the user name...
     response = enter_code(client, current_code(device))
     assert LOCKED in field_error(response) and DEVICE_ID_SESSION_KEY not in client.session
@@ -218,13 +220,13 @@ def test_signing_in_again_with_the_password_does_not_wipe_the_wrong_codes(client
             unthrottle(device)
     assert LOCKED in password_login(client, "bob").text
     # The right code clears the name's failures.
-    LoginFailure.objects.all().delete()
+    FAILURES.all().delete()
     password_login(client, "bob")
     enter_code(client, wrong_code(device))
     unthrottle(device)
-    assert LoginFailure.objects.count() == 1
+    assert FAILURES.count() == 1
     enter_code(client, current_code(device))
-    assert LoginFailure.objects.count() == 0
+    assert FAILURES.count() == 0
 
 
 def test_another_users_device_cannot_be_used(client, people):
@@ -323,8 +325,8 @@ def test_a_caseworker_is_not_forced_but_may_enrol(client, people):
 
 def test_an_api_token_needs_no_code(client, people):
     second_factor_device(people["bob"])
-    token = Token.objects.create(user=people["bob"])
-    response = client.get("/api/v1/applications/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    secret = api_token_for(people["bob"])
+    response = client.get("/api/v1/applications/", HTTP_AUTHORIZATION=f"Token {secret}")
     assert response.status_code == 200
     # A half signed-in browser cannot slip through with a made-up token.
     password_login(client, "bob")

@@ -24,7 +24,7 @@ def manage(*args, **env):
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("SECRET_KEY", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        if k not in ("SECRET_KEY", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE", "AID_TEST_MODE")
         and not k.startswith("FIELD_")
     }
     files = {
@@ -56,6 +56,43 @@ def test_production_mode_refuses_to_start_without_the_field_encryption_keys():
     keys = {**FIELD_KEYS, "FIELD_HASH_KEY": ""}
     result = manage("check", DEBUG="false", SECRET_KEY=STRONG_KEY, **keys)
     assert result.returncode != 0 and "FIELD_HASH_KEY is not set" in result.stderr
+
+
+def test_production_settings_need_the_keys_even_where_pytest_is_importable():
+    """Only the test configuration's explicit AID_TEST_MODE relaxes the keys: a production
+    process that happens to import pytest (a shell, a health check) must still refuse."""
+    code = "import pytest, django; django.setup(); print('started')"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "AID_TEST_MODE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        and not k.startswith("FIELD_")
+    }
+    env |= {
+        "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "aid_alliance.settings",
+        **{
+            f"{name}_FILE": f"/nonexistent/{name}"
+            for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY")
+        },
+    }
+
+    def run(**extra):
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env | extra,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    refused = run()
+    assert refused.returncode != 0
+    assert "SECRET_KEY is not set" in refused.stderr
+    started = run(AID_TEST_MODE="1")
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "started"
 
 
 def test_production_mode_refuses_a_weak_secret_key():

@@ -14,7 +14,6 @@ from cases.models.application import (
     private_storage,
 )
 from cases.models.bills import Allocation, Payment, Receipt
-from cases.models.family import StatusLookupFailure
 from cases.models.review import MemberReview, ReviewCount, ReviewEvent
 
 __all__ = [
@@ -34,6 +33,5 @@ __all__ = [
     "ReviewCount",
     "ReviewEvent",
     "Sex",
-    "StatusLookupFailure",
     "private_storage",
 ]
