@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from aid_alliance.text import PlainTextField
 from organizations import second_factor, services
 from organizations.accounts import AdminLoginForm
 from organizations.models import (
@@ -30,7 +32,14 @@ admin.site.site_title = _("Alliance administration")
 
 class SecretariatAccess:
     """The secretariat edits the directory and manages users (standard.md §5); only an
-    administrator deletes."""
+    administrator deletes. Names and texts of the directory are the public's: normalised,
+    invisible characters refused, as on the case forms (aid_alliance.text)."""
+
+    formfield_overrides = {
+        models.CharField: {"form_class": PlainTextField},
+        models.TextField: {"form_class": PlainTextField},
+        models.SlugField: {},  # codes keep Django's slug field and its message
+    }
 
     def _allowed(self, request):
         user = request.user
