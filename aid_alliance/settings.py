@@ -467,6 +467,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON nested deeper than any request needs is a 400 before it is decoded (issue 14).
+    "DEFAULT_PARSER_CLASSES": [
+        "aid_alliance.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # 429 past these rates: per client address without an account, per user with one.
     "DEFAULT_THROTTLE_CLASSES": ["aid_alliance.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
