@@ -525,4 +525,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # pypdf warns of every repair it makes while the upload check reads a sloppy PDF
+    # (cases/documents.py); a refusal is what matters, and it is the user's message.
+    "loggers": {"pypdf": {"level": "ERROR"}},
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import struct
 import time
 
@@ -85,8 +84,6 @@ PDF_PROBLEMS = {
 
 def pdf_problem(data: bytes) -> str | None:
     """The code (a key of PDF_PROBLEMS) of the first thing that makes a PDF unacceptable."""
-    # pypdf logs every repair it makes of a sloppy file; those are not the app's warnings.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -94,8 +91,9 @@ def pdf_problem(data: bytes) -> str | None:
         if "/Root" not in reader.trailer:
             return "pdf_unreadable"
         return _pdf_walk(reader)
-    except Exception:  # noqa: BLE001 - pypdf raises many kinds on a broken or hostile file
-        # (and RecursionError on deep nesting, from its recursive object parser).
+    except Exception:
+        # pypdf raises many kinds of error on a broken or hostile file, and RecursionError
+        # on deep nesting (its object parser recurses): each means it cannot be checked.
         return "pdf_unreadable"
 
 
