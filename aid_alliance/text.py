@@ -74,7 +74,8 @@ class PlainTextField(forms.CharField):
 
     def to_python(self, value):
         # Normalised before max_length is checked: NFKC may lengthen a value (㍿ → 株式会社).
-        return self.normalize(super().to_python(value))
+        value = super().to_python(value)
+        return self.normalize(value) if isinstance(value, str) else value
 
 
 class PlainTextSerializerField(serializers.CharField):
