@@ -37,10 +37,6 @@ RUNS_SOMETHING = {
     "/Movie",
     "/Sound",
 }
-# Actions the viewer starts by itself: when the document opens (/OpenAction) or a page,
-# annotation or field does (/AA). A web address there is also refused (it calls home
-# without a click); in a link the reader clicks it is not. An /OpenAction that only shows a
-# page (a destination, as word processors write) is not an action and passes.
 SCRIPT_KEYS = {"/JS", "/JavaScript"}  # an action's script, the document's script name tree
 ATTACHMENT_KEYS = {"/EmbeddedFiles", "/EF"}
 ATTACHMENT_NAMES = {("/Type", "/EmbeddedFile"), ("/Subtype", "/FileAttachment")}
@@ -54,12 +50,11 @@ MAX_PDF_OBJECTS = 50_000
 MAX_PDF_VISITS = 300_000  # dictionaries, arrays and references
 MAX_PDF_SECONDS = 15
 
-_SCRIPTS = _(
-    "This PDF contains scripts or actions that run by themselves, which are not accepted. "
-    "Print it to a new PDF or scan the paper instead."
-)
 PDF_PROBLEMS = {
-    "pdf_active": _SCRIPTS,
+    "pdf_active": _(
+        "This PDF contains scripts or actions that run by themselves, which are not accepted. "
+        "Print it to a new PDF or scan the paper instead."
+    ),
     "pdf_attachment": _(
         "This PDF carries other files inside it (attachments), which are not accepted. "
         "Print it to a new PDF or scan the paper instead."
@@ -104,7 +99,11 @@ def _pdf_objects(reader: PdfReader) -> list[IndirectObject]:
     return [IndirectObject(num, gen, reader) for num, gen in sorted(numbers)]
 
 
-# Where the walk is with respect to actions the viewer starts by itself.
+# Actions the viewer starts by itself: when the document opens (/OpenAction) or a page,
+# annotation or field does (/AA). A web address there is also refused (it calls home
+# without a click); in a link the reader clicks it is not. An /OpenAction that only shows a
+# page (a destination, as word processors write) is not an action and passes.
+# The walk keeps track of where it is with respect to those.
 _TRIGGERS = "triggers"  # the value of /AA: trigger -> action
 _ACTION = "action"  # the value of /OpenAction, of a trigger, of an action's /Next
 _CONTAINERS = (DictionaryObject, ArrayObject, IndirectObject)
