@@ -499,6 +499,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON nested deeper than any request needs is a 400 before it is decoded (issue 14).
+    "DEFAULT_PARSER_CLASSES": [
+        "aid_alliance.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # 429 past these rates: per client address without an account, per user with one.
     "DEFAULT_THROTTLE_CLASSES": ["aid_alliance.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
@@ -551,4 +557,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # pypdf warns of every repair it makes while the upload check reads a sloppy PDF
+    # (cases/documents.py); a refusal is what matters, and it is the user's message.
+    "loggers": {"pypdf": {"level": "ERROR"}},
 }

@@ -196,12 +196,19 @@ def null_refused() -> exceptions.ParseError:
 
 
 def _has_null_character(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_null_character(item) for item in value)
+    # A stack, not recursion: the parser bounds a body's nesting (aid_alliance.parsers),
+    # but nothing here should depend on that to stay up.
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
     return False
 
 

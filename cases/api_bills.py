@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aid_alliance.parsers import BoundedJSONParser
 from cases import bills
 from cases.api_base import (
     CasesApi,
@@ -142,7 +143,7 @@ def duplicate_body(exc: bills.DuplicateReceipt) -> dict:
 class ReceiptCreateView(CasesApi, APIView):
     """Record a receipt on a submitted application, once for the whole alliance (§4)."""
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
 
     @extend_schema(
         operation_id="applications_receipts_create",
@@ -194,7 +195,7 @@ def _writable_pledge(user, pk):
 
 
 class PledgeAllocationView(CasesApi, APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="reviews_allocations_create",
@@ -222,7 +223,7 @@ class PledgeAllocationView(CasesApi, APIView):
 
 
 class PledgePaymentView(CasesApi, APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="reviews_payments_create",
@@ -289,7 +290,7 @@ class AllocationViewSet(CasesApi, viewsets.GenericViewSet):
         request=ReversalSerializer,
         responses={201: AllocationSerializer, **error_responses(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
+    @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser])
     def reverse(self, request, pk):
         allocation = self.get_object()
         _require_reviewer(request.user)
@@ -339,7 +340,7 @@ class PaymentViewSet(CasesApi, viewsets.GenericViewSet):
         request=ReversalSerializer,
         responses={201: PaymentSerializer, **error_responses(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
+    @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser])
     def reverse(self, request, pk):
         payment = self.get_object()
         _require_reviewer(request.user)

@@ -18,10 +18,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aid_alliance.parsers import BoundedJSONParser
 from cases import reveal, services
 from cases.api_base import CasesApi, Invalid, as_querydict, error, error_responses, scalar
 from cases.forms import SECTION_FORMS, region_initial
@@ -237,7 +237,7 @@ class SectionView(CasesApi, APIView):
     with 400 and saves nothing."""
 
     section = ""  # one view per section: set by cases.api_urls
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     schema = SectionSchema()
 
     def get_serializer(self, *args, **kwargs):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from aid_alliance.text import PlainTextField
 from cases.bills import normalize_key
 from cases.forms import ACCOUNT_RE
 from cases.identity import mask_id_number
@@ -78,12 +79,12 @@ class ReceiptForm(forms.Form):
     code = KeyField(label=_("Receipt code (票据代码)"))
     number = KeyField(label=_("Receipt number (票据号码)"))
     check_code = KeyField(label=_("Check code (校验码)"), required=False)
-    hospital = forms.CharField(label=_("Hospital"), max_length=100)
+    hospital = PlainTextField(label=_("Hospital"), max_length=100, name=True)
     issued_on = DateField(label=_("Receipt date"))
     kind = forms.ChoiceField(
         label=_("Inpatient or outpatient"), choices=Receipt.Kind.choices, widget=forms.RadioSelect
     )
-    patient_number = forms.CharField(
+    patient_number = PlainTextField(
         label=_("Inpatient or outpatient number"), max_length=30, required=False
     )
     total = YuanField(label=_("Total (yuan)"), min_value=Decimal("0.01"))
@@ -119,7 +120,7 @@ class AllocationForm(forms.Form):
         empty_label=None,
     )
     amount = YuanField(label=_("Amount to reimburse (yuan)"), min_value=Decimal("0.01"))
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = PlainTextField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, receipts, options=None, **kwargs):
         """`receipts` are what may be chosen; `options`, when given, the receipts already
@@ -148,14 +149,14 @@ class PaymentForm(forms.Form):
     payee_kind = forms.ChoiceField(
         label=_("Paid to"), choices=Application.PayeeKind.choices, widget=forms.RadioSelect
     )
-    payee_name = forms.CharField(label=_("Payee name"), max_length=100)
-    bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
+    payee_name = PlainTextField(label=_("Payee name"), max_length=100, name=True)
+    bank_name = PlainTextField(label=_("Bank"), max_length=100, required=False, name=True)
     account_number = forms.CharField(label=_("Account number"), max_length=40, required=False)
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
-    bank_reference = forms.CharField(
+    bank_reference = PlainTextField(
         label=_("Bank reference (流水号)"), max_length=60, required=False
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = PlainTextField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, payee: Application | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,7 +202,7 @@ class PaymentForm(forms.Form):
 
 
 class ReversalForm(forms.Form):
-    note = forms.CharField(
+    note = PlainTextField(
         label=_("Why is it reversed?"),
         max_length=300,
         error_messages={"required": _("Say why, so that the history explains the correction.")},

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import re
+import io
 import struct
+import time
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from pypdf import PasswordType, PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from cases.models import Document
 from cases.standard import checklist
@@ -19,11 +22,163 @@ SIGNATURES = (
 )
 
 
-# PDF names that run code or carry other files when the PDF is opened. A name may spell a
-# character as #xx (/J#61vaScript), so names are decoded before they are compared.
-ACTIVE_PDF_NAMES = {b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA"}
-_PDF_NAME = re.compile(rb"/[^\s/<>\[\]()%{}]+")
-_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+# A PDF is read with pypdf and every object is looked at, wherever it sits (compressed object
+# streams included): names that run something, carry other files or make a form are refused.
+# A scan or a printed PDF has none of them, and "print it to a new PDF" removes them all.
+RUNS_SOMETHING = {
+    "/JavaScript",
+    "/Launch",
+    "/SubmitForm",
+    "/ImportData",
+    "/GoToR",  # opens another file, e.g. on a network share (which leaks the reader's login)
+    "/GoToE",
+    "/RichMediaExecute",
+    "/Rendition",
+    "/Movie",
+    "/Sound",
+}
+SCRIPT_KEYS = {"/JS", "/JavaScript"}  # an action's script, the document's script name tree
+ATTACHMENT_KEYS = {"/EmbeddedFiles", "/EF"}
+ATTACHMENT_NAMES = {("/Type", "/EmbeddedFile"), ("/Subtype", "/FileAttachment")}
+FORM_KEYS = {"/AcroForm", "/XFA"}
+ACTIVE_NAMES = {("/Subtype", "/RichMedia")}
+# A hostile PDF of millions of objects or parts must not hold a worker: the walk stops and
+# refuses past these (a scanned or printed PDF of 10 MB has a few thousand objects, a few
+# tens of thousands of dictionaries and arrays). pypdf bounds each array and dictionary it
+# parses (100,000 entries) and what a stream may decompress to (pypdf.Configuration).
+MAX_PDF_OBJECTS = 50_000
+MAX_PDF_VISITS = 300_000  # dictionaries, arrays and references
+MAX_PDF_SECONDS = 15
+
+PDF_PROBLEMS = {
+    "pdf_active": _(
+        "This PDF contains scripts or actions that run by themselves, which are not accepted. "
+        "Print it to a new PDF or scan the paper instead."
+    ),
+    "pdf_attachment": _(
+        "This PDF carries other files inside it (attachments), which are not accepted. "
+        "Print it to a new PDF or scan the paper instead."
+    ),
+    "pdf_form": _(
+        "This PDF is a fillable form, which is not accepted. "
+        "Print it to a new PDF or scan the paper instead."
+    ),
+    "pdf_encrypted": _(
+        "This PDF is protected by a password, so its content cannot be checked. "
+        "Print it to a new PDF without a password or scan the paper instead."
+    ),
+    "pdf_unreadable": _(
+        "This PDF is damaged or cannot be read, so its content cannot be checked. "
+        "Print it to a new PDF or scan the paper instead."
+    ),
+    "pdf_too_complex": _(
+        "This PDF is too complex to be checked. Print it to a new PDF or scan the paper instead."
+    ),
+}
+
+
+def pdf_problem(data: bytes) -> str | None:
+    """The code (a key of PDF_PROBLEMS) of the first thing that makes a PDF unacceptable."""
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            return "pdf_encrypted"  # an owner password alone (restrictions) opens with ""
+        if "/Root" not in reader.trailer:
+            return "pdf_unreadable"
+        return _pdf_walk(reader)
+    except Exception:
+        # pypdf raises many kinds of error on a broken or hostile file, and RecursionError
+        # on deep nesting (its object parser recurses): each means it cannot be checked.
+        return "pdf_unreadable"
+
+
+def _pdf_objects(reader: PdfReader) -> list[IndirectObject]:
+    """Every object the file's cross-reference lists, in object streams or not."""
+    numbers = {(num, gen) for gen, table in reader.xref.items() for num in table}
+    numbers |= {(num, 0) for num in reader.xref_objStm}
+    return [IndirectObject(num, gen, reader) for num, gen in sorted(numbers)]
+
+
+# Actions the viewer starts by itself: when the document opens (/OpenAction) or a page,
+# annotation or field does (/AA). A web address there is also refused (it calls home
+# without a click); in a link the reader clicks it is not. An /OpenAction that only shows a
+# page (a destination, as word processors write) is not an action and passes.
+# The walk keeps track of where it is with respect to those.
+_TRIGGERS = "triggers"  # the value of /AA: trigger -> action
+_ACTION = "action"  # the value of /OpenAction, of a trigger, of an action's /Next
+_CONTAINERS = (DictionaryObject, ArrayObject, IndirectObject)
+
+
+def _pdf_walk(reader: PdfReader) -> str | None:
+    """Each object once, with a stack instead of recursion. A reference inside an object is
+    not followed (the object it names is on the list anyway), except to the actions under
+    /OpenAction or /AA: what it leads to decides whether the action starts by itself."""
+    objects = _pdf_objects(reader)
+    if len(objects) > MAX_PDF_OBJECTS:
+        return "pdf_too_complex"
+    stack = [(reader.trailer, None, False)] + [(ref, None, True) for ref in objects]
+    followed = set()
+    visits = 0
+    deadline = time.monotonic() + MAX_PDF_SECONDS
+    while stack:
+        item, automatic, listed = stack.pop()
+        visits += 1
+        if visits > MAX_PDF_VISITS or time.monotonic() > deadline:
+            return "pdf_too_complex"
+        if isinstance(item, IndirectObject):
+            if automatic is None and not listed or (item.idnum, automatic) in followed:
+                continue
+            if automatic is not None:
+                followed.add((item.idnum, automatic))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            problem = _pdf_dictionary_problem(item, automatic == _ACTION)
+            if problem:
+                return problem
+            stack.extend(
+                (value, _pdf_child_context(automatic, key), False)
+                for key, value in dict.items(item)
+                if isinstance(value, _CONTAINERS)
+            )
+        elif isinstance(item, ArrayObject):
+            stack.extend(
+                (value, automatic, False)
+                for value in list.__iter__(item)
+                if isinstance(value, _CONTAINERS)
+            )
+    return None
+
+
+def _pdf_child_context(automatic: str | None, key: str) -> str | None:
+    if automatic == _TRIGGERS:
+        return _ACTION  # the action of each trigger
+    if key == "/OpenAction" or (automatic == _ACTION and key == "/Next"):
+        return _ACTION
+    return _TRIGGERS if key == "/AA" else None
+
+
+def _pdf_name(dictionary: DictionaryObject, key: str) -> str | None:
+    value = dict.get(dictionary, key)
+    if isinstance(value, IndirectObject):
+        value = value.get_object()
+    return str(value) if isinstance(value, str) else None
+
+
+def _pdf_dictionary_problem(dictionary: DictionaryObject, automatic: bool) -> str | None:
+    keys = dictionary.keys()
+    names = {(key, _pdf_name(dictionary, key)) for key in ("/S", "/Type", "/Subtype")}
+    action = _pdf_name(dictionary, "/S")
+    if keys & SCRIPT_KEYS or names & ACTIVE_NAMES or action in RUNS_SOMETHING:
+        return "pdf_active"
+    if automatic and action == "/URI":
+        return "pdf_active"
+    if keys & ATTACHMENT_KEYS or names & ATTACHMENT_NAMES:
+        return "pdf_attachment"
+    if keys & FORM_KEYS:
+        return "pdf_form"
+    return None
+
+
 # An image larger than this, in pixels, is refused: a few kilobytes that decode into
 # gigabytes of memory (a "decompression bomb") are not a scan of a document.
 MAX_PIXELS = 80_000_000
@@ -54,14 +209,10 @@ def check_upload(upload, *, max_bytes: int) -> str:
         )
     data = upload.read()
     upload.seek(0)
-    if kind == "application/pdf" and active_pdf_content(data):
-        raise ValidationError(
-            _(
-                "This PDF contains scripts or embedded files, which are not accepted. "
-                "Print it to a new PDF or scan the paper instead."
-            ),
-            code="pdf_active",
-        )
+    if kind == "application/pdf":
+        problem = pdf_problem(data)
+        if problem:
+            raise ValidationError(PDF_PROBLEMS[problem], code=problem)
     if kind != "application/pdf":
         size = image_size(data, kind)
         if size is None:
@@ -73,17 +224,6 @@ def check_upload(upload, *, max_bytes: int) -> str:
                 code="image_too_large",
             )
     return kind
-
-
-def active_pdf_content(data: bytes) -> bool:
-    """Whether a PDF names actions that run code or embedded files (checked on the raw
-    bytes: names inside compressed object streams are not seen, but a PDF made by a
-    scanner or a print driver does not hide them there)."""
-    for match in _PDF_NAME.finditer(data):
-        name = _HEX.sub(lambda m: bytes([int(m[1], 16)]), match[0])
-        if name in ACTIVE_PDF_NAMES:
-            return True
-    return False
 
 
 def image_size(data: bytes, kind: str) -> tuple[int, int] | None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from aid_alliance.text import PlainTextField
 from cases import identity
 from cases.models import Application, Child, Document, Guardian, OtherAid, Sex
 from cases.standard import ETHNIC_GROUPS
@@ -100,7 +101,7 @@ class ChildForm(RegionChoiceMixin, SectionForm):
     section = "A"
     region_prefixes = ("household",)
 
-    name = forms.CharField(label=coded("A01", _("Child's name")), max_length=50)
+    name = PlainTextField(label=coded("A01", _("Child's name")), max_length=50, name=True)
     id_type = forms.ChoiceField(label=coded("A02", _("ID document")), choices=Child.IdType.choices)
     id_number = forms.CharField(label=coded("A03", _("ID number")), max_length=30)
     sex = forms.ChoiceField(
@@ -117,7 +118,7 @@ class ChildForm(RegionChoiceMixin, SectionForm):
         choices=Child.Registration.choices,
         widget=forms.RadioSelect,
     )
-    address = forms.CharField(label=coded("A09", _("Current address")), max_length=200)
+    address = PlainTextField(label=coded("A09", _("Current address")), max_length=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -199,8 +200,8 @@ class ChildForm(RegionChoiceMixin, SectionForm):
 
 def _guardian_fields(n: int, required: bool):
     return {
-        f"g{n}_name": forms.CharField(
-            label=coded("B01", _("Name")), max_length=50, required=required
+        f"g{n}_name": PlainTextField(
+            label=coded("B01", _("Name")), max_length=50, required=required, name=True
         ),
         f"g{n}_relationship": forms.ChoiceField(
             label=coded("B02", _("Relationship to the child")),
@@ -213,7 +214,7 @@ def _guardian_fields(n: int, required: bool):
         f"g{n}_phone": forms.CharField(
             label=coded("B04", _("Mobile phone")), max_length=20, required=required
         ),
-        f"g{n}_occupation": forms.CharField(
+        f"g{n}_occupation": PlainTextField(
             label=coded("B05", _("Occupation or employer (optional)")),
             max_length=100,
             required=False,
@@ -322,8 +323,10 @@ class EconomicsForm(SectionForm):
     annual_income = forms.DecimalField(
         label=coded("C02", _("Annual household income (yuan)")), **MONEY
     )
-    income_source = forms.CharField(label=coded("C03", _("Main income source")), max_length=100)
-    assets_debts = forms.CharField(
+    income_source = PlainTextField(
+        label=coded("C03", _("Main income source")), max_length=100, name=True
+    )
+    assets_debts = PlainTextField(
         label=coded("C04", _("Assets and debts")),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1000,
@@ -372,17 +375,19 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         to_field_name="code",
     )
     icd = forms.CharField(label=coded("D02", _("Diagnosis code (ICD-10)")), max_length=16)
-    diagnosis_text = forms.CharField(
+    diagnosis_text = PlainTextField(
         label=coded("D03", _("Diagnosis as written on the certificate")), max_length=200
     )
     diagnosis_date = forms.DateField(
         label=coded("D04", _("Diagnosis date")), widget=forms.DateInput(attrs={"type": "date"})
     )
-    diagnosing_hospital = forms.CharField(
-        label=coded("D05", _("Diagnosing hospital")), max_length=100
+    diagnosing_hospital = PlainTextField(
+        label=coded("D05", _("Diagnosing hospital")), max_length=100, name=True
     )
-    treating_hospital = forms.CharField(label=coded("D06", _("Treating hospital")), max_length=100)
-    department = forms.CharField(label=_("Department"), max_length=50)
+    treating_hospital = PlainTextField(
+        label=coded("D06", _("Treating hospital")), max_length=100, name=True
+    )
+    department = PlainTextField(label=_("Department"), max_length=50, name=True)
     estimated_cost = forms.DecimalField(
         label=coded("D08", _("Estimated total cost (yuan)")), **MONEY
     )
@@ -510,8 +515,8 @@ class CoverageForm(SectionForm):
                 choices=[("", "—"), *OtherAid.Kind.choices],
                 required=False,
             )
-            self.fields[f"aid{n}_source"] = forms.CharField(
-                label=_("Charity or platform"), max_length=100, required=False
+            self.fields[f"aid{n}_source"] = PlainTextField(
+                label=_("Charity or platform"), max_length=100, required=False, name=True
             )
             self.fields[f"aid{n}_amount"] = forms.DecimalField(
                 label=_("Amount (yuan)"), required=False, **MONEY
@@ -589,8 +594,8 @@ class PaymentForm(SectionForm):
         choices=Application.PayeeKind.choices,
         widget=forms.RadioSelect,
     )
-    bank_name = forms.CharField(label=coded("G02", _("Bank")), max_length=100)
-    account_name = forms.CharField(label=coded("G03", _("Account name")), max_length=100)
+    bank_name = PlainTextField(label=coded("G02", _("Bank")), max_length=100, name=True)
+    account_name = PlainTextField(label=coded("G03", _("Account name")), max_length=100, name=True)
     account_number = forms.CharField(label=coded("G04", _("Account number")), max_length=40)
     FIELDS = ("payee_kind", "bank_name", "account_name", "account_number")
 
@@ -697,7 +702,7 @@ class DocumentReviewForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("accepted", _("Accept")), ("rejected", _("Reject"))], widget=forms.RadioSelect
     )
-    reason = forms.CharField(label=_("Reason for rejecting"), max_length=200, required=False)
+    reason = PlainTextField(label=_("Reason for rejecting"), max_length=200, required=False)
 
     def clean(self):
         data = super().clean()

@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aid_alliance.text import PlainTextField
 from cases import data_export, services, workflow
 from cases.models import Application
 from cases.views import get_application_for
 
 
 class ConsentWithdrawalForm(forms.Form):
-    note = forms.CharField(
+    note = PlainTextField(
         label=gettext_lazy("How did the guardian withdraw consent?"),
         help_text=gettext_lazy("E.g. a signed letter of 2 December, in person, by phone."),
         max_length=300,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from aid_alliance.text import PlainTextField
 from cases import services, workflow
 from cases.bill_forms import YuanField
 from cases.models import Application, MemberReview, OtherAid, ReviewCount
@@ -62,8 +63,8 @@ class InboxFilterForm(forms.Form):
         ]
 
 
-def _text(label, max_length: int) -> forms.CharField:
-    return forms.CharField(label=label, max_length=max_length, required=False)
+def _text(label, max_length: int) -> PlainTextField:
+    return PlainTextField(label=label, max_length=max_length, required=False)
 
 
 class ReviewNoteForm(forms.Form):

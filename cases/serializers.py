@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from aid_alliance.text import PlainTextSerializerField
 from cases.identity import mask_id_number
 from cases.models import (
     Allocation,
@@ -448,11 +449,11 @@ class ApplicationDetailSerializer(serializers.Serializer):
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)
 
 
 class ConsentWithdrawalSerializer(serializers.Serializer):
-    note = serializers.CharField(
+    note = PlainTextSerializerField(
         max_length=300,
         help_text="How the guardian withdrew consent (e.g. a signed letter, in person, by phone).",
         error_messages={
@@ -471,7 +472,7 @@ class CloseSerializer(serializers.Serializer):
         choices=Application.ClosingReason.choices,
         error_messages={"invalid_choice": _("Choose a closing reason from the list.")},
     )
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    note = PlainTextSerializerField(max_length=300, required=False, allow_blank=True)
 
 
 class ReviseEstimateSerializer(serializers.Serializer):
@@ -481,7 +482,7 @@ class ReviseEstimateSerializer(serializers.Serializer):
         error_messages={"invalid": _("Give the new estimate in yuan.")},
         **MONEY,
     )
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    note = PlainTextSerializerField(max_length=300, required=False, allow_blank=True)
 
 
 # --- reviews -----------------------------------------------------------------------------------
@@ -573,8 +574,8 @@ class ReviewDetailSerializer(InboxItemSerializer):
 
 
 class RequestInfoSerializer(serializers.Serializer):
-    items = serializers.CharField(max_length=500, help_text="Documents or answers needed.")
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    items = PlainTextSerializerField(max_length=500, help_text="Documents or answers needed.")
+    note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)
 
 
 class ApproveSerializer(serializers.Serializer):
@@ -588,16 +589,16 @@ class ApproveSerializer(serializers.Serializer):
         },
         **MONEY,
     )
-    description = serializers.CharField(
+    description = PlainTextSerializerField(
         max_length=300, required=False, allow_blank=True, help_text="For in-kind or service help."
     )
-    override_reason = serializers.CharField(
+    override_reason = PlainTextSerializerField(
         max_length=300,
         required=False,
         allow_blank=True,
         help_text="Why approve although not eligible (only then).",
     )
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)
 
 
 class DeclineSerializer(serializers.Serializer):
@@ -605,7 +606,7 @@ class DeclineSerializer(serializers.Serializer):
         choices=MemberReview.DeclineReason.choices,
         error_messages={"invalid_choice": _("Choose a reason from the list.")},
     )
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)
 
 
 # --- receipts, allocations and payments (§4) ----------------------------------------------------

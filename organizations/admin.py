@@ -3,6 +3,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from aid_alliance.text import PlainTextField
 from organizations import second_factor, services
 from organizations.accounts import AdminLoginForm
 from organizations.models import (
@@ -37,7 +39,15 @@ admin.site.site_title = _("Alliance administration")
 
 class SecretariatAccess:
     """The secretariat edits the directory (standard.md §5); only an administrator deletes.
-    Staff accounts have their own rule (UserAdmin)."""
+    Staff accounts have their own rule (UserAdmin). Names and texts of the directory are
+    the public's: normalised, invisible characters refused, as on the case forms
+    (aid_alliance.text)."""
+
+    formfield_overrides = {
+        models.CharField: {"form_class": PlainTextField},
+        models.TextField: {"form_class": PlainTextField},
+        models.SlugField: {},  # codes keep Django's slug field and its message
+    }
 
     def _allowed(self, request):
         user = request.user

@@ -4,6 +4,7 @@ import struct
 import zlib
 
 from cases.identity import check_character
+from tests import pdf_samples
 
 
 def resident_id(region: str, dob: str, sequence: str) -> str:
@@ -95,5 +96,7 @@ def png(width: int, height: int) -> bytes:
     )
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# One blank page written by pypdf: the upload check reads PDFs with pypdf, so a sample must be
+# a PDF a reader can open (tests/pdf_samples.py).
+PDF_BYTES = pdf_samples.plain()
 PNG_BYTES = png(1, 1)

@@ -298,3 +298,112 @@ def test_a_bad_eligibility_body_is_a_400_naming_what_is_wrong(client, directory)
         assert response.json(), body
     response = client.generic("POST", "/api/v1/eligibility/", b"{}", content_type="text/plain")
     assert response.status_code == 415
+
+
+# --- nesting (issue 14) ---------------------------------------------------------------------------
+
+DEEP = 500
+
+
+def nested(depth: int, *, key: str = "name") -> bytes:
+    """A small body nested `depth` levels deep inside one field (about 1 KB at 500)."""
+    return b'{"%s": ' % key.encode() + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PATCH", "/applications/{draft}/sections/A/"),
+        ("PATCH", "/applications/{draft}/sections/D/"),
+        ("POST", "/applications/{draft}/withdraw/"),
+    ],
+)
+def test_a_deeply_nested_body_is_a_400_in_the_error_shape(send, draft_reference, method, path):
+    before = counts()
+    response = send(method, path.format(draft=draft_reference), nested(DEEP))
+    detail = refusal(response)["detail"]
+    assert "nest" in detail.lower()
+    assert counts() == before
+
+
+def test_deep_nesting_of_objects_and_inside_strings_is_told_apart(send, draft_reference):
+    path = f"/applications/{draft_reference}/sections/A/"
+    deep_objects = b'{"a": ' * DEEP + b"1" + b"}" * DEEP
+    assert "nest" in refusal(send("PATCH", path, deep_objects))["detail"].lower()
+    # Brackets inside a string are text, not nesting (an escaped quote does not end it).
+    text = json.dumps({"address": '[{"\\' + "[" * 150})
+    response = send("PATCH", path, text)
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["address"].endswith("[" * 150)
+
+
+def test_a_review_action_with_a_deeply_nested_body_is_a_400(send, people):
+    review = review_of(submitted(people["alice"]), 1)
+    response = send("POST", f"/reviews/{review.pk}/take/", nested(DEEP, key="note"), user="bob")
+    refusal(response)
+    review.refresh_from_db()
+    assert review.state == "pending"
+
+
+def test_the_public_pre_check_refuses_a_deeply_nested_body_with_a_400(client, directory):
+    for body in (nested(DEEP, key="plan"), nested(100_000, key="plan")):
+        response = client.generic(
+            "POST", "/api/v1/eligibility/", body, content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert "嵌套" in response.json()["detail"]  # in Chinese, as every public page
+
+
+def test_a_form_encoded_pre_check_has_no_nesting_to_get_around_the_limit(client, directory):
+    body = "plan" + "[a]" * DEEP + "=planned&household_size=" + "[" * DEEP
+    response = client.generic(
+        "POST", "/api/v1/eligibility/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert "plan" in response.json()
+
+
+def test_every_api_view_reads_json_through_the_nesting_limit():
+    from django.urls import get_resolver
+    from rest_framework.parsers import JSONParser
+
+    from aid_alliance.parsers import BoundedJSONParser
+
+    def views(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from views(pattern.url_patterns)
+            else:
+                yield pattern.callback
+
+    checked = 0
+    for callback in views(get_resolver().url_patterns):
+        view_class = getattr(callback, "cls", None)
+        if view_class is None:
+            continue
+        actions = getattr(callback, "actions", None) or {}
+        parser_lists = [view_class.parser_classes]
+        for name in set(actions.values()):
+            kwargs = getattr(getattr(view_class, name, None), "kwargs", {})
+            parser_lists.append(kwargs.get("parser_classes", []))
+        for parsers in parser_lists:
+            for parser in parsers:
+                if issubclass(parser, JSONParser):
+                    assert issubclass(parser, BoundedJSONParser), (view_class, parser)
+                    checked += 1
+    assert checked > 10
+
+
+def test_the_nesting_limit_counts_levels_exactly():
+    from aid_alliance.parsers import MAX_JSON_DEPTH, nesting_exceeds
+
+    def deep(n):
+        return "[" * n + "]" * n
+
+    assert not nesting_exceeds(deep(MAX_JSON_DEPTH))
+    assert nesting_exceeds(deep(MAX_JSON_DEPTH + 1))
+    assert nesting_exceeds('{"a": [' + deep(MAX_JSON_DEPTH) + "]}")
+    assert nesting_exceeds(deep(MAX_JSON_DEPTH + 1) * 1000)  # many deep parts, not one
+    assert not nesting_exceeds("[" + "[1], " * 100_000 + "[]]")  # wide is fine
+    assert nesting_exceeds("[" * 100_000)  # never closed: the decoder would go down it
+    assert not nesting_exceeds('["' + "[" * 100 + '", "\\"' + "{" * 100 + '"]')
