@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from aid_alliance import text
 from cases import services
 from cases.models import Application, MemberReview, ReviewEvent
+from tests.conftest import api_token_for
 from tests.intake_data import SECTIONS
 from tests.test_workflow import querydict, review_of, submitted
 
@@ -50,9 +51,7 @@ def draft(people):
 
 @pytest.fixture
 def token(people):
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.get_or_create(user=people["alice"])[0].key
+    return api_token_for(people["alice"])
 
 
 def post_section(client, application, section, changes):
@@ -144,14 +143,12 @@ def routed(people):
 def test_a_review_note_with_a_zero_width_space_is_refused_on_the_page_and_by_the_api(
     client, people, routed
 ):
-    from rest_framework.authtoken.models import Token
-
     review = review_of(routed, 1)
     client.force_login(people["bob"])
     client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     response = client.post(f"/reviews/{review.pk}/take/", {"note": "好\u200b的"}, follow=True)
     assert any("不可见" in str(m) for m in response.context["messages"])
-    key = Token.objects.get_or_create(user=people["bob"])[0].key
+    key = api_token_for(people["bob"])
     response = client.post(
         f"/api/v1/reviews/{review.pk}/take/",
         {"note": "好\u200b的"},
