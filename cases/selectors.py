@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import Exists, Func, OuterRef, Prefetch, Q, TextField, Value
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from cases import access, crypto, identity, references
 from cases.models import Application, ApplicationEvent, Guardian
@@ -101,8 +101,9 @@ class PossibleMatch:
     application: Application | None = None
 
     @property
-    def basis_labels(self) -> list[str]:
-        return [str(MATCH_BASES[key]) for key in self.basis]
+    def basis_text(self) -> str:
+        # The list separator is the language's own ("、" in Chinese).
+        return gettext(", ").join(str(MATCH_BASES[key]) for key in self.basis)
 
 
 MATCH_BASES = {
