@@ -32,7 +32,7 @@ PERIODS += ["2026-06", "2026-09", "2026-11", f"{NOW:%Y}", f"{NOW:%Y-%m}"]
 
 def rebuild() -> str:
     out = io.StringIO()
-    call_command("rebuild_report_aggregates", stdout=out)
+    call_command("rebuild_report_aggregates", "--force", stdout=out)
     return out.getvalue()
 
 
@@ -156,6 +156,9 @@ def test_anonymised_applications_keep_their_figures_in_the_aggregates(people):
 def test_a_second_rebuild_replaces_the_rows_and_the_stamp(activity):
     rebuild()
     rows = ApplicationFigure.objects.count()
+    out = io.StringIO()
+    call_command("rebuild_report_aggregates", stdout=out)
+    assert "fresh" in out.getvalue()  # nothing changed: nothing done
     rebuild()
     assert ApplicationFigure.objects.count() == rows
     assert AggregateStamp.objects.count() == 1

@@ -13,7 +13,15 @@ from reports.models import AggregateStamp
 class Command(BaseCommand):
     help = "Rebuild the alliance report's aggregates (reports/aggregates.py) in one transaction."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Rebuild even when nothing changed since."
+        )
+
     def handle(self, *args, **options):
+        if not options["force"] and aggregates.is_fresh():
+            self.stdout.write("Report aggregates are fresh: nothing changed since the rebuild.")
+            return
         counts = aggregates.rebuild()
         stamp = AggregateStamp.objects.get()
         rows = ", ".join(f"{name} {count}" for name, count in counts.items())
