@@ -1,10 +1,16 @@
+import hashlib
+import json
+
+from django.utils.cache import get_conditional_response, quote_etag
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import condition
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from organizations import regions, selectors
+from organizations import directory_cache, regions
 from organizations.eligibility import evaluate
 from organizations.filters import MemberFilter, ProjectFilter
 from organizations.hsds import HsdsDirectorySerializer, directory_hsds
@@ -28,6 +34,28 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = MemberFilter
     lookup_field = "short_name"
 
+    # Eight rows in one query: an ETag of the body answers a repeat with 304, without the
+    # directory's version (a query more than this list makes).
+    def list(self, request, *args, **kwargs):
+        return _etag_of_body(request, super().list(request, *args, **kwargs))
+
+    def retrieve(self, request, *args, **kwargs):
+        return _etag_of_body(request, super().retrieve(request, *args, **kwargs))
+
+
+def _etag_of_body(request, response: Response):
+    if response.status_code != status.HTTP_200_OK:
+        return response
+    body = json.dumps(response.data, sort_keys=True, default=str, ensure_ascii=False)
+    etag = quote_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+    response["ETag"] = etag
+    return get_conditional_response(request, etag=etag, response=response)
+
+
+# Built once per version of the directory and language; a repeat of a request whose answer
+# the client has gets 304 after the one query of the version (organizations.directory_cache).
+by_directory_version = method_decorator(condition(etag_func=directory_cache.etag))
+
 
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     """Aid projects with their current rules in plain words (public)."""
@@ -38,6 +66,26 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
     lookup_field = "code"
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "labels": self._state.labels}
+
+    @property
+    def _state(self):
+        return directory_cache.state_of(self.request)
+
+    def _cached(self, build):
+        """A refused request (unknown code, bad filter) raises inside `build`: not kept."""
+        key = ("projects", self.request.get_full_path())
+        return Response(directory_cache.cached(self._state, key, lambda: build().data))
+
+    @by_directory_version
+    def list(self, request, *args, **kwargs):
+        return self._cached(lambda: super(ProjectViewSet, self).list(request, *args, **kwargs))
+
+    @by_directory_version
+    def retrieve(self, request, *args, **kwargs):
+        return self._cached(lambda: super(ProjectViewSet, self).retrieve(request, *args, **kwargs))
 
 
 class EligibilityView(APIView):
@@ -50,10 +98,11 @@ class EligibilityView(APIView):
     def post(self, request):
         serializer = EligibilityRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        state = directory_cache.directory_state()
         results = evaluate(
             serializer.applicant(),
-            selectors.open_projects_rules(),
-            category_labels=selectors.category_labels(),
+            directory_cache.open_projects_rules(state),
+            category_labels=state.labels,
             region_label=regions.name_of,
         )
         body = {
@@ -72,5 +121,12 @@ class HsdsView(APIView):
     authentication_classes = []
 
     @extend_schema(responses=HsdsDirectorySerializer, tags=["directory"])
+    @by_directory_version
     def get(self, request):
-        return Response(HsdsDirectorySerializer(directory_hsds()).data)
+        state = directory_cache.state_of(request)
+        body = directory_cache.cached(
+            state,
+            ("hsds",),
+            lambda: HsdsDirectorySerializer(directory_hsds(labels=state.labels)).data,
+        )
+        return Response(body)

@@ -107,10 +107,10 @@ def _service(project: AidProject, rules: ProjectRules | None, member, labels) ->
     return service
 
 
-def directory_hsds() -> dict:
+def directory_hsds(*, labels: dict[str, str] | None = None) -> dict:
     """Every active member and its projects, in Chinese, the language of the directory."""
     with override("zh-hans"):
-        labels = selectors.category_labels()
+        labels = selectors.category_labels() if labels is None else labels
         organizations, services = [], []
         for member, projects in selectors.directory_members():
             organizations.append(_organization(member))

@@ -28,6 +28,8 @@ class MemberOrganization(models.Model):
     name_zh = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=150)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.FOUNDATION)
+    # The directory's version (organizations.directory_cache): any save moves it.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
@@ -60,6 +62,8 @@ class DiseaseCategory(models.Model):
     """救助病种: one of the alliance's disease categories and the ICD-10 codes it covers."""
 
     code = models.SlugField(_("code"), max_length=20, unique=True)
+    # The directory's version (organizations.directory_cache): any save moves it.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=150)
     icd_codes = models.JSONField(
@@ -123,6 +127,8 @@ class AidProject(models.Model):
         validators=[MinValueValidator(ZERO)],
     )
     is_open = models.BooleanField(_("open for applications"), default=True)
+    # The directory's version (organizations.directory_cache): any save moves it.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # The rule version decisions are made under now; earlier versions stay for the record.
     current_rules = models.OneToOneField(
         "RuleSet",

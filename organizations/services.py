@@ -9,6 +9,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import (
@@ -123,7 +124,7 @@ def directory_load(*, data: dict, by: User | None = None) -> dict[str, int]:
     executive_numbers = {row["n"] for row in data["members"] if row.get("executive")}
     MemberOrganization.objects.filter(is_executive=True).exclude(
         number__in=executive_numbers
-    ).update(is_executive=False)
+    ).update(is_executive=False, updated_at=timezone.now())  # a save would move it too
     for row in data["members"]:
         members[row["n"]], new = MemberOrganization.objects.update_or_create(
             number=row["n"],

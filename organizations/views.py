@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from organizations import regions, selectors
+from organizations import directory_cache, regions, selectors
 from organizations.eligibility import evaluate
 from organizations.forms import PrecheckForm
 from organizations.models import AidProject, MemberOrganization, User
@@ -46,10 +46,11 @@ def precheck(request):
     form = PrecheckForm(request.POST or None)
     results = None
     if request.method == "POST" and form.is_valid():
+        state = directory_cache.directory_state()
         results = evaluate(
             form.applicant(),
-            selectors.open_projects_rules(),
-            category_labels=selectors.category_labels(),
+            directory_cache.open_projects_rules(state),
+            category_labels=state.labels,
             region_label=regions.name_of,
         )
     context = {"form": form, "results": _group_results(results)}

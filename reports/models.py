@@ -77,3 +77,102 @@ class ReportRun(models.Model):
 def file_name(kind: str, period: str, fmt: str, *, full_ids: bool = False) -> str:
     stem = "alliance-report" if kind == ReportRun.Kind.ALLIANCE else "authorities"
     return f"{stem}-{period}{'-full-ids' if full_ids else ''}.{fmt}"
+
+
+# --- the kept aggregates of the alliance report (reports/aggregates.py) ---------------------
+#
+# Rebuilt as a whole by `manage.py rebuild_report_aggregates`, never edited row by row: plain
+# ids instead of foreign keys, so that the rebuild depends on nothing but its SELECTs and a
+# member or a project can still be deleted. `month` is the local month of submission in
+# China as one number, year * 12 + month - 1 (reports.selectors' month index).
+
+
+class ApplicationFigure(models.Model):
+    """Applications submitted in a month, by member, disease category and the child's
+    province: how many, how many routed, how many funded."""
+
+    month = models.IntegerField()
+    member_id = models.BigIntegerField()
+    category_id = models.BigIntegerField(null=True)
+    province = models.CharField(max_length=2)
+    received = models.IntegerField()
+    routed = models.IntegerField()
+    funded = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="reports_appfig_month")]
+
+    def __str__(self):
+        return f"{self.month} {self.member_id} {self.received}"
+
+
+class ReviewFigure(models.Model):
+    """Member reviews of the applications submitted in a month, by member, state and
+    decline reason."""
+
+    month = models.IntegerField()
+    member_id = models.BigIntegerField()
+    state = models.CharField(max_length=20)
+    decline_reason = models.CharField(max_length=30, null=True)  # noqa: DJ001 - as the review's
+    count = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="reports_reviewfig_month")]
+
+    def __str__(self):
+        return f"{self.month} {self.member_id} {self.state} {self.count}"
+
+
+class PledgeFigure(models.Model):
+    """The pledges of one child's applications submitted in a month, by member, project,
+    category and province: a child counts once however the rows are added up."""
+
+    month = models.IntegerField()
+    member_id = models.BigIntegerField()
+    project_id = models.BigIntegerField(null=True)
+    category_id = models.BigIntegerField(null=True)
+    province = models.CharField(max_length=2)
+    child_id = models.BigIntegerField()  # the child's identity (cases.ChildIdentity)
+    pledges = models.IntegerField()
+    pledged = models.DecimalField(max_digits=16, decimal_places=2)
+    paid = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="reports_pledgefig_month")]
+
+    def __str__(self):
+        return f"{self.month} {self.member_id} {self.child_id} {self.pledged}"
+
+
+class ApplicationTiming(models.Model):
+    """An application's submission, first decision and first payment (for the medians),
+    for every application with a decision or a payment."""
+
+    month = models.IntegerField()
+    application_id = models.BigIntegerField()
+    submitted_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True)
+    paid_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="reports_timing_month")]
+
+    def __str__(self):
+        return f"{self.month} {self.application_id}"
+
+
+class AggregateStamp(models.Model):
+    """The one row that says what the aggregates were built from: the newest id of every
+    table whose rows change the figures, read in the rebuild's own snapshot. The aggregates
+    are fresh while those ids are still the newest (reports.aggregates.fresh_expression)."""
+
+    rebuilt_at = models.DateTimeField()
+    seconds = models.FloatField()
+    last_application = models.BigIntegerField()
+    last_review = models.BigIntegerField()
+    last_application_event = models.BigIntegerField()
+    last_review_event = models.BigIntegerField()
+    last_payment = models.BigIntegerField()
+
+    def __str__(self):
+        return f"report aggregates of {self.rebuilt_at:%Y-%m-%d %H:%M}"

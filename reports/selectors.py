@@ -33,6 +33,11 @@ figures are the sum of its months:
 4. the first decision and the first payment of each application, for the medians: a
    median cannot be computed by SQLite, and computing it here from whole numbers gives
    SQLite and PostgreSQL the same answer to the second.
+
+Those four reads come from the live tables, or, when nothing has changed since
+`manage.py rebuild_report_aggregates`, from the kept aggregates: the same GROUP BYs done once
+into narrow tables, read in the same shapes (reports/aggregates.py). Either way the
+directory is read first (three queries), its first query also saying which source is fresh.
 """
 
 from __future__ import annotations
@@ -43,19 +48,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, Min, OuterRef, Q
-from django.db.models.functions import ExtractMonth, ExtractYear, Substr
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aid_alliance.routing import reads_from_replica
-from cases.models import Application, MemberReview
+from cases.models import MemberReview
 from organizations import regions
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization
+from reports import aggregates
 from reports.periods import CHINA, Period, add_months, local_midnight
 
 ZERO = Decimal("0.00")
-PLEDGING = Q(state__in=MemberReview.PLEDGING_STATES)
+PLEDGING = aggregates.PLEDGING
 DECLINED = MemberReview.State.DECLINED
 TREND_MONTHS = 12
 MICROSECOND = timedelta(microseconds=1)
@@ -139,15 +144,7 @@ def _money(value) -> Decimal:
     return (value or ZERO).quantize(Decimal("0.01"))
 
 
-def _submitted_in(start: datetime, end: datetime, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}submitted_at__gte": start, f"{prefix}submitted_at__lt": end})
-
-
-def _month_index(prefix: str = ""):
-    """The local month of submission as one number, year * 12 + month - 1: a number, not a
-    datetime, so that tens of thousands of rows need no time-zone conversion here."""
-    moment = f"{prefix}submitted_at"
-    return ExtractYear(moment, tzinfo=CHINA) * 12 + ExtractMonth(moment, tzinfo=CHINA) - 1
+_submitted_in = aggregates.submitted_in
 
 
 def _month(index: int) -> date:
@@ -156,6 +153,46 @@ def _month(index: int) -> date:
 
 @reads_from_replica
 def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
+    """The figures from the kept aggregates when they are fresh (reports/aggregates.py),
+    else from the live tables: the same numbers either way (tests/test_report_aggregates.py).
+    """
+    directory = _directory()
+    source = aggregates.KEPT if directory.aggregates_fresh else aggregates.LIVE
+    return _figures(period, directory, source, now=now)
+
+
+@reads_from_replica
+def live_report_figures(period: Period, *, now: datetime | None = None) -> Figures:
+    """The figures from the live tables, whatever the aggregates (the tests' reference)."""
+    return _figures(period, _directory(), aggregates.LIVE, now=now)
+
+
+@dataclass
+class _Directory:
+    members: list
+    projects: list
+    categories: list
+    aggregates_fresh: bool
+
+
+def _directory() -> _Directory:
+    """The directory's members, projects and categories (three queries); the members' query
+    also says whether the kept aggregates are fresh, so that choosing the source costs no
+    query of its own (the dashboard's query count is pinned)."""
+    members = list(
+        MemberOrganization.objects.annotate(
+            aggregates_fresh=aggregates.fresh_expression()
+        ).order_by("number")
+    )
+    return _Directory(
+        members=members,
+        projects=list(AidProject.objects.select_related("member").order_by("code")),
+        categories=list(DiseaseCategory.objects.order_by("sort_order", "code")),
+        aggregates_fresh=bool(members) and members[0].aggregates_fresh,
+    )
+
+
+def _figures(period: Period, directory: _Directory, source, *, now) -> Figures:
     figures = Figures(period=period, generated_at=now or timezone.now())
     first_month = add_months(period.end_day, -TREND_MONTHS)
     window = (local_midnight(first_month), local_midnight(period.end_day))
@@ -166,23 +203,21 @@ def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
     }
     total, trend = _Tally(), defaultdict(_Tally)
 
-    _read_applications(window, in_period, total, tallies, trend)
-    _read_reviews(period, total, tallies, figures)
-    _read_pledges(window, in_period, total, tallies, trend)
+    _read_applications(source.application_rows(window), in_period, total, tallies, trend)
+    _read_reviews(source.review_rows(period.bounds()), total, tallies, figures)
+    _read_pledges(source.pledge_rows(window), in_period, total, tallies, trend)
 
     for name in ("received", "routed", "funded", "pledges", "declined"):
         setattr(figures, name, getattr(total, name))
     figures.children = len(total.children)
     figures.pledged, figures.paid = _money(total.pledged), _money(total.paid)
-    start, end = period.bounds()
-    applications = Application.objects.filter(_submitted_in(start, end)).order_by()
     (
         figures.decision_days,
         figures.decision_count,
         figures.payment_days,
         figures.payment_count,
-    ) = _medians(applications)
-    _lines(figures, tallies)
+    ) = _medians(source.timing_rows(period.bounds()))
+    _lines(figures, tallies, directory)
     figures.trend = [
         _Tally.line(trend[m], f"{m:%Y-%m}", f"{m:%Y-%m}", applications=True, reviews=False)
         for m in months
@@ -192,24 +227,9 @@ def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
     return figures
 
 
-def _read_applications(window, in_period, total, tallies, trend) -> None:
+def _read_applications(rows, in_period, total, tallies, trend) -> None:
     """Query 1: received, routed and funded applications by month, member, category and
     the child's province (of household registration, A07, as the child's record has it)."""
-    reviews = MemberReview.objects.filter(application=OuterRef("pk"))
-    rows = (
-        Application.objects.filter(_submitted_in(*window))
-        .annotate(
-            month=_month_index(),
-            region=Substr("child__household_region", 1, 2),
-        )
-        .values("month", "member_id", "category_id", "region")
-        .annotate(
-            received=Count("pk"),
-            routed=Count("pk", filter=Q(Exists(reviews))),
-            funded=Count("pk", filter=Q(Exists(reviews.filter(PLEDGING)))),
-        )
-        .order_by()
-    )
     for row in rows:
         month = _month(row["month"])
         trend[month].received += row["received"]
@@ -225,15 +245,8 @@ def _read_applications(window, in_period, total, tallies, trend) -> None:
             tallies[name][key].funded += row["funded"]
 
 
-def _read_reviews(period, total, tallies, figures) -> None:
+def _read_reviews(rows, total, tallies, figures) -> None:
     """Query 2: the period's member reviews by member, state and decline reason."""
-    start, end = period.bounds()
-    rows = (
-        MemberReview.objects.filter(_submitted_in(start, end, "application__"))
-        .values("member_id", "state", "decline_reason")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
     reasons: dict[str, int] = defaultdict(int)
     for row in rows:
         member = tallies["member"][row["member_id"]]
@@ -252,28 +265,10 @@ def _read_reviews(period, total, tallies, figures) -> None:
         )
 
 
-def _read_pledges(window, in_period, total, tallies, trend) -> None:
-    """Query 3: every pledge of the trend's months, one row each, with its child."""
-    rows = (
-        MemberReview.objects.filter(PLEDGING, _submitted_in(*window, "application__"))
-        .annotate(
-            month=_month_index("application__"),
-            region=Substr("application__child__household_region", 1, 2),
-        )
-        .values_list(
-            "month",
-            "member_id",
-            "project_id",
-            "application__category_id",
-            "region",
-            "application__child__identity_id",
-            "amount",
-            "paid_total",
-        )
-        .order_by()
-        .iterator(chunk_size=5000)  # a year is tens of thousands of rows: not all at once
-    )
-    for month, member, project, category, region, child, amount, paid in rows:
+def _read_pledges(rows, in_period, total, tallies, trend) -> None:
+    """Query 3: the pledges of the trend's months, with their children (one row per pledge
+    from the live tables, one per group of pledges of a child from the aggregates)."""
+    for month, member, project, category, region, child, amount, paid, count in rows:
         month = _month(month)
         trend[month].pledged += amount or ZERO
         if month not in in_period:
@@ -283,30 +278,30 @@ def _read_pledges(window, in_period, total, tallies, trend) -> None:
         if project is not None:
             groups.append(tallies["project"][project])
         for tally in groups:
-            tally.pledges += 1
+            tally.pledges += count
             tally.pledged += amount or ZERO
             tally.paid += paid or ZERO
             tally.children.add(child)
 
 
-def _lines(figures: Figures, tallies: dict) -> None:
+def _lines(figures: Figures, tallies: dict, directory: _Directory) -> None:
     """The breakdowns in the directory's order (every member, project and category, with
     zeros), provinces by applications received."""
     member, project = tallies["member"], tallies["project"]
     figures.by_member = [
         member[m.pk].line(m.short_name, _name(m), applications=True, reviews=True)
-        for m in MemberOrganization.objects.order_by("number")
+        for m in directory.members
     ]
     for line in figures.by_member:
         line.funded = None  # a member pledges; applications are funded by the alliance
     figures.by_project = [
         project[p.pk].line(p.code, _name(p), note=_name(p.member), applications=False, reviews=True)
-        for p in AidProject.objects.select_related("member").order_by("code")
+        for p in directory.projects
     ]
     for line in figures.by_project:
         line.routed = line.declined = None
     category = tallies["category"]
-    categories = list(DiseaseCategory.objects.order_by("sort_order", "code"))
+    categories = directory.categories
     keys = [c.pk for c in categories] + ([None] if None in category else [])
     names = {c.pk: (c.code, _name(c)) for c in categories}
     figures.by_category = [
@@ -334,25 +329,8 @@ def _median(values: list[int], *, unit: int = 1) -> Decimal | None:
     return middle.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _medians(applications) -> tuple[Decimal | None, int, Decimal | None, int]:
-    """Query 4: each application's first decision and first payment, in one pass over the
-    reviews (MIN is not changed by the rows the two joins repeat). A reversal is not a
-    payment, nor is a payment later reversed (a mistake, or returned by the bank)."""
-    payments = "reviews__payments__"
-    rows = (
-        applications.annotate(
-            decided=Min("reviews__decided_at"),
-            paid=Min(
-                f"{payments}paid_on",
-                filter=Q(
-                    **{f"{payments}reverses__isnull": True, f"{payments}reversal__isnull": True}
-                ),
-            ),
-        )
-        .filter(Q(decided__isnull=False) | Q(paid__isnull=False))
-        .values_list("submitted_at", "decided", "paid")
-        .iterator(chunk_size=5000)
-    )
+def _medians(rows) -> tuple[Decimal | None, int, Decimal | None, int]:
+    """Query 4: each application's submission, first decision and first payment."""
     to_decision, to_payment = [], []
     for submitted, decided, paid in rows:
         if decided is not None:
