@@ -68,7 +68,19 @@ class MemberOrganizationForm(forms.ModelForm):
 
     class Meta:
         model = MemberOrganization
-        fields = "__all__"
+        fields = [
+            "number",
+            "short_name",
+            "name_zh",
+            "name_en",
+            "kind",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "is_executive",
+            "is_active",
+            "review_days",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -50,9 +50,7 @@ def test_the_printed_receipt_gives_the_members_phone_and_e_mail(client, people):
     assert f'href="mailto:{member.contact_email}"' in html
 
 
-def test_the_lockout_page_lists_every_members_phone_without_naming_the_application(
-    client, people
-):
+def test_the_lockout_page_lists_every_members_phone_without_naming_the_application(client, people):
     application = submitted(people["alice"])
     client.defaults["REMOTE_ADDR"] = "203.0.113.9"
     for _ in range(5):
@@ -93,11 +91,14 @@ def test_the_pre_check_says_how_to_apply_and_that_the_gap_caps_the_total(client,
     assert html.count(zh("How to apply")) == results
     how = html.split('<div class="how-to-apply">')[1].split("</div>", 1)[0]
     assert 'href="tel:' in how and 'href="mailto:' in how
-    assert zh(
-        "Together the members never pay more than the funding gap: the cost left after "
-        "insurance and other aid. The amounts below are each member's suggestion; they do "
-        "not add up beyond that gap."
-    ) in html
+    assert (
+        zh(
+            "Together the members never pay more than the funding gap: the cost left after "
+            "insurance and other aid. The amounts below are each member's suggestion; they do "
+            "not add up beyond that gap."
+        )
+        in html
+    )
 
 
 def test_the_directory_form_requires_a_members_phone_and_e_mail(directory):

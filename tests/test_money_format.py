@@ -53,4 +53,3 @@ def test_staff_pages_show_money_as_the_public_pages_do(client, people, pledged):
     # Section D's estimated cost and E's insurance, as typed "200000" and "80000".
     assert "<dd>200,000</dd>" in detail and "<dd>80,000</dd>" in detail
     assert "<dd>200000" not in detail
-

@@ -51,7 +51,9 @@ def type_slowly(page: Page, selector: str, text: str) -> None:
     field.press_sequentially(text, delay=TYPING_DELAY_MS)
 
 
-def test_a_bank_account_typed_just_before_submitting_is_saved_and_submitted(page: Page, site, people):
+def test_a_bank_account_typed_just_before_submitting_is_saved_and_submitted(
+    page: Page, site, people
+):
     application = draft_without(people, account_number="")
     log_in(page, site, "alice")
     page.goto(f"{site}/applications/{application.reference}/edit/")
