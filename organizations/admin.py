@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import update_session_auth_hash
@@ -69,9 +70,47 @@ class SecretariatAccess:
         return request.user.is_superuser
 
 
+class MemberOrganizationForm(forms.ModelForm):
+    """Every member has a phone and an e-mail in the directory (issue 16): families, on the
+    status page, the receipt and the pre-check, and other members' caseworkers call them.
+    Required here rather than in the model, so older rows load until the secretariat fills
+    them in."""
+
+    class Meta:
+        model = MemberOrganization
+        fields = [
+            "number",
+            "short_name",
+            "name_zh",
+            "name_en",
+            "kind",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "is_executive",
+            "is_active",
+            "review_days",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("contact_phone", "contact_email"):
+            self.fields[name].required = True
+
+
 @admin.register(MemberOrganization)
 class MemberOrganizationAdmin(SecretariatAccess, admin.ModelAdmin):
-    list_display = ["number", "short_name", "name_zh", "kind", "is_executive", "is_active"]
+    form = MemberOrganizationForm
+    list_display = [
+        "number",
+        "short_name",
+        "name_zh",
+        "kind",
+        "contact_phone",
+        "contact_email",
+        "is_executive",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active"]
     search_fields = ["name_zh", "name_en", "short_name"]
 

@@ -56,6 +56,16 @@ def directory_members() -> list[tuple[MemberOrganization, list[DirectoryProject]
     ]
 
 
+def member_contacts() -> list[MemberOrganization]:
+    """The active members with their contact phone and e-mail, for a family who must call
+    one without the page saying which member holds their application."""
+    return list(
+        MemberOrganization.objects.filter(is_active=True).only(
+            "number", "name_zh", "name_en", "contact_name", "contact_phone", "contact_email"
+        )
+    )
+
+
 def directory_summary() -> dict[str, int]:
     counts = MemberOrganization.objects.filter(is_active=True).aggregate(
         members=Count("id", distinct=True),

@@ -55,29 +55,36 @@ def bar_chart(items: list[tuple[str, int | Decimal]], *, title: str) -> SafeStri
     return _svg(top * 2 + row * len(items), title, body, css_class="bars")
 
 
+def count_ticks(largest: int, *, most: int = 5) -> list[int]:
+    """The y-axis of a chart of counts: whole numbers from 0, evenly spaced by 1, 2 or 5
+    times a power of ten, the last at or above `largest`, at most `most` steps. Halving the
+    largest value gave "1, 0, 0" for a month with one application (issue 16)."""
+    largest = max(int(largest), 1)
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            steps = -(-largest // step)  # ceiling
+            if steps <= most:
+                return [step * n for n in range(steps + 1)]
+        magnitude *= 10
+
+
 def trend_chart(lines: list[Line], *, title: str, received: str, funded: str) -> SafeString:
     """Received and funded applications per month: two bars a month, a legend on top."""
     left, right, top, bottom, height = 44, 10, 34, 26, 240
     plot_height = height - top - bottom
     step = (WIDTH - left - right) / max(len(lines), 1)
-    largest = max((line.received or 0 for line in lines), default=0) or 1
+    ticks = count_ticks(max((line.received or 0 for line in lines), default=0))
+    largest = ticks[-1]  # the axis ends on a tick, so every bar reads against the grid
     body = []
-    for fraction in (0, 0.5, 1):
-        y = top + plot_height * (1 - fraction)
+    for tick in ticks:
+        y = top + plot_height * (1 - tick / largest)
         body.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" y2="{y:.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
         )
-        body.append(
-            _text(
-                left - 6,
-                y + 4,
-                display(round(largest * fraction)),
-                size=10,
-                anchor="end",
-                fill=MUTED,
-            )
-        )
+        body.append(_text(left - 6, y + 4, display(tick), size=10, anchor="end", fill=MUTED))
     for index, line in enumerate(lines):
         x = left + index * step
         for offset, value, colour in ((0.15, line.received, SECOND), (0.5, line.funded, BAR)):

@@ -20,7 +20,7 @@ from cases import services as case_services
 from cases.views import get_application_for
 from reports import pdf, services
 from reports.charts import report_charts
-from reports.forms import DownloadForm, PeriodForm, RunForm
+from reports.forms import DownloadForm, PeriodPickerForm, RunForm
 from reports.models import ReportRun, file_name
 from reports.periods import CHINA, current_quarter
 from reports.selectors import report_figures
@@ -73,8 +73,9 @@ def _dashboard(request, form, *, status=200):
 def dashboard(request):
     _require_secretariat(request.user)
     today = timezone.localtime(timezone.now(), CHINA).date()
-    data = request.GET if "period" in request.GET else {"period": current_quarter(today).code}
-    return _dashboard(request, PeriodForm(data))
+    if "year" in request.GET or "period" in request.GET:
+        return _dashboard(request, PeriodPickerForm(request.GET))
+    return _dashboard(request, PeriodPickerForm({"period": current_quarter(today).code}))
 
 
 def _file_response(*, kind, period, fmt, full_ids, by):
@@ -99,7 +100,7 @@ def _download(request, kind):
     _require_secretariat(request.user)
     form = DownloadForm(request.GET)
     if not form.is_valid() or (kind == "authorities" and form.cleaned_data["format"] == "pdf"):
-        return _dashboard(request, PeriodForm(request.GET), status=400)
+        return _dashboard(request, PeriodPickerForm(request.GET), status=400)
     return _file_response(
         kind=kind,
         period=form.cleaned_data["period"],
@@ -130,7 +131,7 @@ def run_create(request):
     if not form.is_valid() or (
         form.cleaned_data["kind"] == "authorities" and form.cleaned_data["format"] == "pdf"
     ):
-        return _dashboard(request, PeriodForm(request.POST), status=400)
+        return _dashboard(request, PeriodPickerForm(request.POST), status=400)
     data = form.cleaned_data
     run = services.run_request(
         kind=data["kind"],

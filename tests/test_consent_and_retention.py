@@ -241,7 +241,7 @@ def test_another_member_sees_the_reference_the_member_the_banner_and_its_own_ple
     assert application.member.name_zh in html
     day = timezone.localtime(Application.objects.get(pk=application.pk).consent_withdrawn_at)
     assert f"The guardian has withdrawn consent to sharing ({day:%Y-%m-%d})" in html
-    assert "10,000.00" in html  # its own pledge, for its accounts
+    assert "10,000" in html  # its own pledge, for its accounts
     assert f"/pledges/{pledged.pk}/" in html
     for value in PERSONAL:
         assert value not in html

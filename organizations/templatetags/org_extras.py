@@ -1,6 +1,9 @@
-from django import template
+from decimal import Decimal, InvalidOperation
+
+from django import forms, template
 from django.utils.translation import get_language
 
+from organizations import selectors
 from organizations.describe import describe_rules
 from organizations.eligibility import yuan as format_yuan
 
@@ -13,6 +16,11 @@ def localized(zh: str, en: str) -> str:
     return en if (get_language() or "").startswith("en") else zh
 
 
+@register.simple_tag
+def member_contacts():
+    return selectors.member_contacts()
+
+
 @register.filter
 def describe(rules, labels):
     return describe_rules(rules, labels)
@@ -20,4 +28,20 @@ def describe(rules, labels):
 
 @register.filter
 def yuan(amount) -> str:
-    return format_yuan(amount)
+    """Money, one way on every page (issue 16): thousands separators, and fen only when
+    there are any, as GOV.UK writes pounds — "95,000", "1,234.50" — the same as the
+    eligibility engine's own sentences. The unit (元 / yuan) stays with the words around."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        return format_yuan(Decimal(str(amount)).quantize(Decimal("0.01")))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+
+
+@register.filter
+def money_shown(shown: str, bound_field) -> str:
+    """A section field's shown value, formatted as money when the field holds yuan."""
+    if shown and isinstance(bound_field.field, forms.DecimalField):
+        return yuan(shown)
+    return shown

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 from django.http import QueryDict
-from django.template.defaultfilters import floatformat
 from django.utils import translation
 from playwright.sync_api import Locator, Page, expect
 
 from cases import workflow
 from cases.models import Application, MemberReview
 from organizations.models import AidProject, MemberOrganization, User
+from organizations.templatetags.org_extras import yuan
 from tests.browser.test_pages_in_browser import (
     log_in,
     no_horizontal_scroll,
@@ -35,13 +35,12 @@ from tests.intake_data import SECTIONS
 
 NEED = Decimal("105000")  # 200000 estimated − 90000 insurance − 5000 crowdfunding
 ITEMS = "请补充病案首页"
-MONEY = re.compile(r"\d[\d,]*\.\d{2}")  # as money() writes it, with or without grouping
+MONEY = re.compile(r"\d[\d,]*(?:\.\d{2})?")  # as money() writes it: grouped, fen if any
 
 
 def money(value) -> str:
-    """An amount as the (Chinese) pages show it: `floatformat:"2g"`."""
-    with translation.override("zh-hans"):
-        return floatformat(Decimal(value), "2g")
+    """An amount as every page shows it: the `yuan` filter (issue 16, finding 5)."""
+    return yuan(Decimal(value))
 
 
 @pytest.fixture
@@ -199,7 +198,7 @@ def test_two_members_pledge_until_the_gap_is_closed_and_a_third_is_refused(
     code_and_name, eligible, suggested, _reasons = cells(p01)
     assert code_and_name == "P01 " + crcf.eligibility["P01"]["name_zh"]
     # the mark, then its words for screen readers (是 / Yes)
-    assert eligible.split()[0] == "✔" and suggested == "30000", cells(p01)
+    assert eligible.split()[0] == "✔" and suggested == money(30000), cells(p01)
     approve(page, crcf, "P01", 30000)
     crcf.refresh_from_db()
     assert (crcf.state, crcf.project.code, crcf.amount) == ("approved", "P01", Decimal(30000))
