@@ -25,7 +25,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.views import exception_handler
 
-from cases import services, workflow
+from cases.intake import services
+from cases.review import services as workflow
 from cases.serializers import ErrorSerializer
 
 

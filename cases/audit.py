@@ -1,6 +1,6 @@
 """The access record made tamper-evident: sealing into one chain, and verifying it (§5).
 
-Records are written by every page view (cases.services.access_record) without waiting for
+Records are written by every page view (cases.intake.services.access_record) without waiting for
 anyone: sealing is a separate step (`manage.py seal_access_records --loop 30`, started by
 `make run`'s gunicorn and by the worker host's sealer unit) so that page views never queue
 behind one global lock. The sealer takes

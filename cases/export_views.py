@@ -1,4 +1,4 @@
-"""The staff list as a CSV download (cases.list_export)."""
+"""The staff list as a CSV download (cases.intake.list_export)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from cases import list_export
-from cases.views import _require_staff, list_filtered
+from cases.intake import list_export
+from cases.intake.views import _require_staff, list_filtered
 from reports.periods import CHINA
 
 

@@ -5,10 +5,11 @@ does the filtering, so that a page and its API never disagree about what matches
 import django_filters
 from django import forms
 
-from cases import references, selectors
-from cases.bills import normalize_key
+from cases import references
+from cases.bills.services import normalize_key
+from cases.intake import selectors
 from cases.models import Allocation, Application, Document, MemberReview, Payment, Receipt
-from cases.review_views import inbox_queryset
+from cases.review.views import inbox_queryset
 from organizations import regions
 from organizations.models import DiseaseCategory, MemberOrganization
 
@@ -52,7 +53,7 @@ class ApplicationFilter(django_filters.FilterSet):
         fields = ["q", "status", "category", "member"]
 
     def filter_queryset(self, queryset):
-        # The staff list's search (cases.selectors.application_list), as in the browser.
+        # The staff list's search (cases.intake.selectors.application_list), as in the browser.
         data, user = self.form.cleaned_data, self.request.user
         return selectors.application_list(
             user,
@@ -85,7 +86,7 @@ class ReviewFilter(django_filters.FilterSet):
         fields = ["state", "category", "province", "eligible", "waiting"]
 
     def filter_queryset(self, queryset):
-        # The member inbox's filters (cases.review_views.inbox_queryset), as in the browser.
+        # The member inbox's filters (cases.review.views.inbox_queryset), as in the browser.
         data = self.form.cleaned_data
         eligible = data.get("eligible")
         return inbox_queryset(
@@ -130,7 +131,8 @@ class ReceiptFilter(django_filters.FilterSet):
         return queryset.filter(application__reference=references.normalize_reference(value))
 
     def filter_key(self, queryset, name, value):
-        # Stored normalised (cases.bills.normalize_key): full-width digits and dashes match.
+        # Stored normalised (cases.bills.services.normalize_key): full-width digits and dashes
+        # match.
         return queryset.filter(**{name: normalize_key(value)})
 
 

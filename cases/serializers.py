@@ -1,8 +1,8 @@
 """The API's bodies: the unified application's sections (standard.md §2), reviews (§3),
 receipts, allocations and payments (§4), and the one shape of every error.
 
-No rule lives here. Request bodies are checked by the browser's own forms (cases.forms,
-cases.bill_forms) and by the services; these serializers describe the bodies in the OpenAPI
+No rule lives here. Request bodies are checked by the browser's own forms (cases.intake.forms,
+cases.bills.forms) and by the services; these serializers describe the bodies in the OpenAPI
 schema and render responses.
 """
 
@@ -68,7 +68,7 @@ def _flag(code: str, help_text: str):
 
 
 # --- the sections of the unified application (standard.md §2) ---------------------------
-# Field names are the section forms' own (cases.forms), except where the form splits one
+# Field names are the section forms' own (cases.intake.forms), except where the form splits one
 # field of the standard into widgets: A07 and D06's region are one GB/T 2260 code here, and
 # D07 is one object instead of a select per treatment.
 
@@ -259,7 +259,7 @@ class MatchMemberSerializer(serializers.Serializer):
 
 
 class PossibleMatchSerializer(serializers.Serializer):
-    """A possible record of the same child (cases.selectors.PossibleMatch): the member and
+    """A possible record of the same child (cases.intake.selectors.PossibleMatch): the member and
     how to reach it always; the application only when it is shared with the caller."""
 
     member = MatchMemberSerializer()
@@ -318,7 +318,7 @@ class ApplicationListSerializer(serializers.Serializer):
     )
 
     def _withheld(self, application) -> bool:
-        from cases.services import shared_data_withheld
+        from cases.intake.services import shared_data_withheld
 
         user = self.context.get("user")
         return user is not None and shared_data_withheld(application, user)
@@ -333,7 +333,7 @@ class ApplicationListSerializer(serializers.Serializer):
 
 
 class RevealedNumbersSerializer(serializers.Serializer):
-    """The numbers in full that the user may see (cases.reveal); null where not."""
+    """The numbers in full that the user may see (cases.privacy.reveal); null where not."""
 
     reference = serializers.CharField()
     id_number = serializers.CharField(allow_null=True, help_text="A03 the child's ID number")
@@ -613,7 +613,7 @@ class DeclineSerializer(serializers.Serializer):
 
 
 class ReceiptCreateSerializer(serializers.Serializer):
-    """The fields of the browser's receipt form (cases.bill_forms.ReceiptForm)."""
+    """The fields of the browser's receipt form (cases.bills.forms.ReceiptForm)."""
 
     code = serializers.CharField(max_length=40, help_text="票据代码, as printed")
     number = serializers.CharField(max_length=40, help_text="票据号码, as printed")
@@ -701,7 +701,7 @@ class DuplicateReceiptSerializer(ErrorSerializer):
 
 
 class AllocationCreateSerializer(serializers.Serializer):
-    """The fields of the browser's allocation form (cases.bill_forms.AllocationForm)."""
+    """The fields of the browser's allocation form (cases.bills.forms.AllocationForm)."""
 
     receipt = serializers.IntegerField(help_text="A receipt of the same child.")
     amount = serializers.DecimalField(**MONEY)
@@ -732,7 +732,7 @@ class AllocationSerializer(serializers.ModelSerializer):
 
 
 class PaymentCreateSerializer(serializers.Serializer):
-    """The fields of the browser's payment form (cases.bill_forms.PaymentForm)."""
+    """The fields of the browser's payment form (cases.bills.forms.PaymentForm)."""
 
     paid_on = serializers.DateField()
     amount = serializers.DecimalField(**MONEY)

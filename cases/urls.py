@@ -1,6 +1,11 @@
 from django.urls import path
 
-from cases import audit_views, bill_views, export_views, privacy_views, review_views, views
+from cases import export_views
+from cases.bills import views as bill_views
+from cases.intake import views
+from cases.privacy import audit_views
+from cases.privacy import views as privacy_views
+from cases.review import views as review_views
 
 urlpatterns = [
     path("applications/", views.application_list, name="application-list"),

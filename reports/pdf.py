@@ -13,8 +13,9 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from cases import documents, services
-from cases.forms import SECTION_FORMS
+from cases import documents
+from cases.intake import services
+from cases.intake.forms import SECTION_FORMS
 from cases.models import Application
 from cases.standard import SECTIONS
 from reports.charts import report_charts
@@ -84,7 +85,7 @@ def alliance_report_pdf(figures: Figures, target=None, *, progress=None) -> byte
 
 def application_pdf(application: Application, *, revealed: frozenset[str] = frozenset()) -> bytes:
     """The unified form (standard.md §2, sections A–H) filled in, for a member on paper; ID
-    and bank numbers masked but those `revealed` (cases.reveal)."""
+    and bank numbers masked but those `revealed` (cases.privacy.reveal)."""
     forms = {key: services.section_form(application, key) for key in SECTION_FORMS}
     return render(
         "reports/application_pdf.html",

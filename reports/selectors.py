@@ -11,7 +11,7 @@ cannot disagree. What each figure means (the PDF prints the same definitions):
 - declined: member reviews of those applications declined, by reason (one per member).
 - children aided: distinct children with at least one pledge on those applications.
 - pledged: the amounts of those pledges; paid: what was paid out against them, net of
-  reversals, up to the moment the report is made (cases.bills keeps `paid_total`).
+  reversals, up to the moment the report is made (cases.bills.services keeps `paid_total`).
 - median days to first decision: from submission to the earliest `decided_at` of the
   application's reviews, over applications with a decision. To payment: from the local
   submission date to the earliest payment date of the application, counting payments that

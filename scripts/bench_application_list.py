@@ -161,7 +161,7 @@ def static_storage_override():
 
 def sample_values(user) -> dict[str, str]:
     """Search terms taken from what the user can see, a thousand rows down the list."""
-    from cases import selectors
+    from cases.intake import selectors
 
     rows = selectors.application_list(user).filter(status="submitted")
     rows = rows.exclude(child__name="").values_list("reference", "child__name", "child__id_number")

@@ -17,7 +17,8 @@ from django.core.management import CommandError, call_command, load_command_clas
 from django.db import connection
 from django.utils import timezone
 
-from cases import audit, services
+from cases import audit
+from cases.intake import services
 from cases.models import AccessChainHead, AccessRecord
 from tests.test_workflow import as_user, submitted
 

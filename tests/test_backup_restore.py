@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from cases import bills, services
+from cases.bills import services as bills
+from cases.intake import services
 from cases.models import AccessRecord, Application, ApplicationEvent, Document
 from tests.intake_data import PDF_BYTES
 from tests.test_bills import RECEIPT

@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import bills, workflow
+from cases.bills import services as bills
 from cases.models import (
     Allocation,
     ApplicationEvent,
@@ -19,6 +19,7 @@ from cases.models import (
     Receipt,
     ReviewEvent,
 )
+from cases.review import services as workflow
 from organizations.models import MemberOrganization, User
 from organizations.services import user_create
 from tests.intake_data import PDF_BYTES
@@ -379,7 +380,7 @@ def test_a_reviewer_allocates_and_pays_through_the_pledge_page(
     page = client.get(f"/pledges/{bob_pledge.pk}/")
     assert page.status_code == 200
     # The payee comes from field group G of the application; its account is masked
-    # (cases.reveal), and a payment to that payee left without one goes to it.
+    # (cases.privacy.reveal), and a payment to that payee left without one goes to it.
     form = page.context["payment_form"]
     assert form.initial["account_number"] == ""
     assert application.account_number[-4:] in str(form.fields["account_number"].help_text)
@@ -499,7 +500,7 @@ def test_receipt_pages_refuse_the_wrong_people(client, people, application, rece
 
 
 def test_a_draft_has_no_receipts(client, people):
-    from cases import services
+    from cases.intake import services
 
     draft = services.application_create(by=people["alice"])
     assert (

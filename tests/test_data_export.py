@@ -8,8 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from cases import bills, data_export, services, workflow
+from cases.bills import services as bills
+from cases.intake import services
 from cases.models import AccessRecord
+from cases.privacy import data_export
+from cases.review import services as workflow
 from tests.intake_data import PDF_BYTES, SECTIONS
 from tests.test_api_cases import Api
 from tests.test_consent_and_retention import RECEIPT, upload, withdraw

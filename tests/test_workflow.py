@@ -14,8 +14,10 @@ from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone, translation
 
-from cases import notify, services, workflow
+from cases import notify
+from cases.intake import services
 from cases.models import Application, ApplicationEvent, MemberReview, ReviewEvent
+from cases.review import services as workflow
 from organizations.models import AidProject, MemberOrganization, User
 from organizations.services import user_create
 from tests.intake_data import SECTIONS, resident_id

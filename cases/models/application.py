@@ -29,7 +29,7 @@ def money_field(verbose_name, **kwargs):
 
 
 # Uploaded documents live outside STATIC_ROOT and MEDIA_ROOT and have no URL: they are
-# served only through cases.views.document_download, after a permission check. The
+# served only through cases.intake.views.document_download, after a permission check. The
 # storage is settings.STORAGES["private"]: PRIVATE_MEDIA_ROOT, shared by every app server
 # and the worker, unless PRIVATE_STORAGE_BACKEND names another.
 def private_storage() -> Storage:

@@ -1,9 +1,9 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from cases import reveal
 from cases.identity import mask_id_number
 from cases.models import Document
+from cases.privacy import reveal
 from cases.standard import FIELD_CODES
 from organizations.eligibility import ECONOMIC_FLAGS
 
@@ -19,7 +19,7 @@ def masked(value) -> str:
 @register.filter
 def shown_value(bound_field, revealed=None) -> str:
     """What a bound field holds, as a person reads it (choice labels, not codes); ID and
-    bank numbers masked unless named in `revealed` (cases.reveal)."""
+    bank numbers masked unless named in `revealed` (cases.privacy.reveal)."""
     value = reveal.shown(bound_field.name, bound_field.value(), revealed or reveal.NOTHING)
     field = bound_field.field
     choices = dict(getattr(field, "choices", []) or [])

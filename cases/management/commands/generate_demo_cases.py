@@ -5,7 +5,7 @@ applications, each with its own child record and, when submitted, two guardians.
 look real (Chinese names, valid GB 11643 ID numbers, current county codes, ICD codes inside
 the chosen category) so that the staff pages and their queries see realistic data.
 
-A submitted application is routed as cases.workflow.route routes it (one review per active
+A submitted application is routed as cases.review.services.route routes it (one review per active
 member with the eligibility snapshot of the member's open projects, standard.md §3), in
 bulk, and each review is given a life that fits its age: reviews still inside the member's
 time limit are mostly pending or in review, older ones were approved (a pledge within the
@@ -452,7 +452,7 @@ class Bills:
 
 
 class Router:
-    """cases.workflow.route for many applications at once, and a life for every review.
+    """cases.review.services.route for many applications at once, and a life for every review.
 
     The snapshot is the one route stores (workflow._snapshot of organizations.eligibility
     .evaluate for every open project with rules, grouped by member); only the reads that

@@ -1,6 +1,7 @@
-"""The API of receipts, allocations and payments (standard.md §4): thin views over cases.bills,
-bodies checked by the browser's forms (cases.bill_forms), objects found with the browser's
-helpers (cases.bill_views), so that who may do what is the browser's rule everywhere."""
+"""The API of receipts, allocations and payments (standard.md §4): thin views over
+cases.bills.services, bodies checked by the browser's forms (cases.bills.forms), objects found
+with the access helpers (cases.access), so that who may do what is the browser's rule
+everywhere."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aid_alliance.parsers import BoundedJSONParser
-from cases import bills
 from cases.api_base import (
     CasesApi,
     SmallPages,
@@ -24,9 +24,11 @@ from cases.api_base import (
     form_invalid,
     records_access,
 )
-from cases.bill_forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
-from cases.bill_views import get_pledge_for, get_receipt_for
+from cases.bills import services as bills
+from cases.bills.forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
+from cases.bills.views import get_pledge_for, get_receipt_for
 from cases.filters import AllocationFilter, PaymentFilter, ReceiptFilter
+from cases.intake.views import get_application_for
 from cases.models import Allocation, Application, Payment, Receipt
 from cases.serializers import (
     AllocationCreateSerializer,
@@ -40,7 +42,6 @@ from cases.serializers import (
     ReceiptUploadSerializer,
     ReversalSerializer,
 )
-from cases.views import get_application_for
 
 
 def held(receipt: Receipt) -> list[dict]:
@@ -59,7 +60,7 @@ def receipt_body(receipt: Receipt) -> dict:
 
 
 def _require_reviewer(user) -> None:
-    # The browser's check before any form (cases.bill_views._writer): reviewers pay.
+    # The browser's check before any form (cases.bills.views._writer): reviewers pay.
     if user.role != user.Role.REVIEWER:
         raise exceptions.PermissionDenied(
             _("Only this member's reviewers can allocate and pay its pledge.")

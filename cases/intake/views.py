@@ -1,4 +1,5 @@
-"""Staff pages for applications: thin views over cases.services and cases.selectors."""
+"""Staff pages for applications: thin views over cases.intake.services and
+cases.intake.selectors."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,9 +11,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import documents, references, reveal, selectors, services, workflow
-from cases.forms import SECTION_FORMS, ApplicationSearchForm, DocumentReviewForm, DocumentUploadForm
+from cases import documents, references
+from cases.intake import selectors, services
+from cases.intake.forms import (
+    SECTION_FORMS,
+    ApplicationSearchForm,
+    DocumentReviewForm,
+    DocumentUploadForm,
+)
 from cases.models import Application, Document
+from cases.privacy import reveal
+from cases.review import services as workflow
 from cases.standard import SECTIONS
 from organizations.models import MemberOrganization
 
@@ -210,13 +219,15 @@ def application_detail(request, reference):
 @require_POST
 def application_reveal(request, reference):
     """显示完整号码: the same page with the ID and bank numbers the user may see in full,
-    in this one response; recorded (cases.reveal)."""
+    in this one response; recorded (cases.privacy.reveal)."""
     return _application_page(request, reference, reveal_numbers=True)
 
 
 def _application_page(request, reference, *, reveal_numbers=False):
     # The review, bill and privacy pages build on this module's access helper.
-    from cases import bill_views, privacy_views, review_views
+    from cases.bills import views as bill_views
+    from cases.privacy import views as privacy_views
+    from cases.review import views as review_views
 
     application = get_application_for(request.user, reference, personal=False)
     if services.shared_data_withheld(application, request.user):

@@ -44,7 +44,7 @@ _NO_PHONE = b"\x00" * 11
 
 
 def normalize_phone(text: str) -> str:
-    """A typed mobile number as it is stored (cases.forms.validate_phone): full-width digits
+    """A typed mobile number as it is stored (cases.intake.forms.validate_phone): full-width digits
     folded, spaces and dashes dropped, a +86 / 0086 country code removed."""
     phone = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", text))
     for prefix in ("+86", "0086"):

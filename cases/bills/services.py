@@ -20,10 +20,10 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import services
+from cases.intake import services
+from cases.intake.services import ApplicationError, _event
 from cases.models import Allocation, Application, MemberReview, Payment, Receipt, ReviewEvent
-from cases.services import ApplicationError, _event
-from cases.workflow import NotAllowed, WorkflowError
+from cases.review.services import NotAllowed, WorkflowError
 
 State = MemberReview.State
 ZERO = Decimal("0")

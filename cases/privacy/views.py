@@ -1,8 +1,8 @@
 """The guardian's rights under PIPL on the staff side: withdrawing consent to sharing
 (art. 15), and answering a data-access request with one download (art. 45).
 
-Thin views over cases.workflow.consent_withdraw and cases.data_export; the application is
-found with the browser's access helper (cases.views.get_application_for), so another
+Thin views over cases.review.services.consent_withdraw and cases.data_export; the application is
+found with the browser's access helper (cases.intake.views.get_application_for), so another
 member's staff get a 404 or a 403 here as everywhere.
 """
 
@@ -17,9 +17,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aid_alliance.text import PlainTextField
-from cases import data_export, services, workflow
+from cases.intake import services
+from cases.intake.views import get_application_for
 from cases.models import Application
-from cases.views import get_application_for
+from cases.privacy import data_export
+from cases.review import services as workflow
 
 
 class ConsentWithdrawalForm(forms.Form):

@@ -1,12 +1,12 @@
 """REST API v1 for member systems (issue 8): applications and their documents.
 
 The API is the browser's twin. Every write calls the service the browser's view calls
-(cases.services, cases.workflow, cases.bills); bodies are checked by the browser's own forms;
-objects are found with the browser's access helpers (cases.views.get_application_for …), so
+(cases.intake.services, cases.review.services, cases.bills.services); bodies are checked by
+the browser's own forms; objects are found with the access helpers (cases.access), so
 another member's application is a 404 here as there. Every read of personal data writes an
 access record (standard.md §5), with a view name starting "api-". The common ground is in
-cases.api_base, the sections in cases.api_sections, reviews in cases.api_reviews, receipts,
-allocations and payments in cases.api_bills.
+cases.api_base, the sections in cases.intake.sections_api, reviews in cases.review.api,
+receipts, allocations and payments in cases.bills.api.
 """
 
 from __future__ import annotations
@@ -30,16 +30,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases import (
-    api_sections,
-    documents,
-    privacy_views,
-    references,
-    reveal,
-    selectors,
-    services,
-    workflow,
-)
+from cases import documents, references
 from cases.api_base import (
     CasesApi,
     Conflict,
@@ -53,8 +44,14 @@ from cases.api_base import (
     records_access,
 )
 from cases.filters import ApplicationFilter, DocumentFilter
-from cases.forms import SECTION_FORMS, DocumentReviewForm, DocumentUploadForm
+from cases.intake import sections_api as api_sections
+from cases.intake import selectors, services
+from cases.intake.forms import SECTION_FORMS, DocumentReviewForm, DocumentUploadForm
+from cases.intake.views import get_application_for, get_document_for
 from cases.models import Application, Document, MemberReview
+from cases.privacy import reveal
+from cases.privacy import views as privacy_views
+from cases.review import services as workflow
 from cases.serializers import (
     ApplicationDetailSerializer,
     ApplicationListSerializer,
@@ -71,7 +68,6 @@ from cases.serializers import (
     ReviseEstimateSerializer,
 )
 from cases.standard import SECTIONS
-from cases.views import get_application_for, get_document_for
 
 
 class ApplicationPages(CursorPagination):

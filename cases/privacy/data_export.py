@@ -31,9 +31,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cases import reveal, services
-from cases.forms import SECTION_FORMS
+from cases.intake import services
+from cases.intake.forms import SECTION_FORMS
 from cases.models import AccessRecord, Application, ApplicationEvent, Receipt
+from cases.privacy import reveal
 from cases.standard import SECTIONS
 from cases.templatetags.case_extras import event_label, review_note, shown_value, state_label
 
@@ -72,7 +73,7 @@ def _sections(application: Application) -> dict:
     found = {}
     for key in SECTION_FORMS:
         form = services.section_form(application, key)
-        # ID and bank numbers in full: they are the family's own (cases.reveal masks them
+        # ID and bank numbers in full: they are the family's own (cases.privacy.reveal masks them
         # everywhere else).
         shown = {str(field.label): shown_value(field, reveal.MASKED_FIELDS) for field in form}
         found[f"{key}. {SECTIONS[key]}"] = {label: value for label, value in shown.items() if value}

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from cases import notify
+from cases.intake.services import ApplicationError, _event
 from cases.models import Application, MemberReview, ReviewEvent
-from cases.services import ApplicationError, _event
 from organizations import regions, selectors
 from organizations.eligibility import Applicant, evaluate
 from organizations.models import AidProject, MemberOrganization
@@ -488,7 +488,7 @@ def consent_withdraw(*, application: Application, by, note: str) -> Application:
     paid (paying the hospital is in the child's interest). From now on nothing is shared
     any further: the other members' open reviews end, routing is refused, and the other
     members see only the reference, the entering member and the withdrawal
-    (cases.services.shared_data_withheld).
+    (cases.intake.services.shared_data_withheld).
     """
     application = Application.objects.select_for_update().get(pk=application.pk)
     if not may_withdraw_consent(application, by):

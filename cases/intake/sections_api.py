@@ -22,13 +22,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aid_alliance.parsers import BoundedJSONParser
-from cases import reveal, services
 from cases.api_base import CasesApi, Invalid, as_querydict, error, error_responses, scalar
-from cases.forms import SECTION_FORMS, region_initial
+from cases.intake import services
+from cases.intake.forms import SECTION_FORMS, region_initial
+from cases.intake.views import get_application_for
 from cases.models import Application
+from cases.privacy import reveal
 from cases.serializers import SECTION_SERIALIZERS
 from cases.standard import FIELD_CODES, SECTIONS
-from cases.views import get_application_for
 from organizations.eligibility import TREATMENTS
 from organizations.forms import region_error
 
@@ -93,7 +94,7 @@ def form_errors(section: str, form) -> list[dict]:
 
 def section_values(application, section: str) -> dict:
     """What is stored in the section, under the body's field names (every field present);
-    ID and bank numbers masked (the reveal endpoint gives them in full, cases.reveal)."""
+    ID and bank numbers masked (the reveal endpoint gives them in full, cases.privacy.reveal)."""
     initial = {
         name: reveal.shown(name, value)
         for name, value in SECTION_FORMS[section].initial_for(application).items()

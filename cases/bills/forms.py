@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from aid_alliance.text import PlainTextField
-from cases.bills import normalize_key
-from cases.forms import ACCOUNT_RE
+from cases.bills.services import normalize_key
 from cases.identity import mask_id_number
+from cases.intake.forms import ACCOUNT_RE
 from cases.models import Application, Payment, Receipt
 
 EARLIEST = date(2000, 1, 1)
@@ -57,7 +57,7 @@ class DateField(forms.DateField):
 
 
 class KeyField(forms.CharField):
-    """A receipt code or number; stored normalised (cases.bills.normalize_key)."""
+    """A receipt code or number; stored normalised (cases.bills.services.normalize_key)."""
 
     def __init__(self, **kwargs):
         super().__init__(max_length=40, **kwargs)
@@ -160,7 +160,7 @@ class PaymentForm(forms.Form):
 
     def __init__(self, *args, payee: Application | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        # G04 is masked on the page (cases.reveal): a payment to the payee the family named
+        # G04 is masked on the page (cases.privacy.reveal): a payment to the payee the family named
         # may leave the account empty and goes to the account stored in G04.
         self.payee = payee if payee is not None and payee.account_number else None
         if self.payee is not None:

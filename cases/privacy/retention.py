@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cases.intake.services import _event
 from cases.models import (
     Allocation,
     Application,
@@ -46,8 +47,7 @@ from cases.models import (
     ReviewEvent,
     private_storage,
 )
-from cases.services import _event
-from cases.workflow import CONSENT_WITHDRAWN_NOTE
+from cases.review.services import CONSENT_WITHDRAWN_NOTE
 
 BATCH = 200
 CLOSED = (Application.Status.CLOSED, Application.Status.WITHDRAWN)

@@ -1,5 +1,5 @@
 """The API of the shared review workflow (standard.md §3): the member inbox and each
-transition as an action. Transitions are cases.workflow's functions; a review is found with
+transition as an action. Transitions are cases.review.services's functions; a review is found with
 the browser's helper, so another member's review is a 404."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from cases import workflow
 from cases.api_base import CasesApi, Invalid, error, error_responses, records_access
 from cases.filters import ReviewFilter
 from cases.models import MemberReview, ReviewEvent
-from cases.review_views import gap_of, get_review_for, inbox_queryset, with_gap
+from cases.review import services as workflow
+from cases.review.views import gap_of, get_review_for, inbox_queryset, with_gap
 from cases.serializers import (
     ApproveSerializer,
     DeclineSerializer,
@@ -131,7 +131,7 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
     def approve(self, request, pk):
         review = self.get_object()
         data = self.valid(ApproveSerializer, request)
-        # The browser's checks before the workflow's (cases.review_views.review_action).
+        # The browser's checks before the workflow's (cases.review.views.review_action).
         project = AidProject.objects.filter(code=data["project"], member=review.member).first()
         if project is None:
             raise Invalid([error(_("Choose one of your own member's projects."), field="project")])

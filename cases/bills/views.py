@@ -1,4 +1,5 @@
-"""Pages for receipts, allocations and payments (standard.md §4): thin views over cases.bills.
+"""Pages for receipts, allocations and payments (standard.md §4): thin views over
+cases.bills.services.
 
 Who sees what: a receipt is seen by whoever may see the application it was recorded on; a
 pledge's payment page by its own member's staff (and the secretariat, read only); only the
@@ -15,11 +16,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases import bills, reveal, services
-from cases.bill_forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
+from cases.bills import services as bills
+from cases.bills.forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
+from cases.intake import services
+from cases.intake.views import get_application_for
 from cases.models import Allocation, MemberReview, Payment, Receipt
-from cases.views import get_application_for
-from cases.workflow import NotAllowed
+from cases.privacy import reveal
+from cases.review.services import NotAllowed
 
 PAGE_SIZE = 25
 
@@ -123,7 +126,7 @@ def get_pledge_for(user, pk) -> MemberReview:
 
 def _payee(user, application):
     """The application whose G04 account a payment left without one goes to: only for a
-    user who may see that account (cases.reveal), since it is masked on the page."""
+    user who may see that account (cases.privacy.reveal), since it is masked on the page."""
     return application if "account_number" in reveal.revealable(user, application) else None
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from cases import services
 from cases.identity import mask_id_number
+from cases.intake import services
 from cases.models import Application, MemberReview
 
 ID_FIELDS = frozenset({"id_number", "g1_id_number", "g2_id_number"})

@@ -18,10 +18,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from aid_alliance.text import PlainTextField
-from cases import services, workflow
-from cases.bill_forms import YuanField
+from cases.bills.forms import YuanField
+from cases.intake import services
+from cases.intake.views import get_application_for
 from cases.models import Application, MemberReview, OtherAid, ReviewCount
-from cases.views import get_application_for
+from cases.review import services as workflow
 from organizations import regions
 from organizations.models import AidProject, DiseaseCategory
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import crypto, documents, identity, references
-from cases.forms import SECTION_FORMS, SectionForm
+from cases.intake.forms import SECTION_FORMS, SectionForm
 from cases.models import (
     AccessRecord,
     Application,
@@ -224,7 +224,7 @@ def application_submit(*, application: Application, by) -> Application:
     )
     application = _lock(application)
     if application.consent_withdrawn_at is not None:
-        from cases.workflow import consent_withdrawn_refusal
+        from cases.review.services import consent_withdrawn_refusal
 
         raise ApplicationError(consent_withdrawn_refusal())
     if application.status != Application.Status.DRAFT:
@@ -246,7 +246,7 @@ def application_submit(*, application: Application, by) -> Application:
     application.save(update_fields=["status", "submitted_at", "updated_at"])
     _event(application, by, "submitted")
     # Routing to every member happens in this same transaction (standard.md §3).
-    from cases.workflow import route  # workflow builds on this module
+    from cases.review.services import route  # workflow builds on this module
 
     route(application, by=by)
     return application
@@ -300,7 +300,7 @@ def _refuse_second_open_application(application: Application, by) -> None:
     whichever member entered the other. The refusal names the other application only
     when it is shared with `by`'s member; otherwise the member and its contact (§5)."""
     from cases import access
-    from cases.selectors import PossibleMatch
+    from cases.intake.selectors import PossibleMatch
 
     other = (
         access.annotate_routed(by, Application.objects.open())
