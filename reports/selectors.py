@@ -48,13 +48,13 @@ from django.db.models.functions import ExtractMonth, ExtractYear, Substr
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aid_alliance.money import ZERO_YUAN
 from aid_alliance.routing import reads_from_replica
 from cases.models import Application, MemberReview
 from organizations import regions
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization
 from reports.periods import CHINA, Period, add_months, local_midnight
 
-ZERO = Decimal("0.00")
 PLEDGING = Q(state__in=MemberReview.PLEDGING_STATES)
 DECLINED = MemberReview.State.DECLINED
 TREND_MONTHS = 12
@@ -89,8 +89,8 @@ class Figures:
     pledges: int = 0
     declined: int = 0
     children: int = 0
-    pledged: Decimal = ZERO
-    paid: Decimal = ZERO
+    pledged: Decimal = ZERO_YUAN
+    paid: Decimal = ZERO_YUAN
     decision_days: Decimal | None = None
     decision_count: int = 0
     payment_days: Decimal | None = None
@@ -108,7 +108,7 @@ class _Tally:
 
     def __init__(self):
         self.received = self.routed = self.funded = self.pledges = self.declined = 0
-        self.pledged = self.paid = ZERO
+        self.pledged = self.paid = ZERO_YUAN
         self.children: set[int] = set()
 
     def line(self, key, label, *, note: str = "", applications: bool, reviews: bool) -> Line:
@@ -136,7 +136,7 @@ def _name(obj) -> str:
 
 
 def _money(value) -> Decimal:
-    return (value or ZERO).quantize(Decimal("0.01"))
+    return (value or ZERO_YUAN).quantize(Decimal("0.01"))
 
 
 def _submitted_in(start: datetime, end: datetime, prefix: str = "") -> Q:
@@ -275,7 +275,7 @@ def _read_pledges(window, in_period, total, tallies, trend) -> None:
     )
     for month, member, project, category, region, child, amount, paid in rows:
         month = _month(month)
-        trend[month].pledged += amount or ZERO
+        trend[month].pledged += amount or ZERO_YUAN
         if month not in in_period:
             continue
         groups = [total, tallies["member"][member], tallies["category"][category]]
@@ -284,8 +284,8 @@ def _read_pledges(window, in_period, total, tallies, trend) -> None:
             groups.append(tallies["project"][project])
         for tally in groups:
             tally.pledges += 1
-            tally.pledged += amount or ZERO
-            tally.paid += paid or ZERO
+            tally.pledged += amount or ZERO_YUAN
+            tally.paid += paid or ZERO_YUAN
             tally.children.add(child)
 
 
@@ -385,8 +385,8 @@ class AidedChild:
     members: list[str] = field(default_factory=list)
     projects: list[str] = field(default_factory=list)
     application_ids: list[int] = field(default_factory=list)
-    pledged: Decimal = ZERO
-    paid: Decimal = ZERO
+    pledged: Decimal = ZERO_YUAN
+    paid: Decimal = ZERO_YUAN
     submitted: date | None = None
     first_approved: date | None = None
 
@@ -469,8 +469,8 @@ def aided_children(period: Period):
         _add(current.members, member)
         _add(current.projects, project)
         _add(current.application_ids, application_id)
-        current.pledged += amount or ZERO
-        current.paid += paid or ZERO
+        current.pledged += amount or ZERO_YUAN
+        current.paid += paid or ZERO_YUAN
         if decided is not None:
             approved = timezone.localtime(decided, CHINA).date()
             if current.first_approved is None or approved < current.first_approved:
