@@ -283,3 +283,18 @@ def verify(*, now=None) -> Verification:
             "(manage.py seal_access_records --loop 30)?"
         )
     return result
+
+
+# --- writing the access record (§5) -----------------------------------------------------------
+
+
+def access_record(*, application, user, view: str, detail: str = "") -> None:
+    """Record that `user` saw this application's personal data (§5 access record)."""
+    AccessRecord.objects.create(application=application, user=user, view=view, detail=detail[:200])
+
+
+def access_record_list(*, applications, user, view: str = "list") -> None:
+    """One record per application shown on a list page, in one query."""
+    AccessRecord.objects.bulk_create(
+        AccessRecord(application=application, user=user, view=view) for application in applications
+    )

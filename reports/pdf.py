@@ -85,7 +85,7 @@ def alliance_report_pdf(figures: Figures, target=None, *, progress=None) -> byte
 
 def application_pdf(application: Application, *, revealed: frozenset[str] = frozenset()) -> bytes:
     """The unified form (standard.md §2, sections A–H) filled in, for a member on paper; ID
-    and bank numbers masked but those `revealed` (cases.privacy.reveal)."""
+    and bank numbers masked but those `revealed` (cases.reveal)."""
     forms = {key: services.section_form(application, key) for key in SECTION_FORMS}
     return render(
         "reports/application_pdf.html",

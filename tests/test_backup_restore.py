@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from cases import audit
 from cases.bills import services as bills
 from cases.intake import services
 from cases.models import AccessRecord, Application, ApplicationEvent, Document
@@ -37,7 +38,7 @@ def data(people, media):
         upload=SimpleUploadedFile("scan.pdf", PDF_BYTES),
         by=people["alice"],
     )
-    services.access_record(application=application, user=people["bob"], view="detail")
+    audit.access_record(application=application, user=people["bob"], view="detail")
     bills.receipt_record(application=application, by=people["bob"], **RECEIPT)
     return application
 

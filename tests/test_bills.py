@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cases import funding
 from cases.bills import services as bills
 from cases.models import (
     Allocation,
@@ -327,7 +328,7 @@ def test_payment_moves_the_review_to_paying_then_paid(people, application, recei
     assert moves[-2:] == [("approved", "paying"), ("paying", "paid")]
     assert ApplicationEvent.objects.filter(application=application, action="paid").count() == 2
     # A pledge paid in full counts in the funding gap as before.
-    assert workflow.remaining_need(application) == Decimal(105000 - 25000)
+    assert funding.remaining_need(application) == Decimal(105000 - 25000)
 
 
 def test_a_member_pays_only_against_allocated_receipts(people, receipt, pledges):
@@ -380,7 +381,7 @@ def test_a_reviewer_allocates_and_pays_through_the_pledge_page(
     page = client.get(f"/pledges/{bob_pledge.pk}/")
     assert page.status_code == 200
     # The payee comes from field group G of the application; its account is masked
-    # (cases.privacy.reveal), and a payment to that payee left without one goes to it.
+    # (cases.reveal), and a payment to that payee left without one goes to it.
     form = page.context["payment_form"]
     assert form.initial["account_number"] == ""
     assert application.account_number[-4:] in str(form.fields["account_number"].help_text)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from cases import audit
 from cases.bills import services as bills
 from cases.intake import services
 from cases.models import AccessRecord
@@ -38,7 +39,7 @@ def application(people):
     bills.allocation_create(
         review=review, receipt=receipt, amount=Decimal(4000), note="", by=people["dave"]
     )
-    services.access_record(application=application, user=people["carol"], view="detail")
+    audit.access_record(application=application, user=people["carol"], view="detail")
     return application
 
 

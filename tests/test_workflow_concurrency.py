@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from cases import funding
 from cases.models import Application, MemberReview, ReviewEvent
 from cases.review import services as workflow
 from organizations.models import AidProject
@@ -71,7 +72,7 @@ def slow(monkeypatch):
 
         return wrapper
 
-    monkeypatch.setattr(workflow, "remaining_need", slowly(workflow.remaining_need, 0.2))
+    monkeypatch.setattr(funding, "remaining_need", slowly(funding.remaining_need, 0.2))
     monkeypatch.setattr(workflow, "_move", slowly(workflow._move, 0.01))
 
 

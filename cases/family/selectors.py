@@ -22,6 +22,7 @@ from django.db.models import Prefetch
 from django.utils.translation import get_language, pgettext_lazy
 
 from aid_alliance.clients import client_address  # noqa: F401 - used by the views
+from aid_alliance.money import ZERO
 from cases import documents, references
 from cases.models import (
     Application,
@@ -33,7 +34,6 @@ from cases.models import (
 from organizations.eligibility import ECONOMIC_FLAGS
 from organizations.models import MemberOrganization
 
-ZERO = Decimal("0")
 _PHONE_NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212().]+")
 # Compared against when no guardian matches the reference, so that a wrong reference
 # runs the same comparison as a wrong phone number.
