@@ -46,14 +46,12 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_application_list import (  # noqa: E402 - the shared bench helpers
-    BASE_DIR,
     SqlTimer,
-    configure_environment,
-    ensure_database,
     explain,
     percentile95,
     static_storage_override,
 )
+from bench_setup import BASE_DIR, configure_environment, ensure_database, fill, vacuum  # noqa: E402
 
 RESULTS = BASE_DIR / "bench-results" / "workflow.txt"
 GIVEN = "子涵浩宇欣怡梓轩雨桐一诺思远俊杰佳琪博文嘉明若曦晨阳"
@@ -87,55 +85,21 @@ def parse_args() -> argparse.Namespace:
 
 def prepare_data(args) -> dict:
     """Migrate, load the demo directory and users, top up the applications, route them."""
-    from django.core.management import call_command
-    from django.db import DatabaseError, connection, transaction
+    from django.db import connection
 
     from cases.models import Application, MemberReview, ReviewEvent
 
-    call_command("migrate", verbosity=0)
-    call_command("load_demo", demo_ok=True)
-    existing = Application.objects.count()
-    info = {"existing": existing, "generated": 0, "generation_s": None}
-    if existing < args.count:
-        started = time.monotonic()
-        call_command(
-            "generate_demo_cases",
-            count=args.count - existing,
-            seed=args.seed,
-            batch=args.batch,
-            demo_ok=True,
-        )
-        info["generation_s"] = time.monotonic() - started
-        info["generated"] = args.count - existing
-    unrouted = Application.objects.filter(status="submitted", reviews__isnull=True).count()
-    info["routed"] = unrouted
-    started = time.monotonic()
-    if unrouted:
-        call_command(
-            "generate_demo_cases",
-            route_existing=True,
-            seed=args.seed,
-            batch=args.batch,
-            demo_ok=True,
-        )
-    info["routing_s"] = time.monotonic() - started
-    started = time.monotonic()
-    with connection.cursor() as cursor:
-        for table in (
+    info = fill(count=args.count, seed=args.seed, batch=args.batch, route_existing=True)
+    info["vacuum_s"] = vacuum(
+        (
             "cases_child",
             "cases_application",
             "cases_guardian",
             "cases_otheraid",
             "cases_memberreview",
             "cases_reviewevent",
-        ):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
-        try:
-            with transaction.atomic():
-                cursor.execute("CHECKPOINT")
-        except DatabaseError:  # needs superuser or pg_checkpoint: measure without it
-            pass
-    info["vacuum_s"] = time.monotonic() - started
+        )
+    )
     info["total"] = Application.objects.count()
     info["submitted"] = Application.objects.filter(status="submitted").count()
     info["reviews"] = MemberReview.objects.count()
@@ -409,7 +373,8 @@ def inbox_variants() -> list[tuple[str, dict]]:
 
 
 def inbox_rows(reviewer, params: dict) -> int:
-    from cases.review.views import InboxFilterForm, inbox_queryset
+    from cases.review.forms import InboxFilterForm
+    from cases.review.selectors import inbox_queryset
 
     form = InboxFilterForm({k: v for k, v in params.items() if k != "page"} or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -489,7 +454,7 @@ def try_fixes(reviewer, inbox: list[dict]) -> list[str]:
     from django.db.models import Count
 
     from cases.models import MemberReview
-    from cases.review.views import inbox_queryset
+    from cases.review.selectors import inbox_queryset
 
     member = reviewer.organization
     queries: list[tuple[str, str]] = []
