@@ -98,10 +98,7 @@ def _pledge_page(
     revealed=reveal.NOTHING,
 ):
     application = review.application
-    can_write = (
-        request.user.role == request.user.Role.REVIEWER
-        and request.user.organization_id == review.member_id
-    )
+    can_write = access.may_decide(request.user, review)
     receipts = selectors.child_receipts(application, request.user).order_by("issued_on", "pk")
     open_receipts = [receipt for receipt in receipts if receipt.room > 0]
     if allocation_form is None and can_write:

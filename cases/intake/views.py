@@ -208,9 +208,7 @@ def _application_page(request, reference, *, reveal_numbers=False):
         if reveal_numbers
         else reveal.NOTHING
     )
-    can_edit = (
-        request.user.is_member_staff and request.user.organization_id == application.member_id
-    )
+    can_edit = access.is_own_staff(request.user, application)
     return render(
         request,
         "cases/application_detail.html",
