@@ -84,6 +84,7 @@ lint: $(STAMP)/deps-dev .secret_key $(FIELD_KEYS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-logo
 
 # Known vulnerabilities of what is installed in the venv: the pinned dependencies of both
 # requirements files and what they pull in (pip-audit, with PyPI's advisory data; needs the

@@ -37,7 +37,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("organizations.urls")),
     path("", include("cases.urls")),
-    path("status/", include("cases.family_urls")),
+    path("status/", include("cases.family.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", include("organizations.api_urls")),
     path("api/v1/", include("cases.api_urls")),

@@ -1,17 +1,62 @@
-"""Who may read what of another application (standard.md §5), for the rules that reach
-across applications: the same-child match and linking.
+"""Who may read and change what (standard.md §5), in one place: every `get_X_for(user, …)`
+that returns an object or raises 404/403, and every `may_*(user, obj)` rule. One argument
+order everywhere: the user first, then the object. The browser's views and the API call
+these; no view module imports another for its access rules.
 
 A member's unshared data (drafts, anything not routed to the member, anything after the
 guardian withdrew consent) is never visible to another member, by any path. An
 application's personal data is shared with a member's staff when the application is
-their own member's, or when it was routed to their member and consent still stands.
+their own member's, or when it was routed to their member and consent still stands. A
+mistyped or foreign reference is a 404: nobody learns that another member's application
+exists.
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
-from cases.models import Application, MemberReview
+from cases import references
+from cases.models import Application, ApplicationEvent, Document, MemberReview, Receipt
+
+# --- who is who --------------------------------------------------------------------------
+
+
+def is_staff(user) -> bool:
+    """Member staff, the secretariat and administrators: the staff pages and the API."""
+    return bool(
+        user.is_superuser
+        or getattr(user, "is_secretariat", False)
+        or getattr(user, "is_member_staff", False)
+    )
+
+
+def require_staff(user) -> None:
+    if not is_staff(user):
+        raise PermissionDenied
+
+
+def reads_all(user) -> bool:
+    """The secretariat (and administrators) read every member's records (§5)."""
+    return bool(user.is_superuser or getattr(user, "is_secretariat", False))
+
+
+def is_own_staff(user, application: Application) -> bool:
+    """Staff of the member that entered the application: they enter and change it."""
+    return bool(
+        getattr(user, "is_member_staff", False) and user.organization_id == application.member_id
+    )
+
+
+def is_member_reviewer(user, member_id) -> bool:
+    """A reviewer of the member: only they decide on, allocate and pay its reviews (§3, §4)."""
+    return user.role == user.Role.REVIEWER and user.organization_id == member_id
+
+
+# --- sharing across members -----------------------------------------------------------------
 
 
 def shared_with(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -44,13 +89,210 @@ def is_shared(user, application: Application, *, routed_here: bool) -> bool:
     return routed_here and application.consent_withdrawn_at is None
 
 
+def shared_data_withheld(user, application: Application) -> bool:
+    """Whether `user` no longer sees the child's personal data of this application: the
+    guardian withdrew consent to sharing (PIPL art. 15) and the user is staff of another
+    member. The entering member's staff and the secretariat still see it."""
+    return bool(
+        application.consent_withdrawn_at is not None
+        and getattr(user, "is_member_staff", False)
+        and user.organization_id != application.member_id
+    )
+
+
+def withheld_q(user) -> Q:
+    """`shared_data_withheld` over the rows of a related table (`application__…`)."""
+    return Q(application__consent_withdrawn_at__isnull=False) & ~Q(
+        application__member_id=getattr(user, "organization_id", None)
+    )
+
+
 def may_link_child(user, application: Application, other: Application) -> bool:
     """Whether `user` may say that `application` (its member's draft) is about the same
     child as `other`: only when `other` is shared with the user's member, so that linking
     never opens another member's unshared record (issue 14)."""
     return (
-        getattr(user, "is_member_staff", False)
-        and application.member_id == user.organization_id
+        is_own_staff(user, application)
         and other.pk != application.pk
         and shared_with(user).filter(pk=other.pk).exists()
     )
+
+
+# --- applications and documents -----------------------------------------------------------------
+
+
+def _detail(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("child", "category", "member", "created_by").prefetch_related(
+        "guardians",
+        "other_aid",
+        "documents",
+        Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
+    )
+
+
+def get_application_for(
+    user, reference: str, *, edit: bool = False, personal: bool = True
+) -> Application:
+    """The application if `user` may see it (edit: change it), else 404 / 403.
+
+    Once the guardian has withdrawn consent to sharing, another member's staff get a 403
+    wherever the child's personal data would be shown (personal); the pages that show only
+    the reference and the member's own accounts pass personal=False.
+    """
+    require_staff(user)
+    normalized = references.normalize_reference(reference)
+    if not normalized:
+        raise Http404
+    queryset = _detail(Application.objects.visible_to(user))
+    application = get_object_or_404(queryset, reference=normalized)
+    if edit and not is_own_staff(user, application):
+        raise PermissionDenied  # the secretariat reads, it does not enter applications
+    if personal and shared_data_withheld(user, application):
+        raise PermissionDenied(_("The guardian has withdrawn consent to sharing."))
+    return application
+
+
+def get_document_for(user, pk, *, edit: bool = False) -> Document:
+    document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
+    # The same rule as the application's: another member's staff get a 404.
+    get_application_for(user, document.application.reference, edit=edit)
+    return document
+
+
+def visible_documents(user, documents: QuerySet) -> QuerySet:
+    """The documents of applications `user` may see; once the guardian withdrew consent,
+    only the entering member (and the secretariat) still see them."""
+    if reads_all(user):
+        return documents
+    return documents.filter(application__in=Application.objects.visible_to(user)).exclude(
+        withheld_q(user)
+    )
+
+
+# --- the review workflow (§3) ---------------------------------------------------------------------
+
+
+def get_review_for(user, pk) -> MemberReview:
+    """A review of the user's own member; another member's staff get a 404."""
+    review = get_object_or_404(MemberReview.objects.select_related("application", "member"), pk=pk)
+    if not (user.is_member_staff and user.organization_id == review.member_id):
+        raise Http404
+    return review
+
+
+def may_decide(user, review: MemberReview) -> bool:
+    """Only the member's own reviewers move, allocate and pay its review (§3, §4, §5)."""
+    return is_member_reviewer(user, review.member_id)
+
+
+# --- receipts and pledges (§4) ------------------------------------------------------------------
+
+
+def may_record_receipts(user, application: Application) -> bool:
+    """A reviewer of the member that entered the application or of a member it was routed
+    to (§5: reviewers record receipts and payments)."""
+    if not (user.is_member_staff and user.role == user.Role.REVIEWER):
+        return False
+    if user.organization_id == application.member_id:
+        return True
+    return application.reviews.filter(member_id=user.organization_id).exists()
+
+
+def get_application_for_receipts(user, reference: str) -> Application:
+    """The application a receipt is recorded on: submitted, and `user` one who records."""
+    application = get_application_for(user, reference)
+    if application.status == Application.Status.DRAFT:
+        raise Http404  # receipts come with a submitted application
+    if not may_record_receipts(user, application):
+        raise PermissionDenied(
+            _("Only the reviewers of a member this application went to record receipts.")
+        )
+    return application
+
+
+def receipts_kept_after_withdrawal(user) -> Q:
+    """Which receipts a member's staff still see (standard §5, PIPL art. 15): those of
+    applications whose guardian did not withdraw consent, their own member's, and those
+    where their member pledged (it pays against them). A Q over receipts."""
+    member_id = getattr(user, "organization_id", None)  # None: the API schema's fake view
+    pledging = MemberReview.objects.pledging().filter(
+        application=OuterRef("application"), member_id=member_id
+    )
+    return ~withheld_q(user) | Exists(pledging)
+
+
+def visible_receipts(user, receipts: QuerySet) -> QuerySet:
+    if reads_all(user):
+        return receipts
+    return receipts.filter(application__in=Application.objects.visible_to(user)).filter(
+        receipts_kept_after_withdrawal(user)
+    )
+
+
+def get_receipt_for(user, pk) -> Receipt:
+    receipt = get_object_or_404(
+        Receipt.objects.select_related("application", "recorded_member", "recorded_by", "scan"),
+        pk=pk,
+    )
+    # The same rule as the application's: another member's staff get a 404. After the
+    # guardian withdrew consent a receipt stays visible only to members with a pledge on
+    # the application (they pay against it); the others get a 404 too.
+    application = get_application_for(user, receipt.application.reference, personal=False)
+    if (
+        shared_data_withheld(user, application)
+        and not Receipt.objects.filter(pk=receipt.pk)
+        .filter(receipts_kept_after_withdrawal(user))
+        .exists()
+    ):
+        raise Http404
+    return receipt
+
+
+def get_pledge_for(user, pk, *, write: bool = False) -> MemberReview:
+    """A pledge of the user's own member, or any for the secretariat (read only); else 404.
+    write: the member's reviewers only, who allocate and pay it."""
+    review = get_object_or_404(
+        MemberReview.objects.select_related(
+            "application__child", "application__member", "member", "project"
+        ),
+        pk=pk,
+    )
+    own = user.is_member_staff and user.organization_id == review.member_id
+    if not (own or reads_all(user)):
+        raise Http404
+    if review.state not in MemberReview.PLEDGING_STATES or review.amount is None:
+        raise Http404
+    if write:
+        if user.organization_id != review.member_id:
+            raise Http404  # the secretariat reads; it does not pay
+        require_pledge_writer(user)
+    return review
+
+
+def require_pledge_writer(user) -> None:
+    """Reviewers allocate, pay and reverse; the member's caseworkers read (§5)."""
+    if user.role != user.Role.REVIEWER:
+        raise PermissionDenied(_("Only this member's reviewers can allocate and pay its pledge."))
+
+
+def own_member_rows(user, queryset: QuerySet) -> QuerySet:
+    """Allocations or payments: a member's staff see their own member's rows; the
+    secretariat sees every row."""
+    if reads_all(user):
+        return queryset
+    return queryset.filter(review__member_id=getattr(user, "organization_id", None))
+
+
+# --- the guardian's rights (PIPL) -----------------------------------------------------------------
+
+
+def may_withdraw_consent(user, application: Application) -> bool:
+    """The entering member's caseworkers and reviewers, and the secretariat."""
+    return reads_all(user) or is_own_staff(user, application)
+
+
+def may_export_data(user, application: Application) -> bool:
+    """Who answers a guardian's data-access request (PIPL art. 45): the secretariat and
+    the staff of the member that entered the application. (Not reports.services
+    .may_export, which is about the alliance's reports.)"""
+    return reads_all(user) or is_own_staff(user, application)

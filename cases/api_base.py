@@ -13,19 +13,21 @@ import json
 import re
 from decimal import Decimal
 
+from django import forms as django_forms
 from django.core.exceptions import RequestDataTooBig
-from django.http import QueryDict
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.views import exception_handler
 
-from cases import services, workflow
+from cases import access, audit
+from cases.errors import ApplicationError, DuplicateApplication, InvalidInput, NotAllowed
+from cases.fields import as_querydict
 from cases.serializers import ErrorSerializer
 
 
@@ -44,20 +46,6 @@ def scalar(value) -> str | None:
     if isinstance(value, float):
         return str(Decimal(str(value)))
     return "" if value is None else str(value)
-
-
-def as_querydict(data: dict) -> QueryDict:
-    """Posted form data: a ticked box is "on", an unticked one is absent."""
-    query = QueryDict(mutable=True)
-    for key, value in data.items():
-        if isinstance(value, list | tuple):
-            query.setlist(key, [str(item) for item in value])
-        elif isinstance(value, bool):
-            if value:
-                query[key] = "on"
-        elif value is not None:
-            query[key] = str(value)
-    return query
 
 
 def form_data(body: dict, form_class):
@@ -131,18 +119,20 @@ def _flatten(data, field=None) -> list[dict]:
 
 def api_exception_handler(exc, context):
     """DRF's handler, with the services' refusals mapped to HTTP and one body for all."""
-    if isinstance(exc, workflow.NotAllowed):
+    if isinstance(exc, NotAllowed):
         exc = exceptions.PermissionDenied(str(exc))
+    elif isinstance(exc, InvalidInput):
+        exc = Invalid([error(exc, field=exc.field)])
     elif isinstance(exc, RequestDataTooBig):  # beyond DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = TooLarge()
-    elif isinstance(exc, services.DuplicateApplication):
+    elif isinstance(exc, DuplicateApplication):
         exc = Conflict(
             str(exc),
             errors=[error(exc, section="A", field="id_number", code="A03")],
             code=exc.code,
             match=exc.match,
         )
-    elif isinstance(exc, services.ApplicationError):
+    elif isinstance(exc, ApplicationError):
         exc = Conflict(str(exc))
     response = exception_handler(exc, context)
     if response is None:
@@ -167,12 +157,7 @@ class IsStaff(BasePermission):
     """§5: member staff and the secretariat (administrators work through the admin)."""
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(
-            user.is_superuser
-            or getattr(user, "is_secretariat", False)
-            or getattr(user, "is_member_staff", False)
-        )
+        return access.is_staff(request.user)
 
 
 class MemberStaffWrites(BasePermission):
@@ -276,10 +261,52 @@ def error_responses(*codes: int) -> dict:
 def records_access(applications, user, view: str) -> None:
     """§5: one access record per application whose personal data was shown."""
     unique = {application.pk: application for application in applications}
-    services.access_record_list(applications=list(unique.values()), user=user, view=view)
+    audit.access_record_list(applications=list(unique.values()), user=user, view=view)
 
 
 class SmallPages(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+# --- request bodies documented from the forms that check them --------------------------------
+
+
+def _schema_field(field):
+    """The serializer field that describes a form field in the OpenAPI schema."""
+    common = {"required": field.required, "help_text": field.label or ""}
+    if isinstance(field, django_forms.ModelChoiceField):
+        return serializers.IntegerField(**common)
+    if isinstance(field, django_forms.ChoiceField):
+        return serializers.ChoiceField(
+            choices=field.choices, allow_blank=not field.required, **common
+        )
+    if isinstance(field, django_forms.DecimalField):
+        return serializers.DecimalField(
+            max_digits=field.max_digits,
+            decimal_places=field.decimal_places,
+            min_value=field.min_value,
+            max_value=field.max_value,
+            **common,
+        )
+    if isinstance(field, django_forms.DateField):
+        return serializers.DateField(**common)
+    if isinstance(field, django_forms.FileField):
+        return serializers.FileField(**common)
+    if isinstance(field, django_forms.BooleanField):
+        return serializers.BooleanField(**common)
+    return serializers.CharField(
+        max_length=field.max_length, allow_blank=not field.required, **common
+    )
+
+
+def form_serializer(form_class, name: str, *, exclude=()) -> type[serializers.Serializer]:
+    """A serializer describing `form_class`'s fields, for the schema only: the form is what
+    checks the body (form_data), so a minimum or a length is written once, in the form."""
+    fields = {
+        key: _schema_field(field)
+        for key, field in form_class.base_fields.items()
+        if key not in exclude
+    }
+    return type(name, (serializers.Serializer,), {**fields, "__doc__": form_class.__doc__})

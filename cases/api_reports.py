@@ -13,12 +13,11 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aid_alliance import money
 from cases.api_base import CasesApi, error_responses, form_invalid
 from reports.forms import PeriodForm
 from reports.selectors import report_figures
 from reports.services import may_export
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -41,8 +40,8 @@ class LineSerializer(serializers.Serializer):
     pledges = serializers.IntegerField(allow_null=True)
     declined = serializers.IntegerField(allow_null=True)
     children = serializers.IntegerField(allow_null=True)
-    pledged = serializers.DecimalField(allow_null=True, **MONEY)
-    paid = serializers.DecimalField(allow_null=True, **MONEY)
+    pledged = serializers.DecimalField(allow_null=True, **money.TOTAL)
+    paid = serializers.DecimalField(allow_null=True, **money.TOTAL)
 
 
 class FiguresSerializer(serializers.Serializer):
@@ -54,14 +53,14 @@ class FiguresSerializer(serializers.Serializer):
     pledges = serializers.IntegerField()
     declined = serializers.IntegerField()
     children = serializers.IntegerField(help_text="Children aided.")
-    pledged = serializers.DecimalField(**MONEY)
-    paid = serializers.DecimalField(**MONEY)
+    pledged = serializers.DecimalField(**money.TOTAL)
+    paid = serializers.DecimalField(**money.TOTAL)
     decision_days = serializers.DecimalField(
-        allow_null=True, help_text="Median days to the first decision.", **MONEY
+        allow_null=True, help_text="Median days to the first decision.", **money.TOTAL
     )
     decision_count = serializers.IntegerField()
     payment_days = serializers.DecimalField(
-        allow_null=True, help_text="Median days to the first payment.", **MONEY
+        allow_null=True, help_text="Median days to the first payment.", **money.TOTAL
     )
     payment_count = serializers.IntegerField()
     by_member = LineSerializer(many=True)

@@ -3,7 +3,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from cases import api, api_bills, api_reports, api_reviews, api_sections
+from cases import api_reports
+from cases.bills import api as api_bills
+from cases.intake import api
+from cases.intake import sections_api as api_sections
+from cases.review import api as api_reviews
 from cases.serializers import SECTION_SERIALIZERS
 
 router = SimpleRouter()

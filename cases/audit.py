@@ -1,6 +1,6 @@
 """The access record made tamper-evident: sealing into one chain, and verifying it (§5).
 
-Records are written by every page view (cases.services.access_record) without waiting for
+Records are written by every page view (cases.intake.services.access_record) without waiting for
 anyone: sealing is a separate step (`manage.py seal_access_records --loop 30`, started by
 `make run`'s gunicorn and by the worker host's sealer unit) so that page views never queue
 behind one global lock. The sealer takes
@@ -283,3 +283,18 @@ def verify(*, now=None) -> Verification:
             "(manage.py seal_access_records --loop 30)?"
         )
     return result
+
+
+# --- writing the access record (§5) -----------------------------------------------------------
+
+
+def access_record(*, application, user, view: str, detail: str = "") -> None:
+    """Record that `user` saw this application's personal data (§5 access record)."""
+    AccessRecord.objects.create(application=application, user=user, view=view, detail=detail[:200])
+
+
+def access_record_list(*, applications, user, view: str = "list") -> None:
+    """One record per application shown on a list page, in one query."""
+    AccessRecord.objects.bulk_create(
+        AccessRecord(application=application, user=user, view=view) for application in applications
+    )

@@ -1,17 +1,24 @@
-"""Document checks (standard.md §2 F): the type is read from the file's bytes, not its name."""
+"""Documents (standard.md §2 F): an upload is checked by its bytes, not its name, and
+stored outside public paths; the intake's documents and the bills' receipt scans alike."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from cases.models import Document
+from cases import events
+from cases.errors import ApplicationError
+from cases.models import Application, Document
 from cases.standard import checklist
 
 # The first bytes that say what a file is; a renamed program has none of them.
@@ -256,3 +263,47 @@ def missing(application) -> list[tuple[str, str]]:
         if doc.status != Document.Status.REJECTED
     }
     return [entry for entry in checklist(application) if entry not in have]
+
+
+# --- storing an upload: the intake's documents and the bills' receipt scans -------------
+
+
+@transaction.atomic
+def document_upload(*, application: Application, doc_type: str, flag: str, upload, by) -> Document:
+    """Store a checked upload (type by its bytes, size limit) outside public paths."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status in (Application.Status.WITHDRAWN, Application.Status.CLOSED):
+        raise ApplicationError(gettext("This application is closed."))
+    try:
+        content_type = check_upload(upload, max_bytes=settings.DOCUMENT_MAX_BYTES)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0]) from None
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    document = Document(
+        application=application,
+        doc_type=doc_type,
+        flag=flag or "",
+        original_name=(upload.name or "")[:200],
+        content_type=content_type,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=by,
+    )
+    document.file.save(f"{application.reference}-{digest.hexdigest()[:16]}", upload, save=False)
+    try:
+        document.full_clean(exclude=["file"])
+    except ValidationError as exc:
+        document.file.delete(save=False)
+        raise ApplicationError("; ".join(exc.messages)) from None
+    document.save()
+    events.record_event(
+        application=application,
+        by=by,
+        kind=events.Action.DOCUMENT_UPLOADED,
+        section="F",
+        note=f"{document.get_doc_type_display()}: {document.original_name}",
+    )
+    return document

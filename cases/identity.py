@@ -21,6 +21,11 @@ from django.utils.translation import gettext_lazy as _
 MALE = "male"
 FEMALE = "female"
 EARLIEST_BIRTH_YEAR = 1900
+# The numbers masked wherever they are shown, by section form field name (§5 least
+# privilege): the child's and the guardians' ID numbers and the bank account.
+ID_FIELDS = frozenset({"id_number", "g1_id_number", "g2_id_number"})
+ACCOUNT_FIELDS = frozenset({"account_number"})
+MASKED_FIELDS = ID_FIELDS | ACCOUNT_FIELDS
 
 _SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from cases import services
-from cases.identity import mask_id_number
+from cases import access, audit
+from cases.identity import ACCOUNT_FIELDS, MASKED_FIELDS, mask_id_number
 from cases.models import Application, MemberReview
 
-ID_FIELDS = frozenset({"id_number", "g1_id_number", "g2_id_number"})
-ACCOUNT_FIELDS = frozenset({"account_number"})
-MASKED_FIELDS = ID_FIELDS | ACCOUNT_FIELDS
 NOTHING: frozenset[str] = frozenset()
 
 
@@ -38,7 +35,7 @@ def revealable(user, application: Application) -> frozenset[str]:
         return NOTHING
     if user.organization_id == application.member_id:
         return MASKED_FIELDS
-    if services.shared_data_withheld(application, user) and (
+    if access.shared_data_withheld(user, application) and (
         application.payee_kind != Application.PayeeKind.HOSPITAL
     ):
         return NOTHING  # consent withdrawn: the guardian's account is no longer shared
@@ -56,7 +53,7 @@ def reveal(*, application: Application, user, via: str) -> frozenset[str]:
     fields = revealable(user, application)
     if not fields:
         raise PermissionDenied
-    services.access_record(
+    audit.access_record(
         application=application,
         user=user,
         view="api-reveal" if via == "api" else "reveal",

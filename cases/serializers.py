@@ -1,8 +1,8 @@
 """The API's bodies: the unified application's sections (standard.md §2), reviews (§3),
 receipts, allocations and payments (§4), and the one shape of every error.
 
-No rule lives here. Request bodies are checked by the browser's own forms (cases.forms,
-cases.bill_forms) and by the services; these serializers describe the bodies in the OpenAPI
+No rule lives here. Request bodies are checked by the browser's own forms (cases.intake.forms,
+cases.bills.forms) and by the services; these serializers describe the bodies in the OpenAPI
 schema and render responses.
 """
 
@@ -11,28 +11,25 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from aid_alliance import money
 from aid_alliance.text import PlainTextSerializerField
+from cases import access
 from cases.identity import mask_id_number
 from cases.models import (
-    Allocation,
     Application,
     Child,
     Document,
     Guardian,
     MemberReview,
     OtherAid,
-    Payment,
-    Receipt,
     Sex,
 )
 from cases.standard import ETHNIC_GROUPS
 from organizations.eligibility import ECONOMIC_FLAGS, STAGES
 from organizations.serializers import ReasonSerializer
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
-
-def _text(code: str, help_text: str, max_length: int | None = None):
+def _coded_text(code: str, help_text: str, max_length: int | None = None):
     return serializers.CharField(
         max_length=max_length,
         required=False,
@@ -53,7 +50,7 @@ def _money(code: str, help_text: str):
         allow_null=True,
         min_value=Decimal("0"),
         help_text=f"{code} {help_text} (yuan)".strip(),
-        **MONEY,
+        **money.MONEY,
     )
 
 
@@ -68,7 +65,7 @@ def _flag(code: str, help_text: str):
 
 
 # --- the sections of the unified application (standard.md §2) ---------------------------
-# Field names are the section forms' own (cases.forms), except where the form splits one
+# Field names are the section forms' own (cases.intake.forms), except where the form splits one
 # field of the standard into widgets: A07 and D06's region are one GB/T 2260 code here, and
 # D07 is one object instead of a select per treatment.
 
@@ -76,9 +73,9 @@ def _flag(code: str, help_text: str):
 class ChildSectionSerializer(serializers.Serializer):
     """A. Child (患儿)."""
 
-    name = _text("A01", "child's name", 50)
+    name = _coded_text("A01", "child's name", 50)
     id_type = _choice("A02", "ID document type", Child.IdType.choices)
-    id_number = _text(
+    id_number = _coded_text(
         "A03",
         "ID number; for a resident identity card 18 characters valid under GB 11643, "
         "whose birth date and sex must agree with A05 and A04",
@@ -87,25 +84,25 @@ class ChildSectionSerializer(serializers.Serializer):
     sex = _choice("A04", "sex", Sex.choices)
     dob = _date("A05", "date of birth")
     ethnicity = _choice("A06", "ethnic group", [(e, e) for e in ETHNIC_GROUPS])
-    household_region = _text("A07", "household registration region, a GB/T 2260 code", 6)
+    household_region = _coded_text("A07", "household registration region, a GB/T 2260 code", 6)
     registration = _choice("A08", "registration type", Child.Registration.choices)
-    address = _text("A09", "current address", 200)
+    address = _coded_text("A09", "current address", 200)
 
 
 class GuardiansSectionSerializer(serializers.Serializer):
     """B. Guardians (监护人): one or two, exactly one primary contact. Leave every g2_ field
     empty for a single guardian."""
 
-    g1_name = _text("B01", "first guardian's name", 50)
+    g1_name = _coded_text("B01", "first guardian's name", 50)
     g1_relationship = _choice("B02", "relationship to the child", Guardian.Relationship.choices)
-    g1_id_number = _text("B03", "resident ID number (GB 11643)", 30)
-    g1_phone = _text("B04", "11-digit mainland mobile number", 20)
-    g1_occupation = _text("B05", "occupation or employer (optional)", 100)
-    g2_name = _text("B01", "second guardian's name", 50)
+    g1_id_number = _coded_text("B03", "resident ID number (GB 11643)", 30)
+    g1_phone = _coded_text("B04", "11-digit mainland mobile number", 20)
+    g1_occupation = _coded_text("B05", "occupation or employer (optional)", 100)
+    g2_name = _coded_text("B01", "second guardian's name", 50)
     g2_relationship = _choice("B02", "relationship to the child", Guardian.Relationship.choices)
-    g2_id_number = _text("B03", "resident ID number (GB 11643)", 30)
-    g2_phone = _text("B04", "11-digit mainland mobile number", 20)
-    g2_occupation = _text("B05", "occupation or employer (optional)", 100)
+    g2_id_number = _coded_text("B03", "resident ID number (GB 11643)", 30)
+    g2_phone = _coded_text("B04", "11-digit mainland mobile number", 20)
+    g2_occupation = _coded_text("B05", "occupation or employer (optional)", 100)
     primary = _choice("B06", "which guardian is the primary contact", [("1", "1"), ("2", "2")])
 
 
@@ -120,8 +117,8 @@ class EconomicsSectionSerializer(serializers.Serializer):
         help_text="C01 people in the household",
     )
     annual_income = _money("C02", "annual household income")
-    income_source = _text("C03", "main income source", 100)
-    assets_debts = _text("C04", "assets and debts, free text", 1000)
+    income_source = _coded_text("C03", "main income source", 100)
+    assets_debts = _coded_text("C04", "assets and debts, free text", 1000)
     debt_amount = _money("C04", "debts")
     economic_flags = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ECONOMIC_FLAGS)),
@@ -146,14 +143,14 @@ class TreatmentPlanSerializer(serializers.Serializer):
 class MedicalSectionSerializer(serializers.Serializer):
     """D. Medical information (医疗信息)."""
 
-    category = _text("D01", "disease category code, e.g. LEUK", 20)
-    icd = _text("D02", "diagnosis code (ICD-10), e.g. C91.0", 16)
-    diagnosis_text = _text("D03", "diagnosis as written on the certificate", 200)
+    category = _coded_text("D01", "disease category code, e.g. LEUK", 20)
+    icd = _coded_text("D02", "diagnosis code (ICD-10), e.g. C91.0", 16)
+    diagnosis_text = _coded_text("D03", "diagnosis as written on the certificate", 200)
     diagnosis_date = _date("D04", "diagnosis date")
-    diagnosing_hospital = _text("D05", "diagnosing hospital", 100)
-    treating_hospital = _text("D06", "treating hospital", 100)
-    hospital_region = _text("D06", "treating hospital's region, a GB/T 2260 code", 6)
-    department = _text("D06", "department", 50)
+    diagnosing_hospital = _coded_text("D05", "diagnosing hospital", 100)
+    treating_hospital = _coded_text("D06", "treating hospital", 100)
+    hospital_region = _coded_text("D06", "treating hospital's region, a GB/T 2260 code", 6)
+    department = _coded_text("D06", "department", 50)
     treatment_plan = TreatmentPlanSerializer(required=False, help_text="D07 treatment plan")
     estimated_cost = _money("D08", "estimated total cost from the hospital's estimate")
     costs_incurred = _money("D09", "costs already incurred")
@@ -169,15 +166,15 @@ class CoverageSectionSerializer(serializers.Serializer):
     medical_assistance = _money("E02", "paid by government medical assistance")
     commercial_insurance = _money("E02", "paid by commercial insurance")
     aid1_kind = _choice("E03", "other aid 1: from whom", OtherAid.Kind.choices)
-    aid1_source = _text("E03", "other aid 1: charity or platform", 100)
+    aid1_source = _coded_text("E03", "other aid 1: charity or platform", 100)
     aid1_amount = _money("E03", "other aid 1: amount")
     aid1_received = _flag("E03", "other aid 1: already received")
     aid2_kind = _choice("E03", "other aid 2: from whom", OtherAid.Kind.choices)
-    aid2_source = _text("E03", "other aid 2: charity or platform", 100)
+    aid2_source = _coded_text("E03", "other aid 2: charity or platform", 100)
     aid2_amount = _money("E03", "other aid 2: amount")
     aid2_received = _flag("E03", "other aid 2: already received")
     aid3_kind = _choice("E03", "other aid 3: from whom", OtherAid.Kind.choices)
-    aid3_source = _text("E03", "other aid 3: charity or platform", 100)
+    aid3_source = _coded_text("E03", "other aid 3: charity or platform", 100)
     aid3_amount = _money("E03", "other aid 3: amount")
     aid3_received = _flag("E03", "other aid 3: already received")
 
@@ -186,9 +183,9 @@ class PaymentSectionSerializer(serializers.Serializer):
     """G. Payment details (收款信息)."""
 
     payee_kind = _choice("G01", "paid to", Application.PayeeKind.choices)
-    bank_name = _text("G02", "bank", 100)
-    account_name = _text("G03", "account name", 100)
-    account_number = _text("G04", "account number, 8 to 30 digits", 40)
+    bank_name = _coded_text("G02", "bank", 100)
+    account_name = _coded_text("G03", "account name", 100)
+    account_number = _coded_text("G04", "account number, 8 to 30 digits", 40)
 
 
 class ConsentSectionSerializer(serializers.Serializer):
@@ -259,7 +256,7 @@ class MatchMemberSerializer(serializers.Serializer):
 
 
 class PossibleMatchSerializer(serializers.Serializer):
-    """A possible record of the same child (cases.selectors.PossibleMatch): the member and
+    """A possible record of the same child (cases.intake.selectors.PossibleMatch): the member and
     how to reach it always; the application only when it is shared with the caller."""
 
     member = MatchMemberSerializer()
@@ -318,10 +315,8 @@ class ApplicationListSerializer(serializers.Serializer):
     )
 
     def _withheld(self, application) -> bool:
-        from cases.services import shared_data_withheld
-
         user = self.context.get("user")
-        return user is not None and shared_data_withheld(application, user)
+        return user is not None and access.shared_data_withheld(user, application)
 
     def get_child_name(self, application) -> str:
         return "" if self._withheld(application) else application.child.name
@@ -439,7 +434,7 @@ class ApplicationDetailSerializer(serializers.Serializer):
     )
     missing_documents = MissingDocumentSerializer(many=True)
     documents = DocumentSerializer(many=True)
-    per_capita_income = serializers.DecimalField(allow_null=True, **MONEY)
+    per_capita_income = serializers.DecimalField(allow_null=True, **money.MONEY)
     need = serializers.DecimalField(
         help_text="Estimated cost − coverage − other aid (§3).", max_digits=14, decimal_places=2
     )
@@ -480,7 +475,7 @@ class ReviseEstimateSerializer(serializers.Serializer):
         min_value=Decimal("0"),
         help_text="D08, the hospital's new estimate (yuan)",
         error_messages={"invalid": _("Give the new estimate in yuan.")},
-        **MONEY,
+        **money.MONEY,
     )
     note = PlainTextSerializerField(max_length=300, required=False, allow_blank=True)
 
@@ -587,7 +582,7 @@ class ApproveSerializer(serializers.Serializer):
         error_messages={
             "invalid": _("Give the amount of the grant in yuan, e.g. 20000 or 20000.50.")
         },
-        **MONEY,
+        **money.MONEY,
     )
     description = PlainTextSerializerField(
         max_length=300, required=False, allow_blank=True, help_text="For in-kind or service help."
@@ -607,176 +602,3 @@ class DeclineSerializer(serializers.Serializer):
         error_messages={"invalid_choice": _("Choose a reason from the list.")},
     )
     note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)
-
-
-# --- receipts, allocations and payments (§4) ----------------------------------------------------
-
-
-class ReceiptCreateSerializer(serializers.Serializer):
-    """The fields of the browser's receipt form (cases.bill_forms.ReceiptForm)."""
-
-    code = serializers.CharField(max_length=40, help_text="票据代码, as printed")
-    number = serializers.CharField(max_length=40, help_text="票据号码, as printed")
-    check_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    hospital = serializers.CharField(max_length=100)
-    issued_on = serializers.DateField()
-    kind = serializers.ChoiceField(choices=Receipt.Kind.choices)
-    patient_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    total = serializers.DecimalField(**MONEY)
-    insurance_fund = serializers.DecimalField(help_text="医保统筹", **MONEY)
-    co_payment = serializers.DecimalField(help_text="个人自付", **MONEY)
-    self_paid = serializers.DecimalField(help_text="个人自费", **MONEY)
-
-
-class ReceiptUploadSerializer(ReceiptCreateSerializer):
-    scan = serializers.FileField(required=False, help_text="PDF, JPEG or PNG")
-
-
-class HeldSerializer(serializers.Serializer):
-    member = serializers.CharField()
-    member_name = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-
-
-class ReceiptSerializer(serializers.ModelSerializer):
-    application = serializers.CharField(source="application.reference")
-    recorded_member = serializers.CharField(source="recorded_member.short_name")
-    recorded_by = serializers.CharField(source="recorded_by.username")
-    reimbursable_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    room = serializers.DecimalField(max_digits=14, decimal_places=2)
-
-    class Meta:
-        model = Receipt
-        fields = [
-            "id",
-            "code",
-            "number",
-            "check_code",
-            "application",
-            "hospital",
-            "issued_on",
-            "kind",
-            "patient_number",
-            "total",
-            "insurance_fund",
-            "co_payment",
-            "self_paid",
-            "reimbursable_amount",
-            "allocated_total",
-            "room",
-            "scan",
-            "recorded_member",
-            "recorded_by",
-            "recorded_at",
-        ]
-
-
-class ReceiptDetailSerializer(ReceiptSerializer):
-    held = HeldSerializer(many=True, help_text="What each member holds of it, net of reversals.")
-
-    class Meta(ReceiptSerializer.Meta):
-        fields = [*ReceiptSerializer.Meta.fields, "held"]
-
-
-class ExistingReceiptSerializer(serializers.Serializer):
-    """The receipt already in the register. For another child's receipt only who recorded it
-    and when, as in the browser: the rest is that child's data."""
-
-    same_child = serializers.BooleanField()
-    id = serializers.IntegerField(allow_null=True, help_text="Null for another child's receipt.")
-    recorded_by = serializers.CharField()
-    recorded_member = serializers.CharField()
-    recorded_member_name = serializers.CharField()
-    recorded_at = serializers.DateTimeField()
-    reimbursable_amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    allocated_total = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    room = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    held = HeldSerializer(many=True, help_text="What each member holds of it (same child only).")
-
-
-class DuplicateReceiptSerializer(ErrorSerializer):
-    """409: the receipt is in the register already (standard.md §4: recorded once)."""
-
-    existing = ExistingReceiptSerializer()
-
-
-class AllocationCreateSerializer(serializers.Serializer):
-    """The fields of the browser's allocation form (cases.bill_forms.AllocationForm)."""
-
-    receipt = serializers.IntegerField(help_text="A receipt of the same child.")
-    amount = serializers.DecimalField(**MONEY)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
-
-
-class AllocationSerializer(serializers.ModelSerializer):
-    review = serializers.IntegerField(source="review_id")
-    member = serializers.CharField(source="review.member.short_name")
-    receipt_key = serializers.CharField(source="receipt", help_text="code-number")
-    reverses = serializers.IntegerField(source="reverses_id", allow_null=True)
-    created_by = serializers.CharField(source="created_by.username")
-
-    class Meta:
-        model = Allocation
-        fields = [
-            "id",
-            "review",
-            "member",
-            "receipt",
-            "receipt_key",
-            "amount",
-            "reverses",
-            "note",
-            "created_by",
-            "created_at",
-        ]
-
-
-class PaymentCreateSerializer(serializers.Serializer):
-    """The fields of the browser's payment form (cases.bill_forms.PaymentForm)."""
-
-    paid_on = serializers.DateField()
-    amount = serializers.DecimalField(**MONEY)
-    payee_kind = serializers.ChoiceField(choices=Application.PayeeKind.choices)
-    payee_name = serializers.CharField(max_length=100)
-    bank_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    account_number = serializers.CharField(
-        max_length=40, required=False, allow_blank=True, help_text="Needed for a bank transfer."
-    )
-    method = serializers.ChoiceField(choices=Payment.Method.choices)
-    bank_reference = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
-
-
-class PaymentSerializer(serializers.ModelSerializer):
-    review = serializers.IntegerField(source="review_id")
-    reference = serializers.CharField(source="review.application.reference")
-    account_number = serializers.SerializerMethodField(help_text="Masked.")
-    reverses = serializers.IntegerField(source="reverses_id", allow_null=True)
-    created_by = serializers.CharField(source="created_by.username")
-
-    class Meta:
-        model = Payment
-        fields = [
-            "id",
-            "review",
-            "reference",
-            "paid_on",
-            "amount",
-            "payee_kind",
-            "payee_name",
-            "bank_name",
-            "account_number",
-            "method",
-            "bank_reference",
-            "reverses",
-            "note",
-            "created_by",
-            "created_at",
-        ]
-
-    def get_account_number(self, payment) -> str:
-        return mask_id_number(payment.account_number)
-
-
-class ReversalSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=300, help_text="Why it is reversed.")

@@ -1,10 +1,14 @@
 from django.urls import path
 
-from cases import audit_views, bill_views, export_views, privacy_views, review_views, views
+from cases.bills import views as bill_views
+from cases.intake import views
+from cases.privacy import audit_views
+from cases.privacy import views as privacy_views
+from cases.review import views as review_views
 
 urlpatterns = [
     path("applications/", views.application_list, name="application-list"),
-    path("applications.csv", export_views.application_list_csv, name="application-list-csv"),
+    path("applications.csv", views.application_list_csv, name="application-list-csv"),
     path("applications/new/", views.application_new, name="application-new"),
     path("applications/<str:reference>/", views.application_detail, name="application-detail"),
     path("applications/<str:reference>/edit/", views.application_edit, name="application-edit"),

@@ -10,9 +10,6 @@ tests/data/eligibility-cases.yaml.
 
 from __future__ import annotations
 
-import calendar
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +20,16 @@ from django.utils.text import format_lazy
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext_lazy as _
 
-ZERO = Decimal("0")
+from aid_alliance import money
+from aid_alliance.money import ZERO
+from organizations.ages import add_months, age_in_years, birthday, eligible_from  # noqa: F401
+from organizations.icd import (  # noqa: F401 - the engine's vocabulary, imported from here
+    code_within,
+    icd_matches,
+    is_icd_code,
+    normalize_icd,
+    parse_icd_items,
+)
 
 # Rule kinds, in the order they are checked and reported.
 AGE = "age"
@@ -94,95 +100,6 @@ class RuleError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------
-# ICD-10 codes
-
-_ICD_RE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,8})?$")
-
-
-def normalize_icd(code: str) -> str:
-    """Upper case, half-width, no spaces: 'ｃ９１．０ ' -> 'C91.0'."""
-    return unicodedata.normalize("NFKC", code or "").replace(" ", "").replace("。", ".").upper()
-
-
-def is_icd_code(code: str) -> bool:
-    return bool(_ICD_RE.match(normalize_icd(code)))
-
-
-def parse_icd_items(items: Iterable[str]) -> list[tuple[str, str]]:
-    """Turn ["C91-C95", "D68.0"] into [("C91", "C95"), ("D68.0", "D68.0")].
-
-    Raises ValueError naming the first item that is not a code or an ascending range.
-    """
-    if isinstance(items, str) or not isinstance(items, Iterable):
-        raise ValueError(_("Give a list of ICD-10 codes or ranges."))
-    parsed = []
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueError(format_lazy(_("Not an ICD-10 code or range: {item}"), item=item))
-        low, _dash, high = normalize_icd(item).replace("–", "-").partition("-")
-        if _dash and not high:
-            raise ValueError(format_lazy(_("Not an ICD-10 code or range: {item}"), item=item))
-        high = high or low
-        if not (_ICD_RE.match(low) and _ICD_RE.match(high)) or low > high:
-            raise ValueError(format_lazy(_("Not an ICD-10 code or range: {item}"), item=item))
-        parsed.append((low, high))
-    return parsed
-
-
-def _within(code: str, low: str, high: str) -> bool:
-    # A code matches a range when its 3-character category lies in it; a dotted bound
-    # matches itself and its sub-codes, nothing broader (demo-directory.yaml header).
-    # "C91" <= "C92.0" and "C92.0" <= "C95" compare as strings because the codes share
-    # one shape; "C95.1" is a sub-code of the upper bound "C95". A bare category is
-    # broader than a dotted upper bound of its own: "D68" is not within "D66-D68.0".
-    if code < low:
-        return False
-    if "." in high and "." not in code and code == high[:3]:
-        return False
-    return code <= high or code.startswith(high if "." in high else high + ".")
-
-
-def icd_matches(code: str, items: Iterable[str]) -> bool:
-    code = normalize_icd(code)
-    return any(_within(code, low, high) for low, high in parse_icd_items(items))
-
-
-# ---------------------------------------------------------------------------------------
-# Dates and ages
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day `months` later; the 29th–31st fall back to a shorter month's last day."""
-    year, month_index = divmod(start.month - 1 + months, 12)
-    year += start.year
-    month = month_index + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return date(year, month, day)
-
-
-def birthday(dob: date, years: int) -> date:
-    """The `years`-th birthday (29 February falls on 28 February in common years)."""
-    return add_months(dob, 12 * years)
-
-
-def eligible_from(dob: date, min_years: Decimal) -> date:
-    """The first day of eligibility: the fraction of a year counts months (0.5 = 6 months)."""
-    months = int((Decimal(min_years) * 12).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    return add_months(dob, months)
-
-
-def age_in_years(dob: date, on: date) -> Decimal:
-    """Completed years plus the fraction of the current year, to one decimal, rounded down."""
-    years = on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
-    if years < 0:
-        return ZERO
-    last = birthday(dob, years)
-    nxt = birthday(dob, years + 1)
-    fraction = Decimal((on - last).days) / Decimal((nxt - last).days)
-    return (Decimal(years) + fraction).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
-
-
-# ---------------------------------------------------------------------------------------
 # Inputs
 
 
@@ -225,13 +142,12 @@ class Applicant:
     @property
     def remaining_need(self) -> Decimal:
         """Estimated cost less coverage, other aid and members' pledges (the funding gap)."""
-        need = (
-            Decimal(self.estimated_cost)
-            - Decimal(self.coverage)
-            - Decimal(self.other_aid)
-            - Decimal(self.pledged)
+        need = money.need(
+            estimated_cost=Decimal(self.estimated_cost),
+            coverage=Decimal(self.coverage),
+            other_aid=Decimal(self.other_aid),
         )
-        return max(need, ZERO)
+        return money.funding_gap(need=need, pledged=Decimal(self.pledged))
 
     def has(self, treatment: str, *stages: str) -> bool:
         stage = self.plan.get(treatment)
@@ -589,7 +505,7 @@ def _check_disease(a: Applicant, r: ProjectRules, labels, name_region) -> Reason
                 covered=", ".join(r.icd_items),
             ),
         )
-    if r.icd and not any(_within(normalize_icd(a.icd), low, high) for low, high in r.icd):
+    if r.icd and not any(code_within(normalize_icd(a.icd), low, high) for low, high in r.icd):
         return Reason(
             DISEASE,
             format_lazy(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aid_alliance import money
 from organizations import regions
 from organizations.eligibility import (
     ECONOMIC_FLAGS,
@@ -21,7 +20,6 @@ from organizations.eligibility import (
 )
 from organizations.models import ApiToken, DiseaseCategory
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 OLDEST_APPLICANT_YEARS = 25
 
 
@@ -150,17 +148,19 @@ class PrecheckForm(RegionChoiceMixin, forms.Form):
     household_size = forms.IntegerField(
         label=_("People in the household"), min_value=1, max_value=30
     )
-    household_income = forms.DecimalField(label=_("Household income last year (yuan)"), **MONEY)
+    household_income = forms.DecimalField(
+        label=_("Household income last year (yuan)"), **money.AMOUNT
+    )
     estimated_cost = forms.DecimalField(
-        label=_("Total cost the hospital estimates (yuan)"), **MONEY
+        label=_("Total cost the hospital estimates (yuan)"), **money.AMOUNT
     )
     coverage = forms.DecimalField(
         label=_("Paid by medical insurance and government aid (yuan)"),
         initial=0,
-        **MONEY,
+        **money.AMOUNT,
     )
     other_aid = forms.DecimalField(
-        label=_("Other aid received or applied for (yuan)"), initial=0, **MONEY
+        label=_("Other aid received or applied for (yuan)"), initial=0, **money.AMOUNT
     )
 
     def __init__(self, *args, **kwargs):

@@ -10,9 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aid_alliance.money import ZERO
 from organizations import eligibility, regions
-
-ZERO = Decimal("0")
 
 
 class MemberOrganization(models.Model):

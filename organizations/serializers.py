@@ -5,13 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from aid_alliance import money
 from organizations import selectors
 from organizations.describe import describe_rules
 from organizations.eligibility import ECONOMIC_FLAGS, REGISTRATIONS, STAGES, TREATMENTS, Applicant
 from organizations.forms import facts_errors, region_error
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization
-
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -98,13 +97,17 @@ class EligibilityRequestSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=list(ECONOMIC_FLAGS)), required=False, default=list
     )
     household_size = serializers.IntegerField(min_value=1, max_value=30, help_text="C01")
-    household_income = serializers.DecimalField(help_text="C02, yuan a year", **MONEY)
+    household_income = serializers.DecimalField(help_text="C02, yuan a year", **money.AMOUNT)
     plan = TreatmentPlanField(help_text="D07: treatment -> planned | in_progress | done")
-    estimated_cost = serializers.DecimalField(help_text="D08, yuan", **MONEY)
-    coverage = serializers.DecimalField(default=Decimal("0"), help_text="sum of E02", **MONEY)
-    other_aid = serializers.DecimalField(default=Decimal("0"), help_text="sum of E03", **MONEY)
+    estimated_cost = serializers.DecimalField(help_text="D08, yuan", **money.AMOUNT)
+    coverage = serializers.DecimalField(
+        default=Decimal("0"), help_text="sum of E02", **money.AMOUNT
+    )
+    other_aid = serializers.DecimalField(
+        default=Decimal("0"), help_text="sum of E03", **money.AMOUNT
+    )
     earlier_grants = serializers.DictField(
-        child=serializers.DecimalField(**MONEY),
+        child=serializers.DecimalField(**money.AMOUNT),
         required=False,
         default=dict,
         help_text="What the child already received, by project code.",

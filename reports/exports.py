@@ -72,7 +72,7 @@ def _csv_line(values: Iterable) -> str:
     return buffer.getvalue()
 
 
-# The public name, for the other CSV downloads (cases.list_export).
+# The public name, for the other CSV downloads (cases.intake.list_export).
 csv_line = _csv_line
 
 

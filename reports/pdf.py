@@ -13,8 +13,9 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from cases import documents, services
-from cases.forms import SECTION_FORMS
+from cases import documents
+from cases.intake import services
+from cases.intake.forms import SECTION_FORMS
 from cases.models import Application
 from cases.standard import SECTIONS
 from reports.charts import report_charts

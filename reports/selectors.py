@@ -11,7 +11,7 @@ cannot disagree. What each figure means (the PDF prints the same definitions):
 - declined: member reviews of those applications declined, by reason (one per member).
 - children aided: distinct children with at least one pledge on those applications.
 - pledged: the amounts of those pledges; paid: what was paid out against them, net of
-  reversals, up to the moment the report is made (cases.bills keeps `paid_total`).
+  reversals, up to the moment the report is made (cases.bills.services keeps `paid_total`).
 - median days to first decision: from submission to the earliest `decided_at` of the
   application's reviews, over applications with a decision. To payment: from the local
   submission date to the earliest payment date of the application, counting payments that
@@ -52,6 +52,7 @@ from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aid_alliance.money import ZERO_YUAN
 from aid_alliance.routing import reads_from_replica
 from cases.models import MemberReview
 from organizations import regions
@@ -59,7 +60,6 @@ from organizations.models import AidProject, DiseaseCategory, MemberOrganization
 from reports import aggregates
 from reports.periods import CHINA, Period, add_months, local_midnight
 
-ZERO = Decimal("0.00")
 PLEDGING = aggregates.PLEDGING
 DECLINED = MemberReview.State.DECLINED
 TREND_MONTHS = 12
@@ -94,8 +94,8 @@ class Figures:
     pledges: int = 0
     declined: int = 0
     children: int = 0
-    pledged: Decimal = ZERO
-    paid: Decimal = ZERO
+    pledged: Decimal = ZERO_YUAN
+    paid: Decimal = ZERO_YUAN
     decision_days: Decimal | None = None
     decision_count: int = 0
     payment_days: Decimal | None = None
@@ -113,7 +113,7 @@ class _Tally:
 
     def __init__(self):
         self.received = self.routed = self.funded = self.pledges = self.declined = 0
-        self.pledged = self.paid = ZERO
+        self.pledged = self.paid = ZERO_YUAN
         self.children: set[int] = set()
 
     def line(self, key, label, *, note: str = "", applications: bool, reviews: bool) -> Line:
@@ -141,7 +141,7 @@ def _name(obj) -> str:
 
 
 def _money(value) -> Decimal:
-    return (value or ZERO).quantize(Decimal("0.01"))
+    return (value or ZERO_YUAN).quantize(Decimal("0.01"))
 
 
 _submitted_in = aggregates.submitted_in
@@ -270,7 +270,7 @@ def _read_pledges(rows, in_period, total, tallies, trend) -> None:
     from the live tables, one per group of pledges of a child from the aggregates)."""
     for month, member, project, category, region, child, amount, paid, count in rows:
         month = _month(month)
-        trend[month].pledged += amount or ZERO
+        trend[month].pledged += amount or ZERO_YUAN
         if month not in in_period:
             continue
         groups = [total, tallies["member"][member], tallies["category"][category]]
@@ -279,8 +279,8 @@ def _read_pledges(rows, in_period, total, tallies, trend) -> None:
             groups.append(tallies["project"][project])
         for tally in groups:
             tally.pledges += count
-            tally.pledged += amount or ZERO
-            tally.paid += paid or ZERO
+            tally.pledged += amount or ZERO_YUAN
+            tally.paid += paid or ZERO_YUAN
             tally.children.add(child)
 
 
@@ -363,8 +363,8 @@ class AidedChild:
     members: list[str] = field(default_factory=list)
     projects: list[str] = field(default_factory=list)
     application_ids: list[int] = field(default_factory=list)
-    pledged: Decimal = ZERO
-    paid: Decimal = ZERO
+    pledged: Decimal = ZERO_YUAN
+    paid: Decimal = ZERO_YUAN
     submitted: date | None = None
     first_approved: date | None = None
 
@@ -447,8 +447,8 @@ def aided_children(period: Period):
         _add(current.members, member)
         _add(current.projects, project)
         _add(current.application_ids, application_id)
-        current.pledged += amount or ZERO
-        current.paid += paid or ZERO
+        current.pledged += amount or ZERO_YUAN
+        current.paid += paid or ZERO_YUAN
         if decided is not None:
             approved = timezone.localtime(decided, CHINA).date()
             if current.first_approved is None or approved < current.first_approved:

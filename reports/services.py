@@ -35,7 +35,7 @@ def may_export(user) -> bool:
     return user.is_authenticated and (user.is_superuser or getattr(user, "is_secretariat", False))
 
 
-def _check(kind: str, fmt: str, full_ids: bool, by) -> None:
+def check_request(kind: str, fmt: str, full_ids: bool, by) -> None:
     if not may_export(by):
         raise PermissionDenied
     if kind == Kind.AUTHORITIES and fmt == Format.PDF:
@@ -59,7 +59,7 @@ def export_access_record(*, period: Period, by, full_ids: bool, fmt: str) -> int
 
 def report_csv_lines(*, kind: str, period: Period, full_ids: bool, by) -> Iterator[str]:
     """The CSV as lines, for a streaming response. Access is recorded before the first line."""
-    _check(kind, Format.CSV, full_ids, by)
+    check_request(kind, Format.CSV, full_ids, by)
     if kind == Kind.ALLIANCE:
         return exports.tables_csv(report_tables(report_figures(period)))
     export_access_record(period=period, by=by, full_ids=full_ids, fmt=Format.CSV)
@@ -77,7 +77,7 @@ def report_write(
     progress: Callable[[int], None] = lambda percent: None,
 ) -> None:
     """Write the file to `target` (a binary file object), in the active language."""
-    _check(kind, fmt, full_ids, by)
+    check_request(kind, fmt, full_ids, by)
     if kind == Kind.ALLIANCE:
         figures = report_figures(period)
         progress(40)
@@ -106,30 +106,6 @@ def report_write(
 
 
 # --- in the background ------------------------------------------------------------------
-
-
-def run_request(*, kind: str, period: Period, fmt: str, by, full_ids: bool = False) -> ReportRun:
-    """Ask for a report file to be made by a task; the browser follows its progress.
-
-    The run's row is committed before the task is enqueued (views run in autocommit), so a
-    worker on another machine always finds it.
-    """
-    from reports.tasks import generate_report
-
-    _check(kind, fmt, full_ids, by)
-    run = ReportRun.objects.create(
-        kind=kind,
-        period=period.code,
-        format=fmt,
-        full_ids=full_ids,
-        language=translation.get_language() or "zh-hans",
-        requested_by=by,
-    )
-    result = generate_report.enqueue(run.pk)
-    # The immediate backend has run the task already and saved the run: keep its fields.
-    ReportRun.objects.filter(pk=run.pk).update(task_id=str(result.id)[:64])
-    run.refresh_from_db()
-    return run
 
 
 def run_execute(*, run_id: int) -> str:

@@ -3,7 +3,7 @@
 Thin views: a form reads the period, reports.services makes the file, reports.selectors the
 figures. Reports are the secretariat's (and administrators'): member staff get 403,
 anonymous users are sent to log in. The application PDF follows the application's own rule
-(cases.views.get_application_for): whoever may read the application may print it.
+(cases.access.get_application_for): whoever may read the application may print it.
 """
 
 import tempfile
@@ -16,9 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import audit, reveal
-from cases import services as case_services
-from cases.views import get_application_for
-from reports import pdf, services
+from cases.access import get_application_for
+from reports import pdf, services, tasks
 from reports.charts import report_charts
 from reports.forms import DownloadForm, PeriodPickerForm, RunForm
 from reports.models import ReportRun, file_name
@@ -133,7 +132,7 @@ def run_create(request):
     ):
         return _dashboard(request, PeriodPickerForm(request.POST), status=400)
     data = form.cleaned_data
-    run = services.run_request(
+    run = tasks.run_request(
         kind=data["kind"],
         period=data["period"],
         fmt=data["format"],
@@ -187,7 +186,7 @@ def run_file(request, pk):
 @require_GET
 def application_pdf(request, reference):
     application = get_application_for(request.user, reference)
-    case_services.access_record(application=application, user=request.user, view="pdf")
+    audit.access_record(application=application, user=request.user, view="pdf")
     # ?full=1: the numbers the user may see in full, recorded as a reveal (cases.reveal).
     revealed = (
         reveal.reveal(application=application, user=request.user, via="pdf")

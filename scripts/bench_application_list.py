@@ -20,7 +20,6 @@ off), as served by gunicorn, but in-process: no network or WSGI server in the ti
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
@@ -29,8 +28,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/aid_alliance_bench"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_setup import (  # noqa: E402 - the shared set-up
+    BASE_DIR,
+    configure_environment,
+    ensure_database,
+    fill,
+    vacuum,
+)
+
+__all__ = ["BASE_DIR", "configure_environment", "ensure_database"]  # bench_workflow's too
 RESULTS = BASE_DIR / "bench-results" / "application_list.txt"
 PAGE_SIZE = 25
 
@@ -47,98 +55,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def configure_environment() -> str:
-    """Settings for an in-process production-mode run; returns the database URL."""
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "aid_alliance.settings"
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("HTTPS", "false")  # no redirect to https:// for the test client
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    if "SECRET_KEY" not in os.environ and not (BASE_DIR / ".secret_key").is_file():
-        import secrets
-
-        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
-    for name, file in (
-        ("FIELD_ENCRYPTION_KEY", ".field_encryption_key"),
-        ("FIELD_HASH_KEY", ".field_hash_key"),
-    ):
-        if name not in os.environ and not (BASE_DIR / file).is_file():
-            import base64
-
-            # Written like `make run` does: a bench database of an earlier run still decrypts.
-            key = base64.urlsafe_b64encode(os.urandom(32)).decode()
-            (BASE_DIR / file).write_text(key + "\n", encoding="utf-8")
-            (BASE_DIR / file).chmod(0o600)
-    sys.path.insert(0, str(BASE_DIR))
-    return os.environ["DATABASE_URL"]
-
-
-def ensure_database(url: str) -> bool:
-    """Create the bench database if it is missing (connected to `postgres`); True if created."""
-    import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit(f"The bench needs PostgreSQL, not {config['ENGINE']}.")
-    name = config["NAME"]
-    if "bench" not in name:
-        sys.exit(f"Refusing to fill database {name!r}: its name must contain 'bench'.")
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config.get("USER") or None,
-        password=config.get("PASSWORD") or None,
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-    )
-    connection.autocommit = True  # CREATE DATABASE cannot run inside a transaction
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone():
-                return False
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            return True
-    finally:
-        connection.close()
-
-
 def prepare_data(args) -> dict:
     """Migrate, load the demo directory and users, top up the applications."""
-    from django.core.management import call_command
-    from django.db import DatabaseError, connection, transaction
-
     from cases.models import Application
 
-    call_command("migrate", verbosity=0)
-    call_command("load_demo", demo_ok=True)
-    existing = Application.objects.count()
-    info = {"existing": existing, "generated": 0, "generation_s": None}
-    if existing < args.count:
-        started = time.monotonic()
-        call_command(
-            "generate_demo_cases",
-            count=args.count - existing,
-            seed=args.seed,
-            batch=args.batch,
-            demo_ok=True,
-        )
-        info["generation_s"] = time.monotonic() - started
-        info["generated"] = args.count - existing
-    # What autovacuum does on its own sooner or later: planner statistics and a current
-    # visibility map (index-only scans), so that every run measures the same steady state.
-    started = time.monotonic()
-    with connection.cursor() as cursor:
-        for table in ("cases_child", "cases_application", "cases_guardian"):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
-        # Write the freshly inserted pages out now rather than during the timed requests.
-        try:
-            with transaction.atomic():
-                cursor.execute("CHECKPOINT")
-        except DatabaseError:  # needs superuser or pg_checkpoint: measure without it
-            pass
-    info["vacuum_s"] = time.monotonic() - started
+    info = fill(count=args.count, seed=args.seed, batch=args.batch)
+    info["vacuum_s"] = vacuum(("cases_child", "cases_application", "cases_guardian"))
     info["total"] = Application.objects.count()
     return info
 
@@ -161,7 +83,7 @@ def static_storage_override():
 
 def sample_values(user) -> dict[str, str]:
     """Search terms taken from what the user can see, a thousand rows down the list."""
-    from cases import selectors
+    from cases.intake import selectors
 
     rows = selectors.application_list(user).filter(status="submitted")
     rows = rows.exclude(child__name="").values_list("reference", "child__name", "child__id_number")

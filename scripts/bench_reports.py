@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -33,8 +32,12 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/aid_alliance_bench"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_setup  # noqa: E402 - the shared set-up
+from bench_setup import BASE_DIR, configure_environment, ensure_database  # noqa: E402
+
+__all__ = ["configure_environment", "ensure_database", "fill"]  # bench_scale's too
 RESULTS = BASE_DIR / "bench-results" / "reports.txt"
 MEASURES = (
     "figures-year",
@@ -60,78 +63,15 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def configure_environment() -> str:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "aid_alliance.settings"
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("HTTPS", "false")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    if "SECRET_KEY" not in os.environ and not (BASE_DIR / ".secret_key").is_file():
-        import secrets
-
-        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
-    for name, file in (
-        ("FIELD_ENCRYPTION_KEY", ".field_encryption_key"),
-        ("FIELD_HASH_KEY", ".field_hash_key"),
-    ):
-        if name not in os.environ and not (BASE_DIR / file).is_file():
-            import base64
-
-            # Written like `make run` does: a bench database of an earlier run still decrypts.
-            key = base64.urlsafe_b64encode(os.urandom(32)).decode()
-            (BASE_DIR / file).write_text(key + "\n", encoding="utf-8")
-            (BASE_DIR / file).chmod(0o600)
-    sys.path.insert(0, str(BASE_DIR))
-    return os.environ["DATABASE_URL"]
-
-
-def ensure_database(url: str) -> None:
-    import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit(f"The bench needs PostgreSQL, not {config['ENGINE']}.")
-    if "bench" not in config["NAME"]:
-        sys.exit(f"Refusing to fill database {config['NAME']!r}: its name must contain 'bench'.")
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config.get("USER") or None,
-        password=config.get("PASSWORD") or None,
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-    connection.close()
-
-
 def fill(count: int, seed: int) -> str:
     """Migrate, load the directory, generate what is missing; a line saying what was done."""
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    from cases.models import Application
-
-    call_command("migrate", verbosity=0)
-    call_command("load_demo", "--i-know-this-is-demo", verbosity=0)
-    have = Application.objects.count()
-    if have >= count:
-        return f"{have} applications in the database already: nothing generated."
-    started = time.monotonic()
-    call_command(
-        "generate_demo_cases",
-        f"--count={count - have}",
-        f"--seed={seed}",
-        "--i-know-this-is-demo",
-    )
-    return f"Generated {count - have} applications in {time.monotonic() - started:.0f} s."
+    info = bench_setup.fill(count=count, seed=seed)
+    if not info["generated"]:
+        return f"{info['existing']} applications in the database already: nothing generated."
+    return f"Generated {info['generated']} applications in {info['generation_s']:.0f} s."
 
 
 def measure(name: str, year: int, *, trace: bool) -> dict:

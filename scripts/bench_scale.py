@@ -175,7 +175,8 @@ def time_submissions(runs: int) -> dict:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from cases import identity, services
+    from cases import identity
+    from cases.intake import services
     from cases.models import Application, Child, ChildIdentity, Guardian, MemberReview
     from organizations.models import User
 

@@ -8,11 +8,11 @@ Prepares the bench database as scripts/bench_application_list.py does (created w
 missing, migrated, demo directory and users, topped up to --count applications), then
 routes the submitted applications that have no member reviews yet
 (manage.py generate_demo_cases --route-existing) and checks a sample of the stored
-eligibility snapshots against cases.workflow.route (in rolled-back transactions). Then:
+eligibility snapshots against cases.review.services.route (in rolled-back transactions). Then:
 
 a) submission: --submissions complete drafts (sections as in tests/intake_data.py, each
    a different child with its own valid ID number, the checklist's documents uploaded to a
-   temporary directory) are submitted through cases.services.application_submit, which
+   temporary directory) are submitted through cases.intake.services.application_submit, which
    routes each to every active member: queries, median and p95, and the share spent in
    workflow.route. The drafts are made and, unless --keep-submissions, deleted afterwards
    outside the timings, so that every run measures the same database;
@@ -46,14 +46,12 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_application_list import (  # noqa: E402 - the shared bench helpers
-    BASE_DIR,
     SqlTimer,
-    configure_environment,
-    ensure_database,
     explain,
     percentile95,
     static_storage_override,
 )
+from bench_setup import BASE_DIR, configure_environment, ensure_database, fill, vacuum  # noqa: E402
 
 RESULTS = BASE_DIR / "bench-results" / "workflow.txt"
 GIVEN = "子涵浩宇欣怡梓轩雨桐一诺思远俊杰佳琪博文嘉明若曦晨阳"
@@ -87,55 +85,21 @@ def parse_args() -> argparse.Namespace:
 
 def prepare_data(args) -> dict:
     """Migrate, load the demo directory and users, top up the applications, route them."""
-    from django.core.management import call_command
-    from django.db import DatabaseError, connection, transaction
+    from django.db import connection
 
     from cases.models import Application, MemberReview, ReviewEvent
 
-    call_command("migrate", verbosity=0)
-    call_command("load_demo", demo_ok=True)
-    existing = Application.objects.count()
-    info = {"existing": existing, "generated": 0, "generation_s": None}
-    if existing < args.count:
-        started = time.monotonic()
-        call_command(
-            "generate_demo_cases",
-            count=args.count - existing,
-            seed=args.seed,
-            batch=args.batch,
-            demo_ok=True,
-        )
-        info["generation_s"] = time.monotonic() - started
-        info["generated"] = args.count - existing
-    unrouted = Application.objects.filter(status="submitted", reviews__isnull=True).count()
-    info["routed"] = unrouted
-    started = time.monotonic()
-    if unrouted:
-        call_command(
-            "generate_demo_cases",
-            route_existing=True,
-            seed=args.seed,
-            batch=args.batch,
-            demo_ok=True,
-        )
-    info["routing_s"] = time.monotonic() - started
-    started = time.monotonic()
-    with connection.cursor() as cursor:
-        for table in (
+    info = fill(count=args.count, seed=args.seed, batch=args.batch, route_existing=True)
+    info["vacuum_s"] = vacuum(
+        (
             "cases_child",
             "cases_application",
             "cases_guardian",
             "cases_otheraid",
             "cases_memberreview",
             "cases_reviewevent",
-        ):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
-        try:
-            with transaction.atomic():
-                cursor.execute("CHECKPOINT")
-        except DatabaseError:  # needs superuser or pg_checkpoint: measure without it
-            pass
-    info["vacuum_s"] = time.monotonic() - started
+        )
+    )
     info["total"] = Application.objects.count()
     info["submitted"] = Application.objects.filter(status="submitted").count()
     info["reviews"] = MemberReview.objects.count()
@@ -153,8 +117,8 @@ def check_snapshots(count: int, seed: int) -> tuple[int, int]:
     """Stored snapshots equal to what workflow.route stores now (rolled back)."""
     from django.db import transaction
 
-    from cases import workflow
     from cases.models import Application
+    from cases.review import services as workflow
 
     ids = list(
         Application.objects.filter(status="submitted", reviews__isnull=False)
@@ -234,7 +198,8 @@ def querydict(values: dict):
 def make_draft(caseworker, sections: dict[str, dict]):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from cases import documents, services
+    from cases import documents
+    from cases.intake import services
     from tests.intake_data import PDF_BYTES
 
     application = services.application_create(by=caseworker)
@@ -256,10 +221,10 @@ def make_draft(caseworker, sections: dict[str, dict]):
 
 
 class RouteTimer:
-    """Wraps cases.workflow.route (looked up at each submission) to time it apart."""
+    """Wraps cases.review.services.route (looked up at each submission) to time it apart."""
 
     def __init__(self):
-        from cases import workflow
+        from cases.review import services as workflow
 
         self.workflow = workflow
         self.original = workflow.route
@@ -284,7 +249,7 @@ def bench_submissions(caseworker, *, count: int, warmups: int, seed: int, keep: 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from cases import services
+    from cases.intake import services
     from cases.models import Application, Child, ChildIdentity, MemberReview
 
     rng = random.Random(seed)  # noqa: S311 - fake data
@@ -408,7 +373,8 @@ def inbox_variants() -> list[tuple[str, dict]]:
 
 
 def inbox_rows(reviewer, params: dict) -> int:
-    from cases.review_views import InboxFilterForm, inbox_queryset
+    from cases.review.forms import InboxFilterForm
+    from cases.review.selectors import inbox_queryset
 
     form = InboxFilterForm({k: v for k, v in params.items() if k != "page"} or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -488,7 +454,7 @@ def try_fixes(reviewer, inbox: list[dict]) -> list[str]:
     from django.db.models import Count
 
     from cases.models import MemberReview
-    from cases.review_views import inbox_queryset
+    from cases.review.selectors import inbox_queryset
 
     member = reviewer.organization
     queries: list[tuple[str, str]] = []

@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command, load_command_clas
 from django.db import connection
 from django.utils import timezone
 
-from cases import audit, services
+from cases import audit
 from cases.models import AccessChainHead, AccessRecord
 from tests.test_workflow import as_user, submitted
 
@@ -39,7 +39,7 @@ def checkpoint_lines(path) -> list[dict]:
 def records(people):
     application = submitted(people["alice"])
     for view in ("detail", "edit", "receipt", "document", "pdf"):
-        services.access_record(application=application, user=people["bob"], view=view)
+        audit.access_record(application=application, user=people["bob"], view=view)
     return application
 
 
@@ -62,7 +62,7 @@ def test_sealing_chains_every_record_and_the_chain_verifies(records):
 
 def test_records_written_later_join_the_chain_in_the_next_run(people, records):
     audit.seal()
-    services.access_record(application=records, user=people["dave"], view="detail")
+    audit.access_record(application=records, user=people["dave"], view="detail")
     assert audit.verify().unsealed == 1
     assert audit.seal() == 1
     assert audit.verify().intact
@@ -164,7 +164,7 @@ def seal_twice(people, records):
     """Two seals that advance the chain: 5 records, then 2 more (places 6 and 7)."""
     audit.seal()
     for view in ("detail", "pdf"):
-        services.access_record(application=records, user=people["dave"], view=view)
+        audit.access_record(application=records, user=people["dave"], view=view)
     audit.seal()
 
 
@@ -200,7 +200,7 @@ def test_after_a_reset_the_sealer_refuses_to_build_a_new_chain_over_the_cut(peop
     seal_twice(people, records)
     AccessRecord.objects.all().delete()
     AccessChainHead.objects.all().delete()
-    services.access_record(application=records, user=people["dave"], view="detail")
+    audit.access_record(application=records, user=people["dave"], view="detail")
     with pytest.raises(audit.ChainBroken, match="checkpoint at place 7"):
         audit.seal()
     assert AccessRecord.objects.get().chain_seq is None
@@ -211,7 +211,7 @@ def test_after_a_reset_the_sealer_refuses_to_build_a_new_chain_over_the_cut(peop
 def test_records_left_unsealed_longer_than_the_limit_fail_verification(settings, people, records):
     settings.ACCESS_UNSEALED_MAX_SECONDS = 300
     audit.seal()
-    services.access_record(application=records, user=people["dave"], view="detail")
+    audit.access_record(application=records, user=people["dave"], view="detail")
     # A record a moment old is waiting for the next run: that is normal.
     assert audit.verify().intact
     late = AccessRecord.objects.filter(chain_seq__isnull=True)
@@ -234,7 +234,7 @@ def test_each_seal_that_advances_the_chain_appends_a_checkpoint(people, records,
     assert not checkpoints.exists()
     audit.seal()
     audit.seal()  # nothing new: no line
-    services.access_record(application=records, user=people["dave"], view="detail")
+    audit.access_record(application=records, user=people["dave"], view="detail")
     audit.seal()
     lines = checkpoint_lines(checkpoints)
     head = AccessChainHead.objects.get()

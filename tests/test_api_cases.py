@@ -10,8 +10,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from aid_alliance.throttling import ClientRateThrottle
-from cases import bills, services, workflow
+from cases.bills import services as bills
+from cases.intake import services
 from cases.models import AccessRecord, Allocation, Application, MemberReview, Receipt
+from cases.review import services as workflow
 from tests.conftest import api_token_for
 from tests.intake_data import PDF_BYTES, SECTIONS, resident_id
 from tests.test_workflow import project, review_of, submitted

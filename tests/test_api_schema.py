@@ -8,8 +8,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from cases.api_sections import api_field, field_code
-from cases.forms import SECTION_FORMS
+from cases.intake.forms import SECTION_FORMS
+from cases.intake.section_bodies import api_field, field_code
 from cases.models import Application
 from cases.serializers import SECTION_SERIALIZERS, TreatmentPlanSerializer
 from organizations.eligibility import TREATMENTS

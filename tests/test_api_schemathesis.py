@@ -25,7 +25,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from aid_alliance.throttling import ClientRateThrottle
-from cases import bills, services, workflow
+from cases.bills import services as bills
+from cases.intake import services
+from cases.review import services as workflow
 from organizations.models import MemberOrganization, User
 from organizations.services import directory_load, user_create
 from tests.conftest import DIRECTORY, api_token_for

@@ -12,7 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from cases import bills, services
+from cases import audit
+from cases.bills import services as bills
+from cases.intake import services
 from cases.models import AccessRecord, Application, ApplicationEvent, Document
 from tests.intake_data import PDF_BYTES
 from tests.test_bills import RECEIPT
@@ -36,7 +38,7 @@ def data(people, media):
         upload=SimpleUploadedFile("scan.pdf", PDF_BYTES),
         by=people["alice"],
     )
-    services.access_record(application=application, user=people["bob"], view="detail")
+    audit.access_record(application=application, user=people["bob"], view="detail")
     bills.receipt_record(application=application, by=people["bob"], **RECEIPT)
     return application
 

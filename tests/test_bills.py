@@ -9,7 +9,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import bills, workflow
+from cases import funding
+from cases.bills import services as bills
 from cases.models import (
     Allocation,
     ApplicationEvent,
@@ -19,6 +20,7 @@ from cases.models import (
     Receipt,
     ReviewEvent,
 )
+from cases.review import services as workflow
 from organizations.models import MemberOrganization, User
 from organizations.services import user_create
 from tests.intake_data import PDF_BYTES
@@ -326,7 +328,7 @@ def test_payment_moves_the_review_to_paying_then_paid(people, application, recei
     assert moves[-2:] == [("approved", "paying"), ("paying", "paid")]
     assert ApplicationEvent.objects.filter(application=application, action="paid").count() == 2
     # A pledge paid in full counts in the funding gap as before.
-    assert workflow.remaining_need(application) == Decimal(105000 - 25000)
+    assert funding.remaining_need(application) == Decimal(105000 - 25000)
 
 
 def test_a_member_pays_only_against_allocated_receipts(people, receipt, pledges):
@@ -499,7 +501,7 @@ def test_receipt_pages_refuse_the_wrong_people(client, people, application, rece
 
 
 def test_a_draft_has_no_receipts(client, people):
-    from cases import services
+    from cases.intake import services
 
     draft = services.application_create(by=people["alice"])
     assert (

@@ -12,8 +12,10 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from cases import bills, services, workflow
+from cases.bills import services as bills
+from cases.intake import services
 from cases.models import Allocation, MemberReview, Payment, Receipt
+from cases.review import services as workflow
 from tests.test_bills import RECEIPT, pay
 from tests.test_workflow import fill, project, review_of, submitted
 from tests.test_workflow_concurrency import at_once

@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
-from cases import bills, retention, services, workflow
+from cases.bills import services as bills
+from cases.intake import services
 from cases.models import (
     AccessRecord,
     Allocation,
@@ -26,6 +27,8 @@ from cases.models import (
     ReviewEvent,
     private_storage,
 )
+from cases.privacy import retention
+from cases.review import services as workflow
 from reports.periods import CHINA, parse_period
 from reports.selectors import report_figures
 from tests.intake_data import PDF_BYTES, SECTIONS

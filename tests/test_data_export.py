@@ -8,8 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from cases import bills, data_export, services, workflow
+from cases import audit
+from cases.bills import services as bills
+from cases.intake import services
 from cases.models import AccessRecord
+from cases.privacy import data_export
+from cases.review import services as workflow
 from tests.intake_data import PDF_BYTES, SECTIONS
 from tests.test_api_cases import Api
 from tests.test_consent_and_retention import RECEIPT, upload, withdraw
@@ -35,7 +39,7 @@ def application(people):
     bills.allocation_create(
         review=review, receipt=receipt, amount=Decimal(4000), note="", by=people["dave"]
     )
-    services.access_record(application=application, user=people["carol"], view="detail")
+    audit.access_record(application=application, user=people["carol"], view="detail")
     return application
 
 

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from cases import workflow
+from cases.review import services as workflow
 from reports import exports
 from reports.periods import CHINA
 from reports.tables import Table

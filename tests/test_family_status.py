@@ -16,9 +16,11 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from cases import family_status, notify, services
-from cases.family_status import FamilyState
-from cases.family_views import CODE_KEY, NO_MATCH, VIEW_KEY, WRONG_CODE
+from cases import notify
+from cases.family import selectors as family_status
+from cases.family.selectors import FamilyState
+from cases.family.views import CODE_KEY, NO_MATCH, VIEW_KEY, WRONG_CODE
+from cases.intake import services
 from cases.models import Guardian
 from cases.references import check_character
 from organizations import ratelimit

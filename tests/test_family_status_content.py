@@ -10,9 +10,10 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings as django_settings
 
-from cases import family_status, workflow
-from cases.family_status import DOCUMENT_WORDS, FamilyState
+from cases.family import selectors as family_status
+from cases.family.selectors import DOCUMENT_WORDS, FamilyState
 from cases.models import Application, Document, Guardian, MemberReview, Payment
+from cases.review import services as workflow
 from organizations.models import MemberOrganization
 from tests.intake_data import CHILD_ID, GUARDIAN_1_ID, GUARDIAN_2_ID
 from tests.test_family_status import (
@@ -113,7 +114,7 @@ def test_the_page_shows_no_field_outside_the_list(family, application, people):
 
 def _pay(review, by, payments, reversed_amount=None):
     """Payments straight into the tables (the bills services are another feature): the
-    running totals as cases.bills keeps them, net of reversals."""
+    running totals as cases.bills.services keeps them, net of reversals."""
     rows = [
         Payment.objects.create(
             review=review,

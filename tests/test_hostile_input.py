@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils.html import escape
 
-from cases import services
+from cases.intake import services
 from cases.models import Application, ApplicationEvent, MemberReview, Receipt, ReviewEvent
 from tests.intake_data import SECTIONS
 from tests.test_reports import get_bytes, pdf_text
@@ -22,7 +22,7 @@ IMG = '"><img src=x onerror=alert(1)>'
 HOSTILE = (SCRIPT, IMG)
 RAW_TAGS = ("<script>alert", "<img src=x")
 
-# Every free-text field of sections A–H with its form's max_length (cases.forms).
+# Every free-text field of sections A–H with its form's max_length (cases.intake.forms).
 TEXT_FIELDS = [
     ("A", "name", 50),
     ("A", "address", 200),

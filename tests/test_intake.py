@@ -6,7 +6,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import crypto, references, services
+from cases import crypto, references
+from cases.intake import services
 from cases.models import AccessRecord, Application, ApplicationEvent, Child, ChildIdentity, Document
 from tests.intake_data import CHILD_ID, PDF_BYTES, PNG_BYTES, SECTIONS
 

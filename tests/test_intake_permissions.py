@@ -3,7 +3,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import references, services
+from cases import references
+from cases.intake import services
 from cases.models import AccessRecord, Application, Document
 from organizations.models import User
 from tests.intake_data import PDF_BYTES, SECTIONS

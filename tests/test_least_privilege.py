@@ -20,9 +20,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from cases import bills, crypto, workflow
+from cases import crypto
+from cases.bills import services as bills
 from cases.management.commands import reencrypt_fields
 from cases.models import AccessRecord, Application, Child, Guardian, Payment
+from cases.review import services as workflow
 from organizations.models import MemberOrganization, User
 from organizations.services import user_create
 from tests.intake_data import CHILD_ID, GUARDIAN_1_ID, GUARDIAN_2_ID
@@ -402,7 +404,7 @@ def test_the_migration_encrypts_existing_rows_and_can_be_reversed():
 
 
 def test_a_masked_number_sent_back_in_a_patch_keeps_the_stored_one(client, people):
-    from cases import services
+    from cases.intake import services
     from tests.test_workflow import fill
 
     draft = fill(services.application_create(by=people["alice"]), people["alice"])
@@ -423,7 +425,7 @@ def test_a_masked_number_sent_back_in_a_patch_keeps_the_stored_one(client, peopl
 
 
 def test_a_mistyped_number_kept_in_a_draft_is_encrypted_too(client, people):
-    from cases import services
+    from cases.intake import services
     from tests.test_workflow import querydict
 
     alice = people["alice"]

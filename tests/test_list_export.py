@@ -7,7 +7,7 @@ import io
 import pytest
 from django.http import StreamingHttpResponse
 
-from cases import list_export
+from cases.intake import list_export
 from cases.models import AccessRecord, Child
 from tests.test_workflow import submitted
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from cases import workflow
+from cases.review import services as workflow
 from organizations.templatetags.org_extras import yuan
 from tests.conftest import client_for
 from tests.test_workflow import project, review_of, submitted

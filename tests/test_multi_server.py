@@ -24,7 +24,7 @@ from django.db import connection
 
 from organizations import services
 from organizations.models import RateLimitHit, User
-from reports import services as reports
+from reports import tasks
 from reports.periods import parse_period
 
 pytestmark = [
@@ -272,7 +272,7 @@ def test_a_report_asked_for_in_the_background_is_made_by_the_worker_process(peop
     the queue is empty): it finds the task the app queued in the database and leaves the
     file in the shared private storage, where any app server opens it."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    run = reports.run_request(
+    run = tasks.run_request(
         kind="alliance", period=parse_period("2026-11"), fmt="csv", by=people["sam"]
     )
     assert run.status == "queued"

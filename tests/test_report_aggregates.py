@@ -12,8 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import bills, retention, workflow
+from cases.bills import services as bills
 from cases.models import Application, MemberReview
+from cases.privacy import retention
+from cases.review import services as workflow
 from reports import aggregates
 from reports.models import AggregateStamp, ApplicationFigure
 from reports.periods import CHINA, parse_period

@@ -8,8 +8,8 @@ import re
 import openpyxl
 import pytest
 
-from cases import services
 from cases.identity import mask_id_number
+from cases.intake import services
 from cases.models import AccessRecord, Application, MemberReview
 from reports.exports import AUTHORITY_HEADERS
 from reports.periods import parse_period

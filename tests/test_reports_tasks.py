@@ -267,7 +267,7 @@ def test_the_same_seed_gives_the_same_applications(people):
 @pytest.mark.django_db
 def test_generated_reviews_hold_the_snapshot_that_routing_stores(people):
     """The generator renders the reasons in bulk: the data must stay workflow.route's."""
-    from cases import workflow
+    from cases.review import services as workflow
     from organizations import regions, selectors
     from organizations.eligibility import evaluate
     from organizations.models import AidProject

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from cases import workflow
 from cases.models import MemberReview, ReviewCount
+from cases.review import services as workflow
 from tests.test_workflow import review_of, submitted
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,10 @@ second open application for the child.
 
 import pytest
 
-from cases import identity, services, workflow
+from cases import identity
+from cases.intake import services
 from cases.models import AccessRecord, Application, Child
+from cases.review import services as workflow
 from tests.intake_data import resident_id
 from tests.test_api_cases import Api, recorded
 from tests.test_workflow import fill, querydict

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases import services as case_services
+from cases.intake import services as case_services
 from organizations import services
 from organizations.models import AccountEvent, RateLimitHit, User
 from tests.conftest import api_token_for, current_code, second_factor_device

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from aid_alliance import text
-from cases import services
+from cases.intake import services
 from cases.models import Application, MemberReview, ReviewEvent
 from tests.conftest import api_token_for
 from tests.intake_data import SECTIONS

@@ -7,7 +7,8 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import documents, services
+from cases import documents
+from cases.intake import services
 from cases.models import Document
 from tests import pdf_samples
 from tests.intake_data import PDF_BYTES, png

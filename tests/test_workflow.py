@@ -14,8 +14,10 @@ from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone, translation
 
-from cases import notify, services, workflow
+from cases import funding, notify
+from cases.intake import services
 from cases.models import Application, ApplicationEvent, MemberReview, ReviewEvent
+from cases.review import services as workflow
 from organizations.models import AidProject, MemberOrganization, User
 from organizations.services import user_create
 from tests.intake_data import SECTIONS, resident_id
@@ -305,7 +307,7 @@ def test_the_walk_from_submission_to_a_closed_funding_gap(
     )
     assert state_of(cccf) == "approved"
     assert application.reviews.pledged_total() == NEED
-    assert workflow.remaining_need(application) == 0
+    assert funding.remaining_need(application) == 0
     page = as_user(client, alice).get(f"/applications/{application.reference}/")
     assert (page.context["need"], page.context["pledged"], page.context["gap"]) == (NEED, NEED, 0)
 

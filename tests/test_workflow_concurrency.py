@@ -17,8 +17,9 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from cases import workflow
+from cases import funding
 from cases.models import Application, MemberReview, ReviewEvent
+from cases.review import services as workflow
 from organizations.models import AidProject
 from tests.test_workflow import NEED, review_of, submitted
 
@@ -71,7 +72,7 @@ def slow(monkeypatch):
 
         return wrapper
 
-    monkeypatch.setattr(workflow, "remaining_need", slowly(workflow.remaining_need, 0.2))
+    monkeypatch.setattr(funding, "remaining_need", slowly(funding.remaining_need, 0.2))
     monkeypatch.setattr(workflow, "_move", slowly(workflow._move, 0.01))
 
 
@@ -144,7 +145,7 @@ def test_two_expiry_runs_at_once_expire_each_review_exactly_once(people, slow):
 def test_two_members_submitting_the_same_child_at_once_make_one_application(people):
     """Issue 14: the keyed identity row is where two submissions of one child meet; the
     second waits for the first and is refused as a double application."""
-    from cases import services
+    from cases.intake import services
     from tests.test_workflow import fill
 
     alice, carol = people["alice"], people["carol"]

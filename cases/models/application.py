@@ -10,10 +10,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from aid_alliance import money
+from aid_alliance.money import ZERO
 from cases.crypto import EncryptedCharField, KeyedHashField
 from organizations.models import DiseaseCategory, MemberOrganization
-
-ZERO = Decimal("0")
 
 
 def money_field(verbose_name, **kwargs):
@@ -29,7 +29,7 @@ def money_field(verbose_name, **kwargs):
 
 
 # Uploaded documents live outside STATIC_ROOT and MEDIA_ROOT and have no URL: they are
-# served only through cases.views.document_download, after a permission check. The
+# served only through cases.intake.views.document_download, after a permission check. The
 # storage is settings.STORAGES["private"]: PRIVATE_MEDIA_ROOT, shared by every app server
 # and the worker, unless PRIVATE_STORAGE_BACKEND names another.
 def private_storage() -> Storage:
@@ -127,7 +127,8 @@ class ApplicationQuerySet(models.QuerySet):
         if user.is_superuser or getattr(user, "is_secretariat", False):
             return self
         if getattr(user, "is_member_staff", False):
-            from cases.models.review import MemberReview
+            # The reviews' model through the relation: cases.models.review builds on this module.
+            MemberReview = self.model._meta.get_field("reviews").related_model  # noqa: N806
 
             routed = MemberReview.objects.filter(
                 application=models.OuterRef("pk"), member_id=user.organization_id
@@ -300,8 +301,11 @@ class Application(models.Model):
     @property
     def need(self) -> Decimal:
         """What the members together may pledge: estimated cost − coverage − other aid (§3)."""
-        need = (self.estimated_cost or ZERO) - self.coverage_total - self.other_aid_total
-        return max(need, ZERO)
+        return money.need(
+            estimated_cost=self.estimated_cost,
+            coverage=self.coverage_total,
+            other_aid=self.other_aid_total,
+        )
 
     @property
     def per_capita_income(self) -> Decimal | None:
@@ -445,6 +449,26 @@ class Document(models.Model):
 
 class ApplicationEvent(models.Model):
     """The history of an application: who changed what, when (one row per change)."""
+
+    class Action(models.TextChoices):
+        # Not the field's choices: the history keeps kinds no longer written, and the
+        # column stays as it was (no migration). Written by cases.events.record_event.
+        CREATED = "created", _("Draft created")
+        SECTION_SAVED = "section_saved", _("Section saved")
+        CHILD_LINKED = "child_linked", _("Linked to an existing child record")
+        DOCUMENT_UPLOADED = "document_uploaded", _("Document uploaded")
+        DOCUMENT_REVIEWED = "document_reviewed", _("Document reviewed")
+        SUBMITTED = "submitted", _("Submitted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        CLOSED = "closed", _("Closed")
+        ESTIMATE_REVISED = "estimate_revised", _("Estimate revised")
+        RECEIPT_RECORDED = "receipt_recorded", _("Receipt recorded")
+        ALLOCATED = "allocated", _("Receipt allocated to a pledge")
+        ALLOCATION_REVERSED = "allocation_reversed", _("Allocation reversed")
+        PAID = "paid", _("Payment recorded")
+        PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("The guardian withdrew consent to sharing")
+        ANONYMISED = "anonymised", _("Anonymised at the end of the retention period")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True, db_index=True)

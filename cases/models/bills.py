@@ -2,7 +2,7 @@
 
 Rows here are never edited to correct a mistake: a correction is a new row that reverses an
 earlier one, so the history of every yuan stays readable. The running totals on a receipt
-and on a pledge (``allocated_total``, ``paid_total``) are kept by cases.bills under row
+and on a pledge (``allocated_total``, ``paid_total``) are kept by cases.bills.services under row
 locks, and check constraints hold them inside their limits even if that code had a bug.
 """
 
@@ -28,8 +28,8 @@ class Receipt(models.Model):
         INPATIENT = "inpatient", _("Inpatient")
         OUTPATIENT = "outpatient", _("Outpatient")
 
-    # The key, normalised by cases.bills.normalize_key: full-width digits, spaces and dashes
-    # never make a second key for the same paper.
+    # The key, normalised by cases.bills.services.normalize_key: full-width digits, spaces and
+    # dashes never make a second key for the same paper.
     code = models.CharField(_("receipt code"), max_length=20)
     number = models.CharField(_("receipt number"), max_length=20)
     check_code = models.CharField(_("check code"), max_length=20, blank=True)

@@ -71,7 +71,7 @@ class MemberReview(models.Model):
         _("why approved although not eligible"), max_length=300, blank=True
     )
     decline_reason = models.CharField(_("reason"), max_length=20, choices=DeclineReason, blank=True)
-    # Kept by cases.bills under the review's row lock (§4): what receipts were allocated to
+    # Kept by cases.bills.services under the review's row lock (§4): what receipts were allocated to
     # this pledge and what was paid out, net of reversals.
     allocated_total = models.DecimalField(
         _("allocated to receipts (yuan)"), max_digits=12, decimal_places=2, default=ZERO

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import reveal
 from cases.identity import mask_id_number
-from cases.models import Document
+from cases.models import ApplicationEvent, Document
 from cases.standard import FIELD_CODES
 from organizations.eligibility import ECONOMIC_FLAGS
 
@@ -48,29 +48,12 @@ def document_label(doc_type: str, flag: str = "") -> str:
     return f"{label}（{ECONOMIC_FLAGS[flag]}）" if flag in ECONOMIC_FLAGS else label
 
 
-EVENT_LABELS = {
-    "created": _("Draft created"),
-    "section_saved": _("Section saved"),
-    "child_linked": _("Linked to an existing child record"),
-    "document_uploaded": _("Document uploaded"),
-    "document_reviewed": _("Document reviewed"),
-    "submitted": _("Submitted"),
-    "withdrawn": _("Withdrawn"),
-    "closed": _("Closed"),
-    "estimate_revised": _("Estimate revised"),
-    "receipt_recorded": _("Receipt recorded"),
-    "allocated": _("Receipt allocated to a pledge"),
-    "allocation_reversed": _("Allocation reversed"),
-    "paid": _("Payment recorded"),
-    "payment_reversed": _("Payment reversed"),
-    "consent_withdrawn": _("The guardian withdrew consent to sharing"),
-    "anonymised": _("Anonymised at the end of the retention period"),
-}
-
-
 @register.filter
 def event_label(action: str) -> str:
-    return EVENT_LABELS.get(action, action)
+    """A history row's kind as a person reads it (ApplicationEvent.Action's label)."""
+    if action in ApplicationEvent.Action.values:
+        return str(ApplicationEvent.Action(action).label)
+    return action
 
 
 @register.simple_tag

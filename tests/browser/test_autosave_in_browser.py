@@ -16,7 +16,7 @@ import pytest
 from django.http import QueryDict
 from playwright.sync_api import Page, expect
 
-from cases import services
+from cases.intake import services
 from cases.models import Application
 from tests.browser.test_pages_in_browser import log_in
 from tests.intake_data import PDF_BYTES, SECTIONS

@@ -15,8 +15,8 @@ from pathlib import Path
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from cases import workflow
 from cases.models import MemberReview, Payment, Receipt
+from cases.review import services as workflow
 from organizations.models import AidProject
 from tests.browser.test_pages_in_browser import no_horizontal_scroll, serious_axe_violations
 from tests.browser.test_review_in_browser import money, press, review_of, sign_in_as

@@ -20,8 +20,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
-from cases.family_status import FamilyState
-from cases.family_views import NO_MATCH
+from cases.family.selectors import FamilyState
+from cases.family.views import NO_MATCH
 from cases.models import MemberReview
 from organizations.models import AidProject, MemberOrganization, User
 from tests.browser.test_pages_in_browser import (
@@ -46,7 +46,8 @@ def zh(message) -> str:
 def application(site, people):
     """alice's application, submitted (so routed to all 8 members); member 2 asks for a
     paper, member 1 pledges 30,000 yuan."""
-    from cases import services, workflow
+    from cases.intake import services
+    from cases.review import services as workflow
 
     alice = people["alice"]
     application = services.application_create(by=alice)

@@ -20,8 +20,9 @@ from django.http import QueryDict
 from django.utils import translation
 from playwright.sync_api import Page, expect
 
-from cases import crypto, identity, services
-from cases.forms import validate_phone
+from cases import crypto, identity
+from cases.intake import services
+from cases.intake.forms import validate_phone
 from cases.models import Application
 from tests.browser.test_pages_in_browser import (
     log_in,
@@ -131,7 +132,7 @@ def expect_error_at(page: Page, field_id: str, value: str, message: str) -> None
 @pytest.fixture
 def filled_draft(site, people):
     """A draft of alice's with every section saved (through the service, not the browser)."""
-    from cases import services
+    from cases.intake import services
 
     application = services.application_create(by=people["alice"])
     for key, values in SECTIONS.items():

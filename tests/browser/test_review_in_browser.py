@@ -22,8 +22,8 @@ from django.http import QueryDict
 from django.utils import translation
 from playwright.sync_api import Locator, Page, expect
 
-from cases import workflow
 from cases.models import Application, MemberReview
+from cases.review import services as workflow
 from organizations.models import AidProject, MemberOrganization, User
 from organizations.templatetags.org_extras import yuan
 from tests.browser.test_pages_in_browser import (
@@ -60,7 +60,7 @@ def erin(people):
 @pytest.fixture
 def submitted(site, people):
     """alice's complete application, submitted (and so routed) through the services."""
-    from cases import services
+    from cases.intake import services
 
     alice = people["alice"]
     application = services.application_create(by=alice)

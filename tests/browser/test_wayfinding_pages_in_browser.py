@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from cases import services
+from cases.intake import services
 from tests.browser.test_pages_in_browser import (
     fill_precheck,
     log_in,

@@ -9,7 +9,7 @@ applications are skipped.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import retention
+from cases.privacy import retention
 from organizations.models import User
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cases import workflow
+from cases.review import services as workflow
 
 
 class Command(BaseCommand):

@@ -28,11 +28,13 @@ import zipfile
 from pathlib import PurePath
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cases import reveal, services
-from cases.forms import SECTION_FORMS
+from cases import audit, reveal
+from cases.intake import services
+from cases.intake.forms import SECTION_FORMS
 from cases.models import AccessRecord, Application, ApplicationEvent, Receipt
 from cases.standard import SECTIONS
 from cases.templatetags.case_extras import event_label, review_note, shown_value, state_label
@@ -310,3 +312,19 @@ def application_data_zip(application: Application) -> bytes:
             except (FileNotFoundError, ValueError):
                 archive.writestr(document_path(document) + ".txt", missing_file)
     return buffer.getvalue()
+
+
+def export_response(application: Application, user) -> HttpResponse:
+    """The ZIP of everything held about the child and the guardians, recorded in the
+    access record (the browser's and the API's download)."""
+    content = application_data_zip(application)
+    audit.access_record(
+        application=application, user=user, view="data-export", detail="guardian's request"
+    )
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{application.reference}-data-export.zip"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import family_views
+from cases.family import views as family_views
 
 urlpatterns = [
     path("", family_views.status_lookup, name="family-status"),

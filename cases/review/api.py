@@ -1,22 +1,21 @@
 """The API of the shared review workflow (standard.md §3): the member inbox and each
-transition as an action. Transitions are cases.workflow's functions; a review is found with
-the browser's helper, so another member's review is a 404."""
+transition as an action. Transitions are cases.review.services's functions; a review is found
+with cases.access, so another member's review is a 404."""
 
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from cases import workflow
-from cases.api_base import CasesApi, Invalid, error, error_responses, records_access
-from cases.filters import ReviewFilter
+from cases import access, funding
+from cases.api_base import CasesApi, error_responses, records_access
 from cases.models import MemberReview, ReviewEvent
-from cases.review_views import gap_of, get_review_for, inbox_queryset, with_gap
+from cases.review import selectors, services
+from cases.review.filters import ReviewFilter
 from cases.serializers import (
     ApproveSerializer,
     DeclineSerializer,
@@ -25,7 +24,6 @@ from cases.serializers import (
     RequestInfoSerializer,
     ReviewDetailSerializer,
 )
-from organizations.models import AidProject
 
 
 class InboxPages(CursorPagination):
@@ -40,12 +38,12 @@ class InboxPages(CursorPagination):
 def review_detail(review: MemberReview, user) -> Response:
     """The member's own review with its eligibility snapshot and its history."""
     review = (
-        with_gap(MemberReview.objects.filter(pk=review.pk))
+        funding.with_gap(MemberReview.objects.filter(pk=review.pk))
         .select_related("project")
         .prefetch_related(Prefetch("events", queryset=ReviewEvent.objects.select_related("actor")))
         .get()
     )
-    review.gap = gap_of(review)
+    review.gap = funding.gap_of(review)
     records_access([review.application], user, "api-review")
     return Response(ReviewDetailSerializer(review).data)
 
@@ -78,16 +76,16 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
         user = self.request.user
         if not user.is_member_staff:
             raise exceptions.PermissionDenied  # the inbox is a member's, as in the browser
-        return inbox_queryset(user.organization_id, {})
+        return selectors.inbox_queryset(user.organization_id, {})
 
     def get_object(self):
-        return get_review_for(self.request.user, self.kwargs["pk"])
+        return access.get_review_for(self.request.user, self.kwargs["pk"])
 
     def list(self, request):
         reviews = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(with_gap(reviews).select_related("project"))
+        page = self.paginate_queryset(funding.with_gap(reviews).select_related("project"))
         for review in page:
-            review.gap = gap_of(review)
+            review.gap = funding.gap_of(review)
         records_access([review.application for review in page], request.user, "api-inbox")
         return self.get_paginated_response(InboxItemSerializer(page, many=True).data)
 
@@ -103,7 +101,7 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
     def take(self, request, pk):
         review = self.get_object()
         data = self.valid(NoteSerializer, request)
-        workflow.review_take(review=review, by=request.user, note=data.get("note", ""))
+        services.review_take(review=review, by=request.user, note=data.get("note", ""))
         return review_detail(review, request.user)
 
     @extend_schema(
@@ -115,7 +113,7 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
     def request_info(self, request, pk):
         review = self.get_object()
         data = self.valid(RequestInfoSerializer, request)
-        workflow.review_request_info(
+        services.review_request_info(
             review=review, items=data["items"], by=request.user, note=data.get("note", "")
         )
         return review_detail(review, request.user)
@@ -131,22 +129,9 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
     def approve(self, request, pk):
         review = self.get_object()
         data = self.valid(ApproveSerializer, request)
-        # The browser's checks before the workflow's (cases.review_views.review_action).
-        project = AidProject.objects.filter(code=data["project"], member=review.member).first()
-        if project is None:
-            raise Invalid([error(_("Choose one of your own member's projects."), field="project")])
-        if project.kind == AidProject.Kind.GRANT and data.get("amount") is None:
-            raise Invalid(
-                [
-                    error(
-                        _("Give the amount of the grant in yuan, e.g. 20000 or 20000.50."),
-                        field="amount",
-                    )
-                ]
-            )
-        workflow.review_approve(
+        services.review_approve(
             review=review,
-            project=project,
+            project=data["project"],
             amount=data.get("amount"),
             description=data.get("description", ""),
             override_reason=data.get("override_reason", ""),
@@ -164,7 +149,7 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
     def decline(self, request, pk):
         review = self.get_object()
         data = self.valid(DeclineSerializer, request)
-        workflow.review_decline(
+        services.review_decline(
             review=review, reason=data["reason"], note=data.get("note", ""), by=request.user
         )
         return review_detail(review, request.user)

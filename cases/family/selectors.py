@@ -22,6 +22,7 @@ from django.db.models import Prefetch
 from django.utils.translation import get_language, pgettext_lazy
 
 from aid_alliance.clients import client_address  # noqa: F401 - used by the views
+from aid_alliance.money import ZERO
 from cases import documents, references
 from cases.models import (
     Application,
@@ -33,7 +34,6 @@ from cases.models import (
 from organizations.eligibility import ECONOMIC_FLAGS
 from organizations.models import MemberOrganization
 
-ZERO = Decimal("0")
 _PHONE_NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212().]+")
 # Compared against when no guardian matches the reference, so that a wrong reference
 # runs the same comparison as a wrong phone number.
@@ -44,7 +44,7 @@ _NO_PHONE = b"\x00" * 11
 
 
 def normalize_phone(text: str) -> str:
-    """A typed mobile number as it is stored (cases.forms.validate_phone): full-width digits
+    """A typed mobile number as it is stored (cases.intake.forms.validate_phone): full-width digits
     folded, spaces and dashes dropped, a +86 / 0086 country code removed."""
     phone = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", text))
     for prefix in ("+86", "0086"):

@@ -1,20 +1,18 @@
 """REST API v1 for member systems (issue 8): applications and their documents.
 
 The API is the browser's twin. Every write calls the service the browser's view calls
-(cases.services, cases.workflow, cases.bills); bodies are checked by the browser's own forms;
-objects are found with the browser's access helpers (cases.views.get_application_for …), so
+(cases.intake.services, cases.review.services, cases.bills.services); bodies are checked by
+the browser's own forms; objects are found with the access helpers (cases.access), so
 another member's application is a 404 here as there. Every read of personal data writes an
 access record (standard.md §5), with a view name starting "api-". The common ground is in
-cases.api_base, the sections in cases.api_sections, reviews in cases.api_reviews, receipts,
-allocations and payments in cases.api_bills.
+cases.api_base, the sections in cases.intake.sections_api, reviews in cases.review.api,
+receipts, allocations and payments in cases.bills.api.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -30,16 +28,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases import (
-    api_sections,
-    documents,
-    privacy_views,
-    references,
-    reveal,
-    selectors,
-    services,
-    workflow,
-)
+from cases import access, audit, documents, funding, references, reveal
 from cases.api_base import (
     CasesApi,
     Conflict,
@@ -52,9 +41,14 @@ from cases.api_base import (
     form_invalid,
     records_access,
 )
-from cases.filters import ApplicationFilter, DocumentFilter
-from cases.forms import SECTION_FORMS, DocumentReviewForm, DocumentUploadForm
+from cases.intake import downloads, selectors, services
+from cases.intake import section_bodies as api_sections
+from cases.intake.filters import ApplicationFilter, DocumentFilter
+from cases.intake.forms import SECTION_FORMS, DocumentReviewForm, DocumentUploadForm
 from cases.models import Application, Document, MemberReview
+from cases.privacy import data_export
+from cases.privacy import selectors as privacy_selectors
+from cases.review import services as review_services
 from cases.serializers import (
     ApplicationDetailSerializer,
     ApplicationListSerializer,
@@ -71,7 +65,6 @@ from cases.serializers import (
     ReviseEstimateSerializer,
 )
 from cases.standard import SECTIONS
-from cases.views import get_application_for, get_document_for
 
 
 class ApplicationPages(CursorPagination):
@@ -110,11 +103,7 @@ def withheld_body(application: Application, user) -> dict:
         "need": zero,
         "pledged": zero,
         "funding_gap": zero,
-        "reviews": list(
-            application.reviews.select_related("member", "project").filter(
-                member_id=user.organization_id
-            )
-        ),
+        "reviews": privacy_selectors.withheld_reviews(user, application),
     }
 
 
@@ -123,11 +112,7 @@ def application_body(application: Application) -> dict:
     reviews = sorted(
         application.reviews.select_related("member", "project"), key=lambda r: r.member.number
     )
-    pledged = sum(
-        (r.amount or 0 for r in reviews if r.state in MemberReview.PLEDGING_STATES),
-        start=0,
-    )
-    need = application.need
+    gap = funding.gap_summary(application, reviews)
     forms = {key: services.section_form(application, key) for key in SECTION_FORMS}
     return {
         "reference": application.reference,
@@ -151,9 +136,9 @@ def application_body(application: Application) -> dict:
         ],
         "documents": application.documents.all(),
         "per_capita_income": application.per_capita_income,
-        "need": need,
-        "pledged": pledged,
-        "funding_gap": max(need - pledged, 0),
+        "need": gap.need,
+        "pledged": gap.pledged,
+        "funding_gap": gap.gap,
         "reviews": reviews,
     }
 
@@ -161,9 +146,9 @@ def application_body(application: Application) -> dict:
 def _detail(application: Application, user, *, view="api-detail", code=status.HTTP_200_OK):
     # Fresh, with its prefetches; another member after a withdrawal of consent gets the
     # reference, the member and its own review only.
-    application = get_application_for(user, application.reference, personal=False)
-    services.access_record(application=application, user=user, view=view)
-    if services.shared_data_withheld(application, user):
+    application = access.get_application_for(user, application.reference, personal=False)
+    audit.access_record(application=application, user=user, view=view)
+    if access.shared_data_withheld(user, application):
         body = ApplicationDetailSerializer(withheld_body(application, user)).data
         return Response(body, status=code)
     body = ApplicationDetailSerializer(application_body(application)).data
@@ -223,7 +208,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         return Application.objects.visible_to(self.request.user)
 
     def get_object(self, *, edit=False, personal=True):
-        return get_application_for(
+        return access.get_application_for(
             self.request.user, self.kwargs["reference"], edit=edit, personal=personal
         )
 
@@ -292,7 +277,9 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     def withdraw_consent(self, request, reference):
         application = self.get_object()
         data = self.valid(ConsentWithdrawalSerializer, request)
-        workflow.consent_withdraw(application=application, by=request.user, note=data["note"])
+        review_services.consent_withdraw(
+            application=application, by=request.user, note=data["note"]
+        )
         return _detail(application, request.user)
 
     @extend_schema(
@@ -305,14 +292,14 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="data-export")
     def data_export(self, request, reference):
         application = self.get_object()
-        if not privacy_views.may_export(application, request.user):
+        if not access.may_export_data(request.user, application):
             raise exceptions.PermissionDenied(
                 _(
                     "Only the staff of the member that entered the application, or the "
                     "secretariat, answer a data-access request."
                 )
             )
-        return privacy_views.export_response(application, request.user)
+        return data_export.export_response(application, request.user)
 
     @extend_schema(
         summary="Submit a complete, valid draft: it is routed to every member",
@@ -341,7 +328,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="possible-duplicates")
     def possible_duplicates(self, request, reference):
         application = self.get_object(edit=True)
-        services.access_record(application=application, user=request.user, view="api-edit")
+        audit.access_record(application=application, user=request.user, view="api-edit")
         matches = selectors.possible_duplicates(application, request.user)
         return Response(PossibleMatchSerializer(matches, many=True).data)
 
@@ -381,7 +368,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     def withdraw(self, request, reference):
         application = self.get_object(edit=True)
         data = self.valid(NoteSerializer, request)
-        workflow.application_withdraw(
+        review_services.application_withdraw(
             application=application, by=request.user, note=data.get("note", "")[:300]
         )
         return _detail(application, request.user)
@@ -395,7 +382,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     def close(self, request, reference):
         application = self.get_object(edit=True)
         data = self.valid(CloseSerializer, request)
-        workflow.application_close(
+        review_services.application_close(
             application=application,
             reason=data["reason"],
             by=request.user,
@@ -412,7 +399,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     def revise_estimate(self, request, reference):
         application = self.get_object(edit=True)
         data = self.valid(ReviseEstimateSerializer, request)
-        workflow.application_revise_estimate(
+        review_services.application_revise_estimate(
             application=application,
             estimated_cost=data["estimated_cost"],
             by=request.user,
@@ -431,7 +418,9 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         application = self.get_object(edit=True)
         review = get_object_or_404(MemberReview, pk=review_id, application=application)
         data = self.valid(NoteSerializer, request)
-        workflow.review_answer_info(review=review, by=request.user, note=data.get("note", ""))
+        review_services.review_answer_info(
+            review=review, by=request.user, note=data.get("note", "")
+        )
         review = MemberReview.objects.select_related("member", "project").get(pk=review.pk)
         return Response(ReviewSummarySerializer(review).data)
 
@@ -485,16 +474,10 @@ class DocumentViewSet(CasesApi, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
-        user = self.request.user
         documents = Document.objects.select_related("application")
-        if not (user.is_superuser or getattr(user, "is_secretariat", False)):
-            documents = documents.filter(application__in=Application.objects.visible_to(user))
-            # Once the guardian withdrew consent, only the entering member sees the documents.
-            documents = documents.exclude(
-                Q(application__consent_withdrawn_at__isnull=False)
-                & ~Q(application__member_id=getattr(user, "organization_id", None))
-            )
-        return documents.order_by("application_id", "uploaded_at", "pk")
+        return access.visible_documents(self.request.user, documents).order_by(
+            "application_id", "uploaded_at", "pk"
+        )
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -502,8 +485,8 @@ class DocumentViewSet(CasesApi, viewsets.GenericViewSet):
         return self.get_paginated_response(DocumentSerializer(page, many=True).data)
 
     def retrieve(self, request, pk):
-        document = get_document_for(request.user, pk)
-        services.access_record(
+        document = access.get_document_for(request.user, pk)
+        audit.access_record(
             application=document.application, user=request.user, view="api-document"
         )
         return Response(DocumentSerializer(document).data)
@@ -519,22 +502,10 @@ class DocumentViewSet(CasesApi, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def file(self, request, pk):
-        document = get_document_for(request.user, pk)
-        services.access_record(
-            application=document.application,
-            user=request.user,
-            view="api-document",
-            detail=f"{document.doc_type} #{document.pk}",
+        document = access.get_document_for(request.user, pk)
+        return downloads.document_response(
+            document, user=request.user, view="api-document", as_attachment=True
         )
-        response = FileResponse(
-            document.file.open("rb"),
-            content_type=document.content_type,
-            as_attachment=True,
-            filename=document.original_name,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
     def perform_content_negotiation(self, request, force=False):
         # The file is sent as what it is; refusals are JSON whatever the client accepts.
@@ -547,7 +518,7 @@ class DocumentViewSet(CasesApi, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def review(self, request, pk):
-        document = get_document_for(request.user, pk, edit=True)
+        document = access.get_document_for(request.user, pk, edit=True)
         form = DocumentReviewForm(form_data(self.body(request), DocumentReviewForm))
         if not form.is_valid():
             raise form_invalid(form, section="F")

@@ -13,35 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from aid_alliance.text import PlainTextField
-from cases.bills import normalize_key
-from cases.forms import ACCOUNT_RE
+from cases.bills.services import normalize_key
+from cases.fields import ACCOUNT_RE, YuanField
 from cases.identity import mask_id_number
 from cases.models import Application, Payment, Receipt
 
 EARLIEST = date(2000, 1, 1)
-
-
-class YuanField(forms.DecimalField):
-    """An amount in yuan as people type it: full-width digits, thousands commas, "元"."""
-
-    def __init__(self, *, min_value=Decimal("0"), **kwargs):
-        super().__init__(
-            max_digits=12,
-            decimal_places=2,
-            min_value=min_value,
-            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-            error_messages={
-                "invalid": _("Enter an amount in yuan, e.g. 12000 or 12000.50."),
-                "max_decimal_places": _("At most 2 decimal places (fen)."),
-            },
-            **kwargs,
-        )
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value)
-            value = re.sub(r"[\s,，元¥￥]", "", value)
-        return super().to_python(value)
 
 
 class DateField(forms.DateField):
@@ -57,7 +34,7 @@ class DateField(forms.DateField):
 
 
 class KeyField(forms.CharField):
-    """A receipt code or number; stored normalised (cases.bills.normalize_key)."""
+    """A receipt code or number; stored normalised (cases.bills.services.normalize_key)."""
 
     def __init__(self, **kwargs):
         super().__init__(max_length=40, **kwargs)

@@ -3,58 +3,30 @@ one history row with the acting user)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import crypto, documents, identity, references
-from cases.forms import SECTION_FORMS, SectionForm
+from cases import access, crypto, documents, events, funding, identity, references
+from cases.documents import document_upload  # noqa: F401 - the intake's upload, shared with bills
+from cases.errors import ApplicationError, DuplicateApplication, consent_withdrawn_refusal
+from cases.fields import as_querydict
+from cases.identity import MASKED_FIELDS
+from cases.intake.forms import SECTION_FORMS, SectionForm
+from cases.intake.selectors import PossibleMatch
 from cases.models import (
-    AccessRecord,
     Application,
-    ApplicationEvent,
     Child,
     ChildIdentity,
     Document,
-    MemberReview,
 )
+from cases.review import services as review_services
 from cases.standard import SECTIONS
 
-# Fields whose values are masked in the history, like on lists (§5 least privilege).
-MASKED_FIELDS = {"id_number", "g1_id_number", "g2_id_number", "account_number"}
 PENDING = "cases_application.pending_input"
-
-
-class ApplicationError(Exception):
-    """A change refused by a rule of the standard; the message is for the caseworker."""
-
-
-class DuplicateApplication(ApplicationError):
-    """Submission refused: the child already has an open application in this disease
-    category (§2). `match` is what the caseworker may be told of it (selectors'
-    PossibleMatch: the member always; the application only when shared with them)."""
-
-    code = "duplicate_application"
-
-    def __init__(self, message, *, match):
-        super().__init__(message)
-        self.match = match
-
-
-def _event(application, by, action, *, section="", changes=None, note=""):
-    ApplicationEvent.objects.create(
-        application=application,
-        actor=by,
-        action=action,
-        section=section,
-        changes=changes or {},
-        note=note[:300],
-    )
+Action = events.Action
 
 
 def _display(name, value):
@@ -85,7 +57,7 @@ def application_create(*, by) -> Application:
             continue
     else:  # pragma: no cover - 10 collisions in 33 million
         raise ApplicationError(_("Could not draw a new reference number; try again."))
-    _event(application, by, "created")
+    events.record_event(application=application, by=by, kind=Action.CREATED)
     return application
 
 
@@ -96,17 +68,6 @@ def is_editable(application: Application) -> bool:
     return (
         application.status == Application.Status.SUBMITTED
         and application.reviews.filter(state="info_requested").exists()
-    )
-
-
-def shared_data_withheld(application: Application, user) -> bool:
-    """Whether `user` no longer sees the child's personal data of this application: the
-    guardian withdrew consent to sharing (PIPL art. 15) and the user is staff of another
-    member. The entering member's staff and the secretariat still see it."""
-    return bool(
-        application.consent_withdrawn_at is not None
-        and getattr(user, "is_member_staff", False)
-        and user.organization_id != application.member_id
     )
 
 
@@ -164,12 +125,7 @@ def section_save(*, application: Application, section: str, data, by) -> Section
     if application.status == Application.Status.SUBMITTED:
         # Edited while a member asked for information: D08, E02 and E03 change the need,
         # which may never fall below the members' pledges (§3 funding gap).
-        pledged = MemberReview.objects.filter(application=application).pledged_total()
-        if application.need < pledged:
-            raise ApplicationError(
-                _("Members have pledged %(pledged)s yuan: the need cannot go below that.")
-                % {"pledged": pledged}
-            )
+        funding.refuse_need_below_pledges(application, error=ApplicationError)
     after = form_class.initial_for(application)
     changed = {
         name: [_display(name, before.get(name)), _display(name, after.get(name))]
@@ -177,7 +133,13 @@ def section_save(*, application: Application, section: str, data, by) -> Section
         if _display(name, before.get(name)) != _display(name, after.get(name))
     }
     if changed:
-        _event(application, by, "section_saved", section=section, changes=changed)
+        events.record_event(
+            application=application,
+            by=by,
+            kind=Action.SECTION_SAVED,
+            section=section,
+            changes=changed,
+        )
     form.quiet_required_errors()
     return SectionResult(form=form, changed=changed)
 
@@ -187,25 +149,10 @@ def section_form(application: Application, section: str, *, strict=False) -> Sec
     form_class = SECTION_FORMS[section]
     pending = crypto.open_values(application.pending_input.get(section, {}), context=PENDING)
     data = {**form_class.initial_for(application), **pending}
-    form = form_class(_as_querydict(data), application=application, strict=strict)
+    form = form_class(as_querydict(data), application=application, strict=strict)
     form.is_valid()
     form.quiet_required_errors()
     return form
-
-
-def _as_querydict(data: dict):
-    from django.http import QueryDict
-
-    query = QueryDict(mutable=True)
-    for key, value in data.items():
-        if isinstance(value, list | tuple):
-            query.setlist(key, [str(v) for v in value])
-        elif isinstance(value, bool):
-            if value:
-                query[key] = "on"
-        elif value is not None:
-            query[key] = str(value)
-    return query
 
 
 def section_complete(application: Application, section: str) -> bool:
@@ -224,8 +171,6 @@ def application_submit(*, application: Application, by) -> Application:
     )
     application = _lock(application)
     if application.consent_withdrawn_at is not None:
-        from cases.workflow import consent_withdrawn_refusal
-
         raise ApplicationError(consent_withdrawn_refusal())
     if application.status != Application.Status.DRAFT:
         raise ApplicationError(_("This application has already been submitted."))
@@ -244,11 +189,9 @@ def application_submit(*, application: Application, by) -> Application:
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
     application.save(update_fields=["status", "submitted_at", "updated_at"])
-    _event(application, by, "submitted")
+    events.record_event(application=application, by=by, kind=Action.SUBMITTED)
     # Routing to every member happens in this same transaction (standard.md §3).
-    from cases.workflow import route  # workflow builds on this module
-
-    route(application, by=by)
+    review_services.route(application, by=by)
     return application
 
 
@@ -299,9 +242,6 @@ def _refuse_second_open_application(application: Application, by) -> None:
     """One open application per child and disease category (§2 one child, one record),
     whichever member entered the other. The refusal names the other application only
     when it is shared with `by`'s member; otherwise the member and its contact (§5)."""
-    from cases import access
-    from cases.selectors import PossibleMatch
-
     other = (
         access.annotate_routed(by, Application.objects.open())
         .filter(child__identity_id=application.child.identity_id)
@@ -342,8 +282,6 @@ def application_link_child(*, application: Application, other: Application, by) 
     `by`'s member (a possible duplicate found before submission). Only the identity is
     joined: each application keeps its own section A, so nothing of `other` is copied
     into this draft and no edit of one changes the other (issue 14)."""
-    from cases import access
-
     application = _lock(application)
     if application.status != Application.Status.DRAFT:
         raise ApplicationError(_("Only a draft can be linked to another child record."))
@@ -360,49 +298,14 @@ def application_link_child(*, application: Application, other: Application, by) 
     # The draft's own identity goes when no other record holds it.
     if not Child.objects.filter(identity_id=old).exists():
         ChildIdentity.objects.filter(pk=old).delete()
-    _event(application, by, "child_linked", section="A", note=other.reference)
-    return application
-
-
-@transaction.atomic
-def document_upload(*, application: Application, doc_type: str, flag: str, upload, by) -> Document:
-    """Store a checked upload (type by its bytes, size limit) outside public paths."""
-    application = _lock(application)
-    if application.status in (Application.Status.WITHDRAWN, Application.Status.CLOSED):
-        raise ApplicationError(_("This application is closed."))
-    try:
-        content_type = documents.check_upload(upload, max_bytes=settings.DOCUMENT_MAX_BYTES)
-    except ValidationError as exc:
-        raise ApplicationError(exc.messages[0]) from None
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    document = Document(
+    events.record_event(
         application=application,
-        doc_type=doc_type,
-        flag=flag or "",
-        original_name=(upload.name or "")[:200],
-        content_type=content_type,
-        size=upload.size,
-        sha256=digest.hexdigest(),
-        uploaded_by=by,
+        by=by,
+        kind=Action.CHILD_LINKED,
+        section="A",
+        note=other.reference,
     )
-    document.file.save(f"{application.reference}-{digest.hexdigest()[:16]}", upload, save=False)
-    try:
-        document.full_clean(exclude=["file"])
-    except ValidationError as exc:
-        document.file.delete(save=False)
-        raise ApplicationError("; ".join(exc.messages)) from None
-    document.save()
-    _event(
-        application,
-        by,
-        "document_uploaded",
-        section="F",
-        note=f"{document.get_doc_type_display()}: {document.original_name}",
-    )
-    return document
+    return application
 
 
 @transaction.atomic
@@ -417,24 +320,12 @@ def document_review(*, document: Document, accept: bool, reason: str, by) -> Doc
     document.reviewed_by = by
     document.reviewed_at = timezone.now()
     document.save()
-    _event(
-        document.application,
-        by,
-        "document_reviewed",
+    events.record_event(
+        application=document.application,
+        by=by,
+        kind=Action.DOCUMENT_REVIEWED,
         section="F",
         note=f"{document.get_doc_type_display()}: "
         f"{document.get_status_display()} {document.reject_reason}",
     )
     return document
-
-
-def access_record(*, application: Application, user, view: str, detail: str = "") -> None:
-    """Record that `user` saw this application's personal data (§5 access record)."""
-    AccessRecord.objects.create(application=application, user=user, view=view, detail=detail[:200])
-
-
-def access_record_list(*, applications, user, view: str = "list") -> None:
-    """One record per application shown on a list page, in one query."""
-    AccessRecord.objects.bulk_create(
-        AccessRecord(application=application, user=user, view=view) for application in applications
-    )

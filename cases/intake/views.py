@@ -1,51 +1,35 @@
-"""Staff pages for applications: thin views over cases.services and cases.selectors."""
+"""Staff pages for applications: thin views over cases.intake.services and
+cases.intake.selectors."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import documents, references, reveal, selectors, services, workflow
-from cases.forms import SECTION_FORMS, ApplicationSearchForm, DocumentReviewForm, DocumentUploadForm
-from cases.models import Application, Document
+from cases import access, audit, documents, references, reveal
+from cases.bills import selectors as bill_selectors
+from cases.errors import ApplicationError
+from cases.intake import downloads, list_export, selectors, services
+from cases.intake.forms import (
+    SECTION_FORMS,
+    ApplicationSearchForm,
+    DocumentReviewForm,
+    DocumentUploadForm,
+)
+from cases.models import Application
+from cases.privacy import selectors as privacy_selectors
+from cases.review import selectors as review_selectors
 from cases.standard import SECTIONS
 from organizations.models import MemberOrganization
+from reports.periods import CHINA
 
 PAGE_SIZE = 25
-
-
-def _require_staff(user):
-    if not (user.is_superuser or user.is_secretariat or user.is_member_staff):
-        raise PermissionDenied
-
-
-def get_application_for(
-    user, reference: str, *, edit: bool = False, personal: bool = True
-) -> Application:
-    """The application if `user` may see it (edit: change it), else 404 / 403.
-
-    A mistyped or foreign reference is a 404: nobody learns that another member's
-    application exists. Once the guardian has withdrawn consent to sharing, another
-    member's staff get a 403 wherever the child's personal data would be shown (personal);
-    the pages that show only the reference and the member's own accounts pass
-    personal=False.
-    """
-    _require_staff(user)
-    normalized = references.normalize_reference(reference)
-    if not normalized:
-        raise Http404
-    queryset = selectors.application_detail(Application.objects.visible_to(user))
-    application = get_object_or_404(queryset, reference=normalized)
-    if edit and not (user.is_member_staff and user.organization_id == application.member_id):
-        raise PermissionDenied  # the secretariat reads, it does not enter applications
-    if personal and services.shared_data_withheld(application, user):
-        raise PermissionDenied(_("The guardian has withdrawn consent to sharing."))
-    return application
 
 
 def list_filtered(request):
@@ -69,11 +53,11 @@ def list_filtered(request):
 @login_required
 @require_GET
 def application_list(request):
-    _require_staff(request.user)
+    access.require_staff(request.user)
     form, queryset, member = list_filtered(request)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     # Names and masked ID numbers are personal data too: the list view is recorded.
-    services.access_record_list(applications=page.object_list, user=request.user)
+    audit.access_record_list(applications=page.object_list, user=request.user)
     return render(
         request,
         "cases/application_list.html",
@@ -92,7 +76,7 @@ def application_list(request):
 def application_new(request):
     try:
         application = services.application_create(by=request.user)
-    except services.ApplicationError as exc:
+    except ApplicationError as exc:
         raise PermissionDenied(str(exc)) from None
     return redirect("application-edit", application.reference)
 
@@ -106,10 +90,10 @@ def _sections_context(application):
 @login_required
 @require_GET
 def application_edit(request, reference):
-    application = get_application_for(request.user, reference, edit=True)
+    application = access.get_application_for(request.user, reference, edit=True)
     if not services.is_editable(application):
         return redirect("application-detail", application.reference)
-    services.access_record(application=application, user=request.user, view="edit")
+    audit.access_record(application=application, user=request.user, view="edit")
     return render(
         request,
         "cases/application_edit.html",
@@ -127,14 +111,14 @@ def application_edit(request, reference):
 @login_required
 @require_POST
 def section_save(request, reference, section):
-    application = get_application_for(request.user, reference, edit=True)
+    application = access.get_application_for(request.user, reference, edit=True)
     if section not in SECTION_FORMS:
         raise Http404
     try:
         result = services.section_save(
             application=application, section=section, data=request.POST, by=request.user
         )
-    except services.ApplicationError as exc:
+    except ApplicationError as exc:
         messages.error(request, str(exc))
         return redirect("application-detail", application.reference)
     application.refresh_from_db()
@@ -157,10 +141,10 @@ def section_save(request, reference, section):
 @login_required
 @require_POST
 def application_submit(request, reference):
-    application = get_application_for(request.user, reference, edit=True)
+    application = access.get_application_for(request.user, reference, edit=True)
     try:
         services.application_submit(application=application, by=request.user)
-    except services.ApplicationError as exc:
+    except ApplicationError as exc:
         messages.error(request, str(exc))
         return redirect("application-edit", application.reference)
     messages.success(
@@ -174,7 +158,7 @@ def application_submit(request, reference):
 @login_required
 @require_POST
 def link_child(request, reference, other_reference):
-    application = get_application_for(request.user, reference, edit=True)
+    application = access.get_application_for(request.user, reference, edit=True)
     matches = selectors.possible_duplicates(application, request.user)
     other = next(
         (
@@ -189,7 +173,7 @@ def link_child(request, reference, other_reference):
         raise Http404  # only a shared application the matching offered can be linked
     try:
         services.application_link_child(application=application, other=other, by=request.user)
-    except services.ApplicationError as exc:
+    except ApplicationError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -215,21 +199,16 @@ def application_reveal(request, reference):
 
 
 def _application_page(request, reference, *, reveal_numbers=False):
-    # The review, bill and privacy pages build on this module's access helper.
-    from cases import bill_views, privacy_views, review_views
-
-    application = get_application_for(request.user, reference, personal=False)
-    if services.shared_data_withheld(application, request.user):
-        return privacy_views.withheld_detail(request, application)
-    services.access_record(application=application, user=request.user, view="detail")
+    application = access.get_application_for(request.user, reference, personal=False)
+    if access.shared_data_withheld(request.user, application):
+        return _withheld_page(request, application)
+    audit.access_record(application=application, user=request.user, view="detail")
     revealed = (
         reveal.reveal(application=application, user=request.user, via="page")
         if reveal_numbers
         else reveal.NOTHING
     )
-    can_edit = (
-        request.user.is_member_staff and request.user.organization_id == application.member_id
-    )
+    can_edit = access.is_own_staff(request.user, application)
     return render(
         request,
         "cases/application_detail.html",
@@ -243,14 +222,14 @@ def _application_page(request, reference, *, reveal_numbers=False):
             "can_withdraw_consent": application.status != Application.Status.DRAFT
             and application.consent_withdrawn_at is None
             and application.anonymised_at is None
-            and workflow.may_withdraw_consent(application, request.user),
-            "can_export_data": privacy_views.may_export(application, request.user),
+            and access.may_withdraw_consent(request.user, application),
+            "can_export_data": access.may_export_data(request.user, application),
             "revealed": revealed,
             "can_reveal": bool(reveal.revealable(request.user, application)),
             **_sections_context(application),
-            **review_views.review_context(application, request.user),
+            **review_selectors.review_context(application, request.user),
             **(
-                bill_views.bills_context(application, request.user)
+                bill_selectors.bills_context(application, request.user)
                 if application.status != Application.Status.DRAFT
                 else {}
             ),
@@ -258,13 +237,31 @@ def _application_page(request, reference, *, reveal_numbers=False):
     )
 
 
+def _withheld_page(request, application: Application):
+    """The application page of another member after the guardian withdrew consent: the
+    reference, the entering member and the member's own decision and accounts only."""
+    own = next(iter(privacy_selectors.withheld_reviews(request.user, application)), None)
+    audit.access_record(
+        application=application, user=request.user, view="detail", detail="consent withdrawn"
+    )
+    return render(
+        request,
+        "cases/application_withheld.html",
+        {
+            "application": application,
+            "own_review": own,
+            "pledging_states": own.PLEDGING_STATES if own else (),
+        },
+    )
+
+
 @login_required
 @require_GET
 def application_receipt(request, reference):
-    application = get_application_for(request.user, reference, edit=True)
+    application = access.get_application_for(request.user, reference, edit=True)
     if application.status == Application.Status.DRAFT:
         raise Http404
-    services.access_record(application=application, user=request.user, view="receipt")
+    audit.access_record(application=application, user=request.user, view="receipt")
     primary = next((g for g in application.guardians.all() if g.is_primary), None)
     return render(
         request,
@@ -280,7 +277,7 @@ def application_receipt(request, reference):
 @login_required
 @require_POST
 def document_upload(request, reference):
-    application = get_application_for(request.user, reference, edit=True)
+    application = access.get_application_for(request.user, reference, edit=True)
     form = DocumentUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -291,7 +288,7 @@ def document_upload(request, reference):
                 upload=form.cleaned_data["file"],
                 by=request.user,
             )
-        except services.ApplicationError as exc:
+        except ApplicationError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Document uploaded."))
@@ -307,40 +304,22 @@ def document_upload(request, reference):
     return redirect(reverse(target, args=[application.reference]) + "#section-F")
 
 
-def get_document_for(user, pk, *, edit=False) -> Document:
-    document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
-    # The same rule as the application's: another member's staff get a 404.
-    get_application_for(user, document.application.reference, edit=edit)
-    return document
-
-
 @login_required
 @require_GET
 def document_download(request, pk):
-    document = get_document_for(request.user, pk)
-    services.access_record(
-        application=document.application,
+    document = access.get_document_for(request.user, pk)
+    return downloads.document_response(
+        document,
         user=request.user,
         view="document",
-        detail=f"{document.doc_type} #{document.pk}",
-    )
-    response = FileResponse(
-        document.file.open("rb"),
-        content_type=document.content_type,
         as_attachment=request.GET.get("download") == "1",
-        filename=document.original_name,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    # Opened in the browser, an uploaded file runs nothing and reaches nothing of the app's.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
-    return response
 
 
 @login_required
 @require_POST
 def document_review(request, pk):
-    document = get_document_for(request.user, pk, edit=True)
+    document = access.get_document_for(request.user, pk, edit=True)
     form = DocumentReviewForm(request.POST)
     if form.is_valid():
         services.document_review(
@@ -361,3 +340,24 @@ def document_review(request, pk):
         else "application-detail"
     )
     return redirect(reverse(target, args=[application.reference]) + "#section-F")
+
+
+@login_required
+@require_GET
+def application_list_csv(request):
+    """Every application the list's filters select (member staff: their member's; the
+    secretariat: all), streamed; access recorded for each before the first byte."""
+    access.require_staff(request.user)
+    form, queryset, member = list_filtered(request)
+    if form.is_bound and (not form.is_valid() or (form.cleaned_data["member"] and member is None)):
+        # A filter mistyped must not turn into "everything": the list page says what is wrong.
+        return HttpResponseBadRequest(_("The search is not valid: correct it on the list first."))
+    list_export.record_export(queryset, user=request.user)
+    lines = list_export.csv_lines(queryset)
+    response = StreamingHttpResponse(
+        (line.encode() for line in lines), content_type="text/csv; charset=utf-8"
+    )
+    day = timezone.localtime(timezone.now(), CHINA).date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="applications-{day}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -16,48 +16,21 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import services
+from cases import access, documents, events
+from cases.errors import ApplicationError, NotAllowed, WorkflowError
 from cases.models import Allocation, Application, MemberReview, Payment, Receipt, ReviewEvent
-from cases.services import ApplicationError, _event
-from cases.workflow import NotAllowed, WorkflowError
 
 State = MemberReview.State
-ZERO = Decimal("0")
+Action = events.Action
 # Pledges that can still be paid against receipts.
 PAYABLE_STATES = (State.APPROVED, State.PAYING, State.PAID)
 
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_./]+")
 _KEY = re.compile(r"[0-9A-Z]{1,20}")
-
-
-def receipts_kept_after_withdrawal(user):
-    """Which receipts a member's staff still see (standard §5, PIPL art. 15): those of
-    applications whose guardian did not withdraw consent, their own member's, and those
-    where their member pledged (it pays against them). A Q over receipts."""
-    member_id = getattr(user, "organization_id", None)  # None: the API schema's fake view
-    withheld = Q(application__consent_withdrawn_at__isnull=False) & ~Q(
-        application__member_id=member_id
-    )
-    pledging = MemberReview.objects.pledging().filter(
-        application=OuterRef("application"), member_id=member_id
-    )
-    return ~withheld | Exists(pledging)
-
-
-def child_receipts(application: Application, user):
-    """The receipts of the application's child that `user` may see, recorded on any of the
-    child's applications (a receipt is recorded once, alliance-wide, §4): by the child's
-    identity, since each application holds its own copy of section A; never those of
-    another member's application after its guardian withdrew consent, unless the user's
-    member pledged there."""
-    receipts = Receipt.objects.filter(child__identity_id=application.child.identity_id)
-    if user.is_superuser or getattr(user, "is_secretariat", False):
-        return receipts  # the secretariat reads all (§5)
-    return receipts.filter(receipts_kept_after_withdrawal(user))
 
 
 def same_child(receipt: Receipt, application: Application) -> bool:
@@ -83,16 +56,6 @@ class DuplicateReceipt(ApplicationError):
         self.same_child = same_child
 
 
-def held_by_member(allocations) -> list[tuple]:
-    """What each member holds of a receipt, net of reversals: (member, amount) for every
-    member whose allocations do not cancel out. Expects review__member loaded."""
-    held: dict = {}
-    for allocation in allocations:
-        member = allocation.review.member
-        held[member] = held.get(member, ZERO) + allocation.amount
-    return [(member, amount) for member, amount in held.items() if amount]
-
-
 def receipt_find(code: str, number: str) -> Receipt | None:
     code, number = normalize_key(code), normalize_key(number)
     if not (code and number):
@@ -104,18 +67,8 @@ def receipt_find(code: str, number: str) -> Receipt | None:
     )
 
 
-def may_record_receipts(user, application: Application) -> bool:
-    """A reviewer of the member that entered the application or of a member it was routed
-    to (§5: reviewers record receipts and payments)."""
-    if not (user.is_member_staff and user.role == user.Role.REVIEWER):
-        return False
-    if user.organization_id == application.member_id:
-        return True
-    return application.reviews.filter(member_id=user.organization_id).exists()
-
-
 def _require_pledge_reviewer(review: MemberReview, user) -> None:
-    if not (user.role == user.Role.REVIEWER and user.organization_id == review.member_id):
+    if not access.may_decide(user, review):
         raise NotAllowed(_("Only this member's reviewers can allocate and pay its pledge."))
 
 
@@ -139,7 +92,7 @@ def receipt_record(
 ) -> Receipt:
     """Put a receipt in the alliance's register, once (§4), with an optional scan."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    if not may_record_receipts(by, application):
+    if not access.may_record_receipts(by, application):
         raise NotAllowed(
             _("Only the reviewers of a member this application went to record receipts.")
         )
@@ -161,7 +114,7 @@ def receipt_record(
         )
     document = None
     if scan is not None:
-        document = services.document_upload(
+        document = documents.document_upload(
             application=application,
             doc_type="medical_receipt",
             flag="",
@@ -197,10 +150,10 @@ def receipt_record(
         if existing is None:
             raise
         raise DuplicateReceipt(existing, same_child=same_child(existing, application)) from None
-    _event(
-        application,
-        by,
-        "receipt_recorded",
+    events.record_event(
+        application=application,
+        by=by,
+        kind=Action.RECEIPT_RECORDED,
         note=f"{code}-{number} {total}",
     )
     return receipt
@@ -262,10 +215,10 @@ def allocation_create(
     )
     Receipt.objects.filter(pk=receipt.pk).update(allocated_total=F("allocated_total") + amount)
     MemberReview.objects.filter(pk=review.pk).update(allocated_total=F("allocated_total") + amount)
-    _event(
-        application,
-        by,
-        "allocated",
+    events.record_event(
+        application=application,
+        by=by,
+        kind=Action.ALLOCATED,
         note=f"{receipt} {amount} {review.member.short_name}",
     )
     return allocation
@@ -307,7 +260,12 @@ def allocation_reverse(*, allocation: Allocation, by, note: str = "") -> Allocat
     MemberReview.objects.filter(pk=review.pk).update(
         allocated_total=F("allocated_total") - original.amount
     )
-    _event(application, by, "allocation_reversed", note=f"{receipt} {original.amount} {note}"[:300])
+    events.record_event(
+        application=application,
+        by=by,
+        kind=Action.ALLOCATION_REVERSED,
+        note=f"{receipt} {original.amount} {note}"[:300],
+    )
     return reversal
 
 
@@ -375,7 +333,12 @@ def payment_record(
     review.paid_total += amount
     review.save(update_fields=["paid_total"])
     _settle_state(review, by=by, note="payment")
-    _event(application, by, "paid", note=f"{review.member.short_name} {amount} {paid_on}")
+    events.record_event(
+        application=application,
+        by=by,
+        kind=Action.PAID,
+        note=f"{review.member.short_name} {amount} {paid_on}",
+    )
     return payment
 
 
@@ -409,5 +372,10 @@ def payment_reverse(*, payment: Payment, by, note: str = "") -> Payment:
     review.paid_total -= original.amount
     review.save(update_fields=["paid_total"])
     _settle_state(review, by=by, note="payment reversed")
-    _event(application, by, "payment_reversed", note=f"{original.amount} {note}"[:300])
+    events.record_event(
+        application=application,
+        by=by,
+        kind=Action.PAYMENT_REVERSED,
+        note=f"{original.amount} {note}"[:300],
+    )
     return reversal

@@ -1,20 +1,20 @@
-"""The API of receipts, allocations and payments (standard.md §4): thin views over cases.bills,
-bodies checked by the browser's forms (cases.bill_forms), objects found with the browser's
-helpers (cases.bill_views), so that who may do what is the browser's rule everywhere."""
+"""The API of receipts, allocations and payments (standard.md §4): thin views over
+cases.bills.services, bodies checked by the browser's forms (cases.bills.forms), objects found
+with the access helpers (cases.access), so that who may do what is the browser's rule
+everywhere."""
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aid_alliance.parsers import BoundedJSONParser
-from cases import bills
+from cases import access
 from cases.api_base import (
     CasesApi,
     SmallPages,
@@ -24,11 +24,11 @@ from cases.api_base import (
     form_invalid,
     records_access,
 )
-from cases.bill_forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
-from cases.bill_views import get_pledge_for, get_receipt_for
-from cases.filters import AllocationFilter, PaymentFilter, ReceiptFilter
-from cases.models import Allocation, Application, Payment, Receipt
-from cases.serializers import (
+from cases.bills import selectors
+from cases.bills import services as bills
+from cases.bills.filters import AllocationFilter, PaymentFilter, ReceiptFilter
+from cases.bills.forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
+from cases.bills.serializers import (
     AllocationCreateSerializer,
     AllocationSerializer,
     DuplicateReceiptSerializer,
@@ -40,14 +40,14 @@ from cases.serializers import (
     ReceiptUploadSerializer,
     ReversalSerializer,
 )
-from cases.views import get_application_for
+from cases.models import Allocation, Payment, Receipt
 
 
 def held(receipt: Receipt) -> list[dict]:
     """What each member holds of a receipt, net of reversals."""
     return [
         {"member": member.short_name, "member_name": member.name_zh, "amount": amount}
-        for member, amount in bills.held_by_member(
+        for member, amount in selectors.held_by_member(
             receipt.allocations.select_related("review__member")
         )
     ]
@@ -56,14 +56,6 @@ def held(receipt: Receipt) -> list[dict]:
 def receipt_body(receipt: Receipt) -> dict:
     receipt.held = held(receipt)
     return ReceiptDetailSerializer(receipt).data
-
-
-def _require_reviewer(user) -> None:
-    # The browser's check before any form (cases.bill_views._writer): reviewers pay.
-    if user.role != user.Role.REVIEWER:
-        raise exceptions.PermissionDenied(
-            _("Only this member's reviewers can allocate and pay its pledge.")
-        )
 
 
 # --- receipts ------------------------------------------------------------------------------------
@@ -89,12 +81,8 @@ class ReceiptViewSet(CasesApi, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
-        user = self.request.user
         receipts = Receipt.objects.select_related("application", "recorded_member", "recorded_by")
-        if not (user.is_superuser or getattr(user, "is_secretariat", False)):
-            receipts = receipts.filter(application__in=Application.objects.visible_to(user))
-            receipts = receipts.filter(bills.receipts_kept_after_withdrawal(user))
-        return receipts.order_by("-recorded_at", "-pk")
+        return access.visible_receipts(self.request.user, receipts).order_by("-recorded_at", "-pk")
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -102,7 +90,7 @@ class ReceiptViewSet(CasesApi, viewsets.GenericViewSet):
         return self.get_paginated_response(ReceiptSerializer(page, many=True).data)
 
     def retrieve(self, request, pk):
-        receipt = get_receipt_for(request.user, pk)
+        receipt = access.get_receipt_for(request.user, pk)
         records_access([receipt.application], request.user, "api-receipt")
         return Response(receipt_body(receipt))
 
@@ -160,13 +148,7 @@ class ReceiptCreateView(CasesApi, APIView):
         },
     )
     def post(self, request, reference):
-        application = get_application_for(request.user, reference)
-        if application.status == Application.Status.DRAFT:
-            raise Http404  # receipts come with a submitted application
-        if not bills.may_record_receipts(request.user, application):
-            raise exceptions.PermissionDenied(
-                _("Only the reviewers of a member this application went to record receipts.")
-            )
+        application = access.get_application_for_receipts(request.user, reference)
         if request.content_type.startswith("multipart/"):
             form = ReceiptForm(request.POST, request.FILES)
         else:
@@ -186,14 +168,6 @@ class ReceiptCreateView(CasesApi, APIView):
 # --- a pledge's allocations and payments ----------------------------------------------------
 
 
-def _writable_pledge(user, pk):
-    review = get_pledge_for(user, pk)
-    if user.organization_id != review.member_id:
-        raise Http404  # the secretariat reads; it does not pay
-    _require_reviewer(user)
-    return review
-
-
 class PledgeAllocationView(CasesApi, APIView):
     parser_classes = [BoundedJSONParser]
 
@@ -207,8 +181,8 @@ class PledgeAllocationView(CasesApi, APIView):
         responses={201: AllocationSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request, pk):
-        review = _writable_pledge(request.user, pk)
-        receipts = bills.child_receipts(review.application, request.user)
+        review = access.get_pledge_for(request.user, pk, write=True)
+        receipts = selectors.child_receipts(review.application, request.user)
         form = AllocationForm(form_data(self.body(request), AllocationForm), receipts=receipts)
         if not form.is_valid():
             raise form_invalid(form)
@@ -234,20 +208,13 @@ class PledgePaymentView(CasesApi, APIView):
         responses={201: PaymentSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request, pk):
-        review = _writable_pledge(request.user, pk)
+        review = access.get_pledge_for(request.user, pk, write=True)
         form = PaymentForm(form_data(self.body(request), PaymentForm))
         if not form.is_valid():
             raise form_invalid(form)
         payment = bills.payment_record(review=review, by=request.user, **form.cleaned_data)
         records_access([review.application], request.user, "api-payment")
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
-
-
-def _own_rows(queryset, user):
-    """A member's staff see their own member's rows; the secretariat sees every row."""
-    if user.is_superuser or getattr(user, "is_secretariat", False):
-        return queryset
-    return queryset.filter(review__member_id=getattr(user, "organization_id", None))
 
 
 def _reversal_note(view, request) -> str:
@@ -276,7 +243,7 @@ class AllocationViewSet(CasesApi, viewsets.GenericViewSet):
 
     def get_queryset(self):
         rows = Allocation.objects.select_related("review__member", "receipt", "created_by")
-        return _own_rows(rows, self.request.user).order_by("-created_at", "-pk")
+        return access.own_member_rows(self.request.user, rows).order_by("-created_at", "-pk")
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -293,7 +260,7 @@ class AllocationViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser])
     def reverse(self, request, pk):
         allocation = self.get_object()
-        _require_reviewer(request.user)
+        access.require_pledge_writer(request.user)
         reversal = bills.allocation_reverse(
             allocation=allocation, by=request.user, note=_reversal_note(self, request)
         )
@@ -320,7 +287,7 @@ class PaymentViewSet(CasesApi, viewsets.GenericViewSet):
 
     def get_queryset(self):
         rows = Payment.objects.select_related("review__application", "created_by")
-        return _own_rows(rows, self.request.user).order_by("-created_at", "-pk")
+        return access.own_member_rows(self.request.user, rows).order_by("-created_at", "-pk")
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -343,7 +310,7 @@ class PaymentViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser])
     def reverse(self, request, pk):
         payment = self.get_object()
-        _require_reviewer(request.user)
+        access.require_pledge_writer(request.user)
         reversal = bills.payment_reverse(
             payment=payment, by=request.user, note=_reversal_note(self, request)
         )

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cases import events
 from cases.models import (
     Allocation,
     Application,
@@ -46,8 +47,7 @@ from cases.models import (
     ReviewEvent,
     private_storage,
 )
-from cases.services import _event
-from cases.workflow import CONSENT_WITHDRAWN_NOTE
+from cases.review.services import CONSENT_WITHDRAWN_NOTE
 
 BATCH = 200
 CLOSED = (Application.Status.CLOSED, Application.Status.WITHDRAWN)
@@ -143,9 +143,9 @@ def _anonymise(application: Application, *, by, now, days: int, run: RetentionRu
 
     reviews = MemberReview.objects.filter(application_id=pk)
     reviews.update(requested_items="", override_reason="")
-    events = ReviewEvent.objects.filter(review__application_id=pk)
-    events.exclude(note__in=SYSTEM_NOTES).update(note="")
-    events.update(internal_note="")
+    review_events = ReviewEvent.objects.filter(review__application_id=pk)
+    review_events.exclude(note__in=SYSTEM_NOTES).update(note="")
+    review_events.update(internal_note="")
     Receipt.objects.filter(application_id=pk).update(patient_number="")
     Allocation.objects.filter(review__application_id=pk).update(note="")
     payments = Payment.objects.filter(review__application_id=pk)
@@ -189,5 +189,10 @@ def _anonymise(application: Application, *, by, now, days: int, run: RetentionRu
         child.dob = date(child.dob.year, 1, 1)
     child.save()
     run.children += 1
-    _event(application, by, "anonymised", note=f"retention period {days} days")
+    events.record_event(
+        application=application,
+        by=by,
+        kind=events.Action.ANONYMISED,
+        note=f"retention period {days} days",
+    )
     return files

@@ -12,57 +12,66 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from cases import notify
+from aid_alliance.money import ZERO
+from cases import access, events, funding, notify
+from cases.errors import InvalidInput, NotAllowed, WorkflowError, consent_withdrawn_refusal
 from cases.models import Application, MemberReview, ReviewEvent
-from cases.services import ApplicationError, _event
 from organizations import regions, selectors
 from organizations.eligibility import Applicant, evaluate
 from organizations.models import AidProject, MemberOrganization
 
 State = MemberReview.State
-ZERO = Decimal("0")
-
-
-class WorkflowError(ApplicationError):
-    """A transition refused by the workflow's rules (HTTP 409 in the API)."""
-
-
-class NotAllowed(ApplicationError):
-    """The user may not make this change (a 403 or 404 for the views)."""
+Action = events.Action
+__all__ = ["NotAllowed", "WorkflowError"]  # raised here, defined in cases.errors
 
 
 # --- eligibility for an application ----------------------------------------------------
 
 
-def earlier_grants(application: Application) -> tuple[dict, dict]:
-    """What the child's other applications already hold from each project: all disease
-    categories (for cumulative caps) and this category (for once-per-child)."""
+def earlier_grants_of(applications) -> dict[int, tuple[dict, dict]]:
+    """What each child's other applications already hold from each project, for many
+    applications in one query (routing one, or the demo generator's thousands): by
+    application id, all disease categories (for cumulative caps) and the application's own
+    category (for once-per-child). An application without earlier grants is absent."""
+    by_child: dict[int, list[Application]] = {}
+    for application in applications:
+        by_child.setdefault(application.child.identity_id, []).append(application)
     rows = (
         MemberReview.objects.pledging()
-        .filter(
-            application__child__identity_id=application.child.identity_id,
-            project__isnull=False,
-        )
-        .exclude(application=application)
-        .values("project__code", "application__category_id")
-        .annotate(total=Sum("amount"))
+        .filter(application__child__identity_id__in=list(by_child), project__isnull=False)
+        .values("application_id", "application__child__identity_id", "application__category_id")
+        .annotate(code=F("project__code"), total=Sum("amount"))
     )
-    every, this_category = {}, {}
+    grants: dict[int, tuple[dict, dict]] = {}
     for row in rows:
-        code, total = row["project__code"], row["total"] or ZERO
-        every[code] = every.get(code, ZERO) + total
-        if row["application__category_id"] == application.category_id:
-            this_category[code] = this_category.get(code, ZERO) + total
-    return every, this_category
+        code, total = row["code"], row["total"] or ZERO
+        for application in by_child[row["application__child__identity_id"]]:
+            if application.pk == row["application_id"]:
+                continue
+            every, this_category = grants.setdefault(application.pk, ({}, {}))
+            every[code] = every.get(code, ZERO) + total
+            if row["application__category_id"] == application.category_id:
+                this_category[code] = this_category.get(code, ZERO) + total
+    return grants
 
 
-def applicant_for(application: Application, *, pledged: Decimal = ZERO) -> Applicant:
-    every, this_category = earlier_grants(application)
+def applicant_for(
+    application: Application,
+    *,
+    pledged: Decimal = ZERO,
+    earlier: tuple[dict, dict] | None = None,
+    other_aid: Decimal | None = None,
+) -> Applicant:
+    """The application as the eligibility engine reads it. `earlier` (earlier_grants_of's
+    entry) and `other_aid` may be given by a caller that read them for many at once."""
+    if earlier is None:
+        earlier = earlier_grants_of([application]).get(application.pk, ({}, {}))
+    every, this_category = earlier
     child = application.child
     on = timezone.localdate(application.submitted_at) if application.submitted_at else None
     return Applicant(
@@ -79,7 +88,7 @@ def applicant_for(application: Application, *, pledged: Decimal = ZERO) -> Appli
         plan=application.treatment_plan or {},
         estimated_cost=application.estimated_cost or ZERO,
         coverage=application.coverage_total,
-        other_aid=application.other_aid_total,
+        other_aid=application.other_aid_total if other_aid is None else other_aid,
         earlier_grants=every,
         earlier_grants_this_category=this_category,
         pledged=pledged,
@@ -143,12 +152,12 @@ def route(application: Application, *, by) -> list[MemberReview]:
 
 def _require_reviewer(review: MemberReview, user) -> None:
     """Only the member's own reviewers move its review (§3, §5)."""
-    if not (user.role == user.Role.REVIEWER and user.organization_id == review.member_id):
+    if not access.may_decide(user, review):
         raise NotAllowed(_("Only this member's reviewers can decide on its review."))
 
 
 def _require_owner_staff(application: Application, user) -> None:
-    if not (user.is_member_staff and user.organization_id == application.member_id):
+    if not access.is_own_staff(user, application):
         raise NotAllowed(
             _("Only the staff of the member that entered the application can do this.")
         )
@@ -252,26 +261,24 @@ def review_answer_info(*, review: MemberReview, by, note: str = "") -> MemberRev
     return review
 
 
-def remaining_need(application: Application, *, excluding: MemberReview | None = None) -> Decimal:
-    """The funding gap: the need less every member's pledge (§3)."""
-    pledges = MemberReview.objects.filter(application=application)
-    if excluding is not None:
-        pledges = pledges.exclude(pk=excluding.pk)
-    return max(application.need - pledges.pledged_total(), ZERO)
-
-
 @transaction.atomic
 def review_approve(
     *,
     review: MemberReview,
-    project: AidProject,
+    project: AidProject | str,
     by,
     amount: Decimal | None = None,
     description: str = "",
     override_reason: str = "",
     note: str = "",
 ) -> MemberReview:
-    """Pledge a grant (amount) or in-kind/service help (description) from one project."""
+    """Pledge a grant (amount) or in-kind/service help (description) from one project.
+
+    `project` may be given by its code, as the page and the API post it: then an unknown
+    code, or a grant without an amount, is refused at its field before anything is locked.
+    """
+    if isinstance(project, str):
+        project = _own_project(review, code=project, amount=amount)
     application, review = _lock(review)
     _require_reviewer(review, by)
     if project.member_id != review.member_id:
@@ -287,7 +294,7 @@ def review_approve(
             raise WorkflowError(_("Give the amount of the grant."))
         # The application's row is locked: a second approval waits here and then sees
         # this pledge, so together they can never exceed the need.
-        room = remaining_need(application, excluding=review)
+        room = funding.remaining_need(application, excluding=review)
         if amount > room:
             raise WorkflowError(
                 _(
@@ -318,6 +325,17 @@ def review_approve(
     review.save()
     _decided(application, review)
     return review
+
+
+def _own_project(review: MemberReview, *, code: str, amount: Decimal | None) -> AidProject:
+    project = AidProject.objects.filter(code=code, member_id=review.member_id).first()
+    if project is None:
+        raise InvalidInput(_("Choose one of your own member's projects."), field="project")
+    if project.kind == AidProject.Kind.GRANT and amount is None:
+        raise InvalidInput(
+            _("Give the amount of the grant in yuan, e.g. 20000 or 20000.50."), field="amount"
+        )
+    return project
 
 
 @transaction.atomic
@@ -404,7 +422,7 @@ def application_withdraw(*, application: Application, by, note: str = "") -> App
     application.closed_at = timezone.now()
     application.save(update_fields=["status", "closing_reason", "closed_at", "updated_at"])
     _end_open_reviews(application, by=by, note=note or "withdrawn")
-    _event(application, by, "withdrawn", note=note)
+    events.record_event(application=application, by=by, kind=Action.WITHDRAWN, note=note)
     return application
 
 
@@ -421,7 +439,9 @@ def application_close(*, application: Application, reason: str, by, note: str = 
     application.closed_at = timezone.now()
     application.save(update_fields=["status", "closing_reason", "closed_at", "updated_at"])
     _end_open_reviews(application, by=by, note=note or reason)
-    _event(application, by, "closed", note=f"{reason} {note}".strip())
+    events.record_event(
+        application=application, by=by, kind=Action.CLOSED, note=f"{reason} {note}".strip()
+    )
     return application
 
 
@@ -436,19 +456,14 @@ def application_revise_estimate(
         raise WorkflowError(_("Only a submitted, open application can have its estimate revised."))
     if estimated_cost is None or estimated_cost < 0:
         raise WorkflowError(_("Give the new estimate in yuan."))
-    pledged = MemberReview.objects.filter(application=application).pledged_total()
     old = application.estimated_cost
     application.estimated_cost = estimated_cost
-    if application.need < pledged:
-        raise WorkflowError(
-            _("Members have pledged %(pledged)s yuan: the need cannot go below that.")
-            % {"pledged": pledged}
-        )
+    funding.refuse_need_below_pledges(application)
     application.save(update_fields=["estimated_cost", "updated_at"])
-    _event(
-        application,
-        by,
-        "estimate_revised",
+    events.record_event(
+        application=application,
+        by=by,
+        kind=Action.ESTIMATE_REVISED,
         section="D",
         changes={"estimated_cost": [str(old or ""), str(estimated_cost)]},
         note=note,
@@ -462,23 +477,6 @@ def application_revise_estimate(
 CONSENT_WITHDRAWN_NOTE = "consent withdrawn"
 
 
-def consent_withdrawn_refusal() -> str:
-    """Why a submission or routing is refused after the guardian withdrew consent."""
-    return _(
-        "The guardian has withdrawn consent to sharing: this application can no longer be "
-        "submitted or routed to the members. A new application needs the guardian's new consent."
-    )
-
-
-def may_withdraw_consent(application: Application, user) -> bool:
-    """The entering member's caseworkers and reviewers, and the secretariat."""
-    if user.is_superuser or getattr(user, "is_secretariat", False):
-        return True
-    return bool(
-        getattr(user, "is_member_staff", False) and user.organization_id == application.member_id
-    )
-
-
 @transaction.atomic
 def consent_withdraw(*, application: Application, by, note: str) -> Application:
     """Record that the guardian withdrew consent to sharing with the alliance's members.
@@ -488,10 +486,10 @@ def consent_withdraw(*, application: Application, by, note: str) -> Application:
     paid (paying the hospital is in the child's interest). From now on nothing is shared
     any further: the other members' open reviews end, routing is refused, and the other
     members see only the reference, the entering member and the withdrawal
-    (cases.services.shared_data_withheld).
+    (cases.access.shared_data_withheld).
     """
     application = Application.objects.select_for_update().get(pk=application.pk)
-    if not may_withdraw_consent(application, by):
+    if not access.may_withdraw_consent(by, application):
         raise NotAllowed(
             _(
                 "Only the staff of the member that entered the application, or the "
@@ -532,5 +530,7 @@ def consent_withdraw(*, application: Application, by, note: str) -> Application:
             note=CONSENT_WITHDRAWN_NOTE,
         )
         review.save(update_fields=["state"])
-    _event(application, by, "consent_withdrawn", section="H", note=note)
+    events.record_event(
+        application=application, by=by, kind=Action.CONSENT_WITHDRAWN, section="H", note=note
+    )
     return application

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import family_status
+from cases.family import selectors as family_status
 from cases.notify import family_notifier
 from organizations import ratelimit
 

@@ -1,4 +1,5 @@
-"""Pages for receipts, allocations and payments (standard.md §4): thin views over cases.bills.
+"""Pages for receipts, allocations and payments (standard.md §4): thin views over
+cases.bills.services and cases.bills.selectors; who may see and write is cases.access.
 
 Who sees what: a receipt is seen by whoever may see the application it was recorded on; a
 pledge's payment page by its own member's staff (and the secretariat, read only); only the
@@ -9,17 +10,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases import bills, reveal, services
-from cases.bill_forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
+from cases import access, audit, reveal
+from cases.bills import selectors
+from cases.bills import services as bills
+from cases.bills.forms import AllocationForm, PaymentForm, ReceiptForm, ReversalForm
+from cases.errors import ApplicationError, NotAllowed
 from cases.models import Allocation, MemberReview, Payment, Receipt
-from cases.views import get_application_for
-from cases.workflow import NotAllowed
 
 PAGE_SIZE = 25
 
@@ -32,18 +32,14 @@ def _receipt_context(receipt: Receipt) -> dict:
     return {
         "receipt": receipt,
         "allocations": allocations,
-        "held": bills.held_by_member(allocations),
+        "held": selectors.held_by_member(allocations),
     }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def receipt_new(request, reference):
-    application = get_application_for(request.user, reference)
-    if application.status == application.Status.DRAFT:
-        raise Http404  # receipts come with a submitted application
-    if not bills.may_record_receipts(request.user, application):
-        raise PermissionDenied
+    application = access.get_application_for_receipts(request.user, reference)
     form = ReceiptForm(request.POST or None, request.FILES or None)
     existing = None
     if request.method == "POST" and form.is_valid():
@@ -60,7 +56,7 @@ def receipt_new(request, reference):
             )
         except NotAllowed:
             raise PermissionDenied from None
-        except services.ApplicationError as exc:
+        except ApplicationError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Receipt recorded."))
@@ -73,52 +69,17 @@ def receipt_new(request, reference):
     )
 
 
-def get_receipt_for(user, pk) -> Receipt:
-    receipt = get_object_or_404(
-        Receipt.objects.select_related("application", "recorded_member", "recorded_by", "scan"),
-        pk=pk,
-    )
-    # The same rule as the application's: another member's staff get a 404. After the
-    # guardian withdrew consent a receipt stays visible only to members with a pledge on
-    # the application (they pay against it); the others get a 404 too.
-    application = get_application_for(user, receipt.application.reference, personal=False)
-    if (
-        services.shared_data_withheld(application, user)
-        and not Receipt.objects.filter(pk=receipt.pk)
-        .filter(bills.receipts_kept_after_withdrawal(user))
-        .exists()
-    ):
-        raise Http404
-    return receipt
-
-
 @login_required
 @require_GET
 def receipt_detail(request, pk):
-    receipt = get_receipt_for(request.user, pk)
-    services.access_record(
+    receipt = access.get_receipt_for(request.user, pk)
+    audit.access_record(
         application=receipt.application, user=request.user, view="receipt", detail=str(receipt)
     )
     return render(request, "cases/receipt_detail.html", _receipt_context(receipt))
 
 
 # --- a member's pledge: allocations and payments -------------------------------------------
-
-
-def get_pledge_for(user, pk) -> MemberReview:
-    """A pledge of the user's own member, or any for the secretariat (read only); else 404."""
-    review = get_object_or_404(
-        MemberReview.objects.select_related(
-            "application__child", "application__member", "member", "project"
-        ),
-        pk=pk,
-    )
-    own = user.is_member_staff and user.organization_id == review.member_id
-    if not (own or user.is_secretariat or user.is_superuser):
-        raise Http404
-    if review.state not in MemberReview.PLEDGING_STATES or review.amount is None:
-        raise Http404
-    return review
 
 
 def _payee(user, application):
@@ -137,15 +98,12 @@ def _pledge_page(
     revealed=reveal.NOTHING,
 ):
     application = review.application
-    can_write = (
-        request.user.role == request.user.Role.REVIEWER
-        and request.user.organization_id == review.member_id
-    )
-    receipts = bills.child_receipts(application, request.user).order_by("issued_on", "pk")
+    can_write = access.may_decide(request.user, review)
+    receipts = selectors.child_receipts(application, request.user).order_by("issued_on", "pk")
     open_receipts = [receipt for receipt in receipts if receipt.room > 0]
     if allocation_form is None and can_write:
         allocation_form = AllocationForm(receipts=receipts, options=open_receipts)
-    withheld = services.shared_data_withheld(application, request.user)
+    withheld = access.shared_data_withheld(request.user, application)
     account_shown = "account_number" in reveal.revealable(request.user, application)
     if payment_form is None and can_write:
         initial = PaymentForm.initial_for(application)
@@ -155,7 +113,7 @@ def _pledge_page(
         if "account_number" not in revealed:
             initial["account_number"] = ""  # masked: PaymentForm falls back to G04's account
         payment_form = PaymentForm(initial=initial, payee=application if account_shown else None)
-    services.access_record(application=application, user=request.user, view="pledge")
+    audit.access_record(application=application, user=request.user, view="pledge")
     return render(
         request,
         "cases/pledge.html",
@@ -187,32 +145,23 @@ def _pledge_page(
 @login_required
 @require_GET
 def pledge_detail(request, pk):
-    return _pledge_page(request, get_pledge_for(request.user, pk))
+    return _pledge_page(request, access.get_pledge_for(request.user, pk))
 
 
 @login_required
 @require_POST
 def pledge_reveal(request, pk):
     """显示完整号码 on the pledge page: the payee's bank account, to pay; recorded."""
-    review = get_pledge_for(request.user, pk)
+    review = access.get_pledge_for(request.user, pk)
     revealed = reveal.reveal(application=review.application, user=request.user, via="pledge")
     return _pledge_page(request, review, revealed=revealed)
-
-
-def _writer(request, pk) -> MemberReview:
-    review = get_pledge_for(request.user, pk)
-    if request.user.organization_id != review.member_id:
-        raise Http404  # the secretariat reads; it does not pay
-    if request.user.role != request.user.Role.REVIEWER:
-        raise PermissionDenied
-    return review
 
 
 @login_required
 @require_POST
 def pledge_allocate(request, pk):
-    review = _writer(request, pk)
-    receipts = bills.child_receipts(review.application, request.user)
+    review = access.get_pledge_for(request.user, pk, write=True)
+    receipts = selectors.child_receipts(review.application, request.user)
     form = AllocationForm(
         request.POST, receipts=receipts, options=[r for r in receipts if r.room > 0]
     )
@@ -225,7 +174,7 @@ def pledge_allocate(request, pk):
                 note=form.cleaned_data["note"],
                 by=request.user,
             )
-        except services.ApplicationError as exc:
+        except ApplicationError as exc:
             form.add_error("amount", str(exc))
         else:
             messages.success(request, _("Allocated."))
@@ -236,12 +185,12 @@ def pledge_allocate(request, pk):
 @login_required
 @require_POST
 def pledge_pay(request, pk):
-    review = _writer(request, pk)
+    review = access.get_pledge_for(request.user, pk, write=True)
     form = PaymentForm(request.POST, payee=_payee(request.user, review.application))
     if form.is_valid():
         try:
             bills.payment_record(review=review, by=request.user, **form.cleaned_data)
-        except services.ApplicationError as exc:
+        except ApplicationError as exc:
             form.add_error("amount", str(exc))
         else:
             messages.success(request, _("Payment recorded."))
@@ -257,7 +206,7 @@ def _reverse(request, review, row, action):
         return redirect("pledge-detail", review.pk)
     try:
         action(by=request.user, note=form.cleaned_data["note"])
-    except services.ApplicationError as exc:
+    except ApplicationError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Reversed. The history keeps both rows."))
@@ -267,7 +216,7 @@ def _reverse(request, review, row, action):
 @login_required
 @require_POST
 def allocation_reverse(request, pk, allocation_pk):
-    review = _writer(request, pk)
+    review = access.get_pledge_for(request.user, pk, write=True)
     allocation = get_object_or_404(Allocation, pk=allocation_pk, review=review)
     return _reverse(
         request,
@@ -280,7 +229,7 @@ def allocation_reverse(request, pk, allocation_pk):
 @login_required
 @require_POST
 def payment_reverse(request, pk, payment_pk):
-    review = _writer(request, pk)
+    review = access.get_pledge_for(request.user, pk, write=True)
     payment = get_object_or_404(Payment, pk=payment_pk, review=review)
     return _reverse(
         request, review, payment, lambda **kw: bills.payment_reverse(payment=payment, **kw)
@@ -322,7 +271,7 @@ def payments(request):
         .order_by("-decided_at", "-pk")
     )
     page = Paginator(pledges, PAGE_SIZE).get_page(request.GET.get("page"))
-    services.access_record_list(
+    audit.access_record_list(
         applications=[review.application for review in page], user=user, view="payments"
     )
     return render(
@@ -338,22 +287,3 @@ def payments(request):
             ],
         },
     )
-
-
-def bills_context(application, user) -> dict:
-    """For the application page: the child's receipts and what the user may do with them."""
-    receipts = list(
-        bills.child_receipts(application, user)
-        .select_related("recorded_member")
-        .prefetch_related(
-            Prefetch("allocations", queryset=Allocation.objects.select_related("review__member"))
-        )
-        .order_by("issued_on", "pk")
-    )
-    for receipt in receipts:
-        receipt.held = bills.held_by_member(receipt.allocations.all())
-    return {
-        "receipts": receipts,
-        "can_record_receipts": application.status != "draft"
-        and bills.may_record_receipts(user, application),
-    }

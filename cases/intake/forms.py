@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from aid_alliance import money
 from aid_alliance.text import PlainTextField
 from cases import identity
+from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
 from cases.models import Application, Child, Document, Guardian, OtherAid, Sex
 from cases.standard import ETHNIC_GROUPS
 from organizations import regions
@@ -24,9 +26,7 @@ from organizations.eligibility import ECONOMIC_FLAGS, STAGES, TREATMENTS
 from organizations.forms import RegionChoiceMixin, icd_error
 from organizations.models import DiseaseCategory
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
-ACCOUNT_RE = re.compile(r"^[0-9]{8,30}$")
 
 
 def coded(code: str, label) -> str:
@@ -34,7 +34,7 @@ def coded(code: str, label) -> str:
     return format_lazy("{} {}", code, label)
 
 
-def _text(value) -> str:
+def _initial_text(value) -> str:
     return "" if value is None else str(value)
 
 
@@ -150,7 +150,7 @@ class ChildForm(RegionChoiceMixin, SectionForm):
             "id_type": child.id_type,
             "id_number": child.id_number,
             "sex": child.sex,
-            "dob": _text(child.dob),
+            "dob": _initial_text(child.dob),
             "ethnicity": child.ethnicity,
             "registration": child.registration,
             "address": child.address,
@@ -321,7 +321,7 @@ class EconomicsForm(SectionForm):
         label=coded("C01", _("People in the household")), min_value=1, max_value=30
     )
     annual_income = forms.DecimalField(
-        label=coded("C02", _("Annual household income (yuan)")), **MONEY
+        label=coded("C02", _("Annual household income (yuan)")), **money.AMOUNT
     )
     income_source = PlainTextField(
         label=coded("C03", _("Main income source")), max_length=100, name=True
@@ -332,7 +332,7 @@ class EconomicsForm(SectionForm):
         max_length=1000,
         required=False,
     )
-    debt_amount = forms.DecimalField(label=_("Debts (yuan)"), **MONEY)
+    debt_amount = forms.DecimalField(label=_("Debts (yuan)"), **money.AMOUNT)
     economic_flags = forms.MultipleChoiceField(
         label=coded("C05", _("Status (tick all that apply)")),
         choices=list(ECONOMIC_FLAGS.items()),
@@ -352,7 +352,7 @@ class EconomicsForm(SectionForm):
     def initial_for(cls, application):
         initial = {name: getattr(application, name) for name in cls.FIELDS}
         for name in ("household_size", "annual_income", "debt_amount"):
-            initial[name] = _text(initial[name])
+            initial[name] = _initial_text(initial[name])
         return initial
 
     def save_to(self, application, cleaned):
@@ -389,10 +389,10 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
     )
     department = PlainTextField(label=_("Department"), max_length=50, name=True)
     estimated_cost = forms.DecimalField(
-        label=coded("D08", _("Estimated total cost (yuan)")), **MONEY
+        label=coded("D08", _("Estimated total cost (yuan)")), **money.AMOUNT
     )
     costs_incurred = forms.DecimalField(
-        label=coded("D09", _("Costs already incurred (yuan)")), **MONEY
+        label=coded("D09", _("Costs already incurred (yuan)")), **money.AMOUNT
     )
     TEXT_FIELDS = (
         "icd",
@@ -423,9 +423,9 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         initial = {name: getattr(application, name) for name in cls.TEXT_FIELDS}
         initial.update(
             category=application.category.code if application.category_id else "",
-            diagnosis_date=_text(application.diagnosis_date),
-            estimated_cost=_text(application.estimated_cost),
-            costs_incurred=_text(application.costs_incurred),
+            diagnosis_date=_initial_text(application.diagnosis_date),
+            estimated_cost=_initial_text(application.estimated_cost),
+            costs_incurred=_initial_text(application.costs_incurred),
             **{f"plan_{t}": s for t, s in (application.treatment_plan or {}).items()},
             **region_initial("hospital", application.hospital_region),
         )
@@ -489,16 +489,16 @@ class CoverageForm(SectionForm):
         widget=forms.RadioSelect,
     )
     basic_insurance = forms.DecimalField(
-        label=coded("E02", _("Paid by basic medical insurance (yuan)")), **MONEY
+        label=coded("E02", _("Paid by basic medical insurance (yuan)")), **money.AMOUNT
     )
     critical_illness_insurance = forms.DecimalField(
-        label=coded("E02", _("Paid by critical illness insurance (yuan)")), **MONEY
+        label=coded("E02", _("Paid by critical illness insurance (yuan)")), **money.AMOUNT
     )
     medical_assistance = forms.DecimalField(
-        label=coded("E02", _("Paid by government medical assistance (yuan)")), **MONEY
+        label=coded("E02", _("Paid by government medical assistance (yuan)")), **money.AMOUNT
     )
     commercial_insurance = forms.DecimalField(
-        label=coded("E02", _("Paid by commercial insurance (yuan)")), **MONEY
+        label=coded("E02", _("Paid by commercial insurance (yuan)")), **money.AMOUNT
     )
     AMOUNTS = (
         "basic_insurance",
@@ -519,7 +519,7 @@ class CoverageForm(SectionForm):
                 label=_("Charity or platform"), max_length=100, required=False, name=True
             )
             self.fields[f"aid{n}_amount"] = forms.DecimalField(
-                label=_("Amount (yuan)"), required=False, **MONEY
+                label=_("Amount (yuan)"), required=False, **money.AMOUNT
             )
             self.fields[f"aid{n}_received"] = forms.BooleanField(
                 label=_("Already received"), required=False
@@ -537,13 +537,13 @@ class CoverageForm(SectionForm):
     @classmethod
     def initial_for(cls, application):
         initial = {"insurance_type": application.insurance_type}
-        initial.update({name: _text(getattr(application, name)) for name in cls.AMOUNTS})
+        initial.update({name: _initial_text(getattr(application, name)) for name in cls.AMOUNTS})
         for aid in application.other_aid.all():
             initial.update(
                 {
                     f"aid{aid.position}_kind": aid.kind,
                     f"aid{aid.position}_source": aid.source,
-                    f"aid{aid.position}_amount": _text(aid.amount),
+                    f"aid{aid.position}_amount": _initial_text(aid.amount),
                     f"aid{aid.position}_received": aid.received,
                 }
             )
@@ -642,7 +642,7 @@ class ConsentForm(SectionForm):
     @classmethod
     def initial_for(cls, application):
         initial = {name: getattr(application, name) for name in cls.FIELDS}
-        initial["consent_date"] = _text(application.consent_date)
+        initial["consent_date"] = _initial_text(application.consent_date)
         return initial
 
     def clean_consent_date(self):

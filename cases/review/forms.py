@@ -1,0 +1,100 @@
+"""The forms of the review workflow's pages (§3): the inbox's filters and each action's
+fields. The API checks its bodies with the same forms (cases.review.api)."""
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases.fields import YuanField, optional_text
+from cases.models import MemberReview
+from organizations import regions
+from organizations.models import DiseaseCategory
+
+
+class InboxFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label=gettext_lazy("State"),
+        choices=[("", gettext_lazy("Any")), *MemberReview.State.choices],
+        required=False,
+    )
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("Disease category"),
+        queryset=DiseaseCategory.objects.all(),
+        to_field_name="code",
+        required=False,
+        empty_label=gettext_lazy("Any"),
+    )
+    province = forms.ChoiceField(label=gettext_lazy("Province"), required=False)
+    eligible = forms.ChoiceField(
+        label=gettext_lazy("Eligible for one of our projects"),
+        choices=[
+            ("", gettext_lazy("Any")),
+            ("yes", gettext_lazy("Yes")),
+            ("no", gettext_lazy("No")),
+        ],
+        required=False,
+    )
+    waiting = forms.IntegerField(
+        label=gettext_lazy("Waiting at least (days)"), min_value=0, max_value=3650, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["province"].choices = [("", _("Any"))] + [
+            (r.code[:2], r.name) for r in regions.provinces()
+        ]
+
+
+class ReviewNoteForm(forms.Form):
+    """The free texts of a review action. Too long, or holding a character the database
+    cannot store (NUL), is refused with the field's name, never cut or left to the
+    database (a 500 on PostgreSQL)."""
+
+    note = optional_text(gettext_lazy("Internal note (only your member sees it)"), 500)
+
+
+class RequestInfoForm(ReviewNoteForm):
+    items = optional_text(gettext_lazy("Documents or answers needed"), 500)
+
+
+class ApproveForm(ReviewNoteForm):
+    project = optional_text(gettext_lazy("Project"), 20)
+    amount = YuanField(label=gettext_lazy("Amount (yuan)"), required=False)
+    description = optional_text(gettext_lazy("What is given, for in-kind or service help"), 300)
+    override_reason = optional_text(
+        gettext_lazy("Why approve although not eligible (only then)"), 300
+    )
+
+
+class DeclineForm(ReviewNoteForm):
+    # The reason is checked against its choices by the workflow, with its own message.
+    reason = optional_text(gettext_lazy("Reason"), 20)
+
+
+class AnswerForm(forms.Form):
+    note = optional_text(gettext_lazy("Note to the member"), 500)
+
+
+class ApplicationNoteForm(forms.Form):
+    note = optional_text(gettext_lazy("Note"), 300)
+
+
+class CloseForm(ApplicationNoteForm):
+    reason = optional_text(gettext_lazy("Closing reason"), 20)
+
+
+class ReviseEstimateForm(ApplicationNoteForm):
+    estimated_cost = YuanField(label=gettext_lazy("New estimated total cost (yuan)"))
+
+
+REVIEW_ACTION_FORMS = {
+    "take": ReviewNoteForm,
+    "request-info": RequestInfoForm,
+    "approve": ApproveForm,
+    "decline": DeclineForm,
+}
+APPLICATION_ACTION_FORMS = {
+    "withdraw": ApplicationNoteForm,
+    "close": CloseForm,
+    "revise-estimate": ReviseEstimateForm,
+}

@@ -1,0 +1,59 @@
+"""Reads of the review workflow (§3): a member's inbox, and what the application page
+shows of the reviews."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cases import funding
+from cases.models import Application, MemberReview
+
+
+def inbox_queryset(member, filters: dict):
+    """A member's reviews, filtered, oldest first: only this table and its indexes."""
+    queryset = MemberReview.objects.filter(member=member).order_by("routed_at", "pk")
+    if filters.get("state"):
+        queryset = queryset.filter(state=filters["state"])
+    if filters.get("category"):
+        queryset = queryset.filter(category=filters["category"])
+    if filters.get("province"):
+        queryset = queryset.filter(province=filters["province"])
+    if filters.get("eligible"):
+        queryset = queryset.filter(any_eligible=filters["eligible"] == "yes")
+    if filters.get("waiting") is not None:
+        queryset = queryset.filter(
+            routed_at__lte=timezone.now() - timedelta(days=filters["waiting"])
+        )
+    return queryset
+
+
+def review_context(application: Application, user) -> dict:
+    """The member matrix, the gap, the timeline and the user's own review, for the page."""
+    reviews = list(
+        application.reviews.select_related("member", "project").prefetch_related("events__actor")
+    )
+    reviews.sort(key=lambda r: r.member.number)
+    own = next(
+        (r for r in reviews if user.is_member_staff and r.member_id == user.organization_id), None
+    )
+    timeline = sorted(
+        ((event, review) for review in reviews for event in review.events.all()),
+        key=lambda pair: (pair[0].at, pair[0].pk),
+    )
+    gap = funding.gap_summary(application, reviews)
+    own_projects = []
+    if own is not None:
+        own_projects = [(code, item) for code, item in sorted(own.eligibility.items())]
+    return {
+        "reviews": reviews,
+        "own_review": own,
+        "own_projects": own_projects,
+        "timeline": timeline,
+        "need": gap.need,
+        "pledged": gap.pledged,
+        "gap": gap.gap,
+        "decline_reasons": MemberReview.DeclineReason.choices,
+        "closing_reasons": Application.ClosingReason.choices,
+        "is_reviewer": user.role == user.Role.REVIEWER,
+        "pledging_states": MemberReview.PLEDGING_STATES,
+    }

@@ -1,0 +1,199 @@
+"""Pages of the shared review workflow: the member inbox and every transition (§3)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import access, audit, funding
+from cases.errors import ApplicationError, NotAllowed
+from cases.models import MemberReview, ReviewCount
+from cases.review import selectors, services
+from cases.review.forms import (
+    APPLICATION_ACTION_FORMS,
+    REVIEW_ACTION_FORMS,
+    AnswerForm,
+    InboxFilterForm,
+)
+
+PAGE_SIZE = 25
+
+
+def _checked(request, form_class):
+    """The action's form data, cleaned; None (each error told by a message) when invalid."""
+    form = form_class(request.POST)
+    if form.is_valid():
+        return form.cleaned_data
+    for name, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, f"{form.fields[name].label}: {error}")
+    return None
+
+
+@login_required
+@require_GET
+def inbox(request):
+    user = request.user
+    if not user.is_member_staff:
+        raise PermissionDenied
+    form = InboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    reviews = selectors.inbox_queryset(user.organization, filters)
+    # Page through ids first, then load only that page with its joins and gap sums: with
+    # an OFFSET the sums would otherwise run for every skipped row (bench: 727 -> 2.4 ms).
+    # The counts per state are one small read of ReviewCount (kept by triggers), not a
+    # GROUP BY over every review the member ever had; filtered by state only (or not at
+    # all), the list's length is among them, so the paginator need not count either.
+    found = dict(ReviewCount.objects.filter(member=user.organization).values_list("state", "n"))
+    counts = {state: found.get(state, 0) for state in MemberReview.State.values}
+    paginator = Paginator(reviews.values_list("pk", flat=True), PAGE_SIZE)
+    if not any(value not in (None, "") for key, value in filters.items() if key != "state"):
+        paginator.count = counts.get(filters.get("state"), sum(counts.values()))
+    page = paginator.get_page(request.GET.get("page"))
+    loaded = {review.pk: review for review in funding.with_gap(reviews.filter(pk__in=list(page)))}
+    page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]
+    for review in page:
+        review.gap = funding.gap_of(review)
+    audit.access_record_list(
+        applications=[review.application for review in page], user=user, view="inbox"
+    )
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "form": form,
+            "page": page,
+            "counts": [
+                (value, label, counts[value]) for value, label in MemberReview.State.choices
+            ],
+        },
+    )
+
+
+def _done(request, application, message=None):
+    if message:
+        messages.success(request, message)
+    return redirect("application-detail", application.reference)
+
+
+def _run(request, application, action, success):
+    try:
+        action()
+    except NotAllowed:
+        raise PermissionDenied from None
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+        return redirect("application-detail", application.reference)
+    return _done(request, application, success)
+
+
+@login_required
+@require_POST
+def review_action(request, pk, action):
+    review = access.get_review_for(request.user, pk)
+    application = review.application
+    if action not in REVIEW_ACTION_FORMS:
+        raise Http404
+    post = _checked(request, REVIEW_ACTION_FORMS[action])
+    if post is None:
+        return redirect("application-detail", application.reference)
+    note = post["note"]
+    by = request.user
+    if action == "take":
+        return _run(
+            request,
+            application,
+            lambda: services.review_take(review=review, by=by, note=note),
+            _("Taken for review."),
+        )
+    if action == "request-info":
+        return _run(
+            request,
+            application,
+            lambda: services.review_request_info(
+                review=review, items=post["items"], by=by, note=note
+            ),
+            _("Information requested; the caseworker is told."),
+        )
+    if action == "approve":
+        return _run(
+            request,
+            application,
+            lambda: services.review_approve(
+                review=review,
+                project=post["project"],
+                amount=post["amount"],
+                description=post["description"],
+                override_reason=post["override_reason"],
+                note=note,
+                by=by,
+            ),
+            _("Approved."),
+        )
+    if action == "decline":
+        return _run(
+            request,
+            application,
+            lambda: services.review_decline(review=review, reason=post["reason"], note=note, by=by),
+            _("Declined."),
+        )
+    raise Http404
+
+
+@login_required
+@require_POST
+def answer_info_request(request, reference, pk):
+    application = access.get_application_for(request.user, reference, edit=True)
+    review = get_object_or_404(MemberReview, pk=pk, application=application)
+    post = _checked(request, AnswerForm)
+    if post is None:
+        return redirect("application-detail", application.reference)
+    return _run(
+        request,
+        application,
+        lambda: services.review_answer_info(review=review, by=request.user, note=post["note"]),
+        _("The member is told that the information is there."),
+    )
+
+
+@login_required
+@require_POST
+def application_action(request, reference, action):
+    application = access.get_application_for(request.user, reference, edit=True)
+    if action not in APPLICATION_ACTION_FORMS:
+        raise Http404
+    post, by = _checked(request, APPLICATION_ACTION_FORMS[action]), request.user
+    if post is None:
+        return redirect("application-detail", application.reference)
+    note = post["note"]
+    if action == "withdraw":
+        return _run(
+            request,
+            application,
+            lambda: services.application_withdraw(application=application, by=by, note=note),
+            _("The application is withdrawn."),
+        )
+    if action == "close":
+        return _run(
+            request,
+            application,
+            lambda: services.application_close(
+                application=application, reason=post["reason"], by=by, note=note
+            ),
+            _("The application is closed."),
+        )
+    if action == "revise-estimate":
+        amount = post["estimated_cost"]
+        return _run(
+            request,
+            application,
+            lambda: services.application_revise_estimate(
+                application=application, estimated_cost=amount, by=by, note=note
+            ),
+            _("The estimate is revised."),
+        )
+    raise Http404
