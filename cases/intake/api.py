@@ -325,7 +325,14 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         "contact are given, never its details.",
         responses={200: PossibleMatchSerializer(many=True), **error_responses(403, 404)},
     )
-    @action(detail=True, methods=["get"], url_path="possible-duplicates")
+    # A short list about one draft: no pages, no list filters (the schema says so too).
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="possible-duplicates",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def possible_duplicates(self, request, reference):
         application = self.get_object(edit=True)
         audit.access_record(application=application, user=request.user, view="api-edit")
@@ -339,7 +346,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         request=LinkChildSerializer,
         responses={200: ApplicationDetailSerializer, **error_responses(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["post"], url_path="link-child")
+    @action(detail=True, methods=["post"], url_path="link-child", filter_backends=[])
     def link_child(self, request, reference):
         application = self.get_object(edit=True)
         body = LinkChildSerializer(data=request.data)
