@@ -324,7 +324,9 @@ class EconomicsForm(SectionForm):
         label=coded("C02", _("Annual household income (yuan)")), **money.AMOUNT
     )
     income_source = PlainTextField(
-        label=coded("C03", _("Main income source")), max_length=100, name=True
+        # A description, not a name: its Chinese punctuation stays (aid_alliance.text).
+        label=coded("C03", _("Main income source")),
+        max_length=100,
     )
     assets_debts = PlainTextField(
         label=coded("C04", _("Assets and debts")),
