@@ -150,12 +150,6 @@ def route(application: Application, *, by) -> list[MemberReview]:
 # --- who may move a review ---------------------------------------------------------------
 
 
-def _require_reviewer(review: MemberReview, user) -> None:
-    """Only the member's own reviewers move its review (§3, §5)."""
-    if not access.may_decide(user, review):
-        raise NotAllowed(_("Only this member's reviewers can decide on its review."))
-
-
 def _require_owner_staff(application: Application, user) -> None:
     if not access.is_own_staff(user, application):
         raise NotAllowed(
@@ -206,7 +200,7 @@ def _tell_family(application, text):
 @transaction.atomic
 def review_take(*, review: MemberReview, by, note: str = "") -> MemberReview:
     application, review = _lock(review)
-    _require_reviewer(review, by)
+    access.require_decider(by, review)
     _move(review, State.IN_REVIEW, by=by, allowed_from=(State.PENDING,), internal_note=note)
     review.save(update_fields=["state"])
     return review
@@ -216,7 +210,7 @@ def review_take(*, review: MemberReview, by, note: str = "") -> MemberReview:
 def review_request_info(*, review: MemberReview, items: str, by, note: str = "") -> MemberReview:
     """Ask for documents or answers; the decision clock pauses until they come."""
     application, review = _lock(review)
-    _require_reviewer(review, by)
+    access.require_decider(by, review)
     if not items.strip():
         raise WorkflowError(_("Say which documents or answers are needed."))
     _move(
@@ -280,7 +274,7 @@ def review_approve(
     if isinstance(project, str):
         project = _own_project(review, code=project, amount=amount)
     application, review = _lock(review)
-    _require_reviewer(review, by)
+    access.require_decider(by, review)
     if project.member_id != review.member_id:
         raise WorkflowError(_("Choose one of your own member's projects."))
     snapshot = review.eligibility.get(project.code, {})
@@ -341,7 +335,7 @@ def _own_project(review: MemberReview, *, code: str, amount: Decimal | None) -> 
 @transaction.atomic
 def review_decline(*, review: MemberReview, reason: str, by, note: str = "") -> MemberReview:
     application, review = _lock(review)
-    _require_reviewer(review, by)
+    access.require_decider(by, review)
     if reason not in MemberReview.DeclineReason.values:
         raise WorkflowError(_("Choose a reason from the list."))
     _move(
