@@ -327,7 +327,7 @@ def payment_record(
     )
     review.paid_total += amount
     review.save(update_fields=["paid_total"])
-    _settle_state(review, by=by, note="payment")
+    _settle_state(review, by=by, note=ReviewEvent.SystemNote.PAYMENT)
     events.record_event(
         application=application,
         by=by,
@@ -366,7 +366,7 @@ def payment_reverse(*, payment: Payment, by, note: str = "") -> Payment:
     )
     review.paid_total -= original.amount
     review.save(update_fields=["paid_total"])
-    _settle_state(review, by=by, note="payment reversed")
+    _settle_state(review, by=by, note=ReviewEvent.SystemNote.PAYMENT_REVERSED)
     events.record_event(
         application=application,
         by=by,

@@ -141,7 +141,9 @@ def route(application: Application, *, by) -> list[MemberReview]:
         )
     reviews = MemberReview.objects.bulk_create(reviews)
     ReviewEvent.objects.bulk_create(
-        ReviewEvent(review=review, actor=by, to_state=State.PENDING, note="routed")
+        ReviewEvent(
+            review=review, actor=by, to_state=State.PENDING, note=ReviewEvent.SystemNote.ROUTED
+        )
         for review in reviews
     )
     return reviews
@@ -390,7 +392,7 @@ def reviews_expire(*, now=None) -> int:
                 State.EXPIRED,
                 by=None,
                 allowed_from=(State.PENDING, State.IN_REVIEW),
-                note="time limit",
+                note=ReviewEvent.SystemNote.TIME_LIMIT,
             )
             review.save(update_fields=["state"])
             expired += 1
@@ -415,7 +417,7 @@ def application_withdraw(*, application: Application, by, note: str = "") -> App
     application.closing_reason = Application.ClosingReason.WITHDRAWN
     application.closed_at = timezone.now()
     application.save(update_fields=["status", "closing_reason", "closed_at", "updated_at"])
-    _end_open_reviews(application, by=by, note=note or "withdrawn")
+    _end_open_reviews(application, by=by, note=note or ReviewEvent.SystemNote.WITHDRAWN)
     events.record_event(application=application, by=by, kind=Action.WITHDRAWN, note=note)
     return application
 
@@ -467,8 +469,8 @@ def application_revise_estimate(
 
 # --- the guardian withdraws consent to sharing (H01; PIPL art. 15) -----------------------------
 
-# The note of a review ended by a withdrawal of consent (labelled by case_extras.review_note).
-CONSENT_WITHDRAWN_NOTE = "consent withdrawn"
+# The note of a review ended by a withdrawal of consent.
+CONSENT_WITHDRAWN_NOTE = ReviewEvent.SystemNote.CONSENT_WITHDRAWN
 
 
 @transaction.atomic
