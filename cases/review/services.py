@@ -211,10 +211,10 @@ def review_take(*, review: MemberReview, by, note: str = "") -> MemberReview:
 @transaction.atomic
 def review_request_info(*, review: MemberReview, items: str, by, note: str = "") -> MemberReview:
     """Ask for documents or answers; the decision clock pauses until they come."""
+    if not items.strip():  # the input is refused at its field before anything is locked
+        raise InvalidInput(_("Say which documents or answers are needed."), field="items")
     application, review = _lock(review)
     access.require_decider(by, review)
-    if not items.strip():
-        raise WorkflowError(_("Say which documents or answers are needed."))
     _move(
         review,
         State.INFO_REQUESTED,
@@ -336,10 +336,10 @@ def _own_project(review: MemberReview, *, code: str, amount: Decimal | None) -> 
 
 @transaction.atomic
 def review_decline(*, review: MemberReview, reason: str, by, note: str = "") -> MemberReview:
+    if reason not in MemberReview.DeclineReason.values:
+        raise InvalidInput(_("Choose a reason from the list."), field="reason")
     application, review = _lock(review)
     access.require_decider(by, review)
-    if reason not in MemberReview.DeclineReason.values:
-        raise WorkflowError(_("Choose a reason from the list."))
     _move(
         review,
         State.DECLINED,
@@ -424,12 +424,12 @@ def application_withdraw(*, application: Application, by, note: str = "") -> App
 
 @transaction.atomic
 def application_close(*, application: Application, reason: str, by, note: str = "") -> Application:
+    if reason not in Application.ClosingReason.values:
+        raise InvalidInput(_("Choose a closing reason from the list."), field="reason")
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_owner_staff(application, by)
     if application.status != Application.Status.SUBMITTED:
         raise WorkflowError(_("Only a submitted application can be closed."))
-    if reason not in Application.ClosingReason.values:
-        raise WorkflowError(_("Choose a closing reason from the list."))
     application.status = Application.Status.CLOSED
     application.closing_reason = reason
     application.closed_at = timezone.now()
