@@ -20,6 +20,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from cases import references
+from cases.errors import NotAllowed
+from cases.identity import ACCOUNT_FIELDS, MASKED_FIELDS
 from cases.models import Application, ApplicationEvent, Document, MemberReview, Receipt
 
 # --- who is who --------------------------------------------------------------------------
@@ -185,6 +187,13 @@ def may_decide(user, review: MemberReview) -> bool:
     return is_member_reviewer(user, review.member_id)
 
 
+def require_decider(user, review: MemberReview) -> None:
+    """The services' guard of `may_decide`: every move of a review, and every allocation,
+    payment and reversal of its pledge."""
+    if not may_decide(user, review):
+        raise NotAllowed(_("Only this member's reviewers can decide on its review."))
+
+
 # --- receipts and pledges (§4) ------------------------------------------------------------------
 
 
@@ -281,6 +290,31 @@ def own_member_rows(user, queryset: QuerySet) -> QuerySet:
     if reads_all(user):
         return queryset
     return queryset.filter(review__member_id=getattr(user, "organization_id", None))
+
+
+# --- ID and bank account numbers in full (PIPL art. 51; cases.reveal) ---------------------
+
+
+def revealable(user, application: Application) -> frozenset[str]:
+    """The numbers (section form field names) `user` may ask to see in full: the entering
+    member's staff and the secretariat every one; a member that pledged the bank account
+    only, to pay; nobody else (the rule in full: cases.reveal)."""
+    if user.is_superuser or getattr(user, "is_secretariat", False):
+        return MASKED_FIELDS
+    if not getattr(user, "is_member_staff", False):
+        return frozenset()
+    if user.organization_id == application.member_id:
+        return MASKED_FIELDS
+    if shared_data_withheld(user, application) and (
+        application.payee_kind != Application.PayeeKind.HOSPITAL
+    ):
+        return frozenset()  # consent withdrawn: the guardian's account is no longer shared
+    pledged = (
+        MemberReview.objects.pledging()
+        .filter(application=application, member_id=user.organization_id)
+        .exists()
+    )
+    return ACCOUNT_FIELDS if pledged else frozenset()
 
 
 # --- the guardian's rights (PIPL) -----------------------------------------------------------------

@@ -13,7 +13,8 @@ sees it in that one response only. Who may:
 - nobody else: another member's reviewer reads the case with the numbers masked.
 
 The edit page of the entering member shows the numbers in its inputs: correcting them is
-the task (it is recorded as "edit").
+the task (it is recorded as "edit"). Who may see which numbers is
+`cases.access.revealable`.
 """
 
 from __future__ import annotations
@@ -21,36 +22,16 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 
 from cases import access, audit
-from cases.identity import ACCOUNT_FIELDS, MASKED_FIELDS, mask_id_number
-from cases.models import Application, MemberReview
+from cases.identity import MASKED_FIELDS, mask_id_number
+from cases.models import Application
 
 NOTHING: frozenset[str] = frozenset()
-
-
-def revealable(user, application: Application) -> frozenset[str]:
-    """The numbers (section form field names) `user` may ask to see in full."""
-    if user.is_superuser or getattr(user, "is_secretariat", False):
-        return MASKED_FIELDS
-    if not getattr(user, "is_member_staff", False):
-        return NOTHING
-    if user.organization_id == application.member_id:
-        return MASKED_FIELDS
-    if access.shared_data_withheld(user, application) and (
-        application.payee_kind != Application.PayeeKind.HOSPITAL
-    ):
-        return NOTHING  # consent withdrawn: the guardian's account is no longer shared
-    pledged = (
-        MemberReview.objects.pledging()
-        .filter(application=application, member_id=user.organization_id)
-        .exists()
-    )
-    return ACCOUNT_FIELDS if pledged else NOTHING
 
 
 def reveal(*, application: Application, user, via: str) -> frozenset[str]:
     """Record that `user` asked for the full numbers here (`via`: the page, pdf, api …) and
     return which ones they may see; PermissionDenied when none."""
-    fields = revealable(user, application)
+    fields = access.revealable(user, application)
     if not fields:
         raise PermissionDenied
     audit.access_record(

@@ -8,11 +8,9 @@ schema and render responses.
 
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from aid_alliance import money
-from aid_alliance.text import PlainTextSerializerField
 from cases import access
 from cases.identity import mask_id_number
 from cases.models import (
@@ -443,43 +441,6 @@ class ApplicationDetailSerializer(serializers.Serializer):
     reviews = ReviewSummarySerializer(many=True)
 
 
-class NoteSerializer(serializers.Serializer):
-    note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)
-
-
-class ConsentWithdrawalSerializer(serializers.Serializer):
-    note = PlainTextSerializerField(
-        max_length=300,
-        help_text="How the guardian withdrew consent (e.g. a signed letter, in person, by phone).",
-        error_messages={
-            "required": _(
-                "Say how the guardian withdrew consent (e.g. a signed letter, in person, by phone)."
-            ),
-            "blank": _(
-                "Say how the guardian withdrew consent (e.g. a signed letter, in person, by phone)."
-            ),
-        },
-    )
-
-
-class CloseSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(
-        choices=Application.ClosingReason.choices,
-        error_messages={"invalid_choice": _("Choose a closing reason from the list.")},
-    )
-    note = PlainTextSerializerField(max_length=300, required=False, allow_blank=True)
-
-
-class ReviseEstimateSerializer(serializers.Serializer):
-    estimated_cost = serializers.DecimalField(
-        min_value=Decimal("0"),
-        help_text="D08, the hospital's new estimate (yuan)",
-        error_messages={"invalid": _("Give the new estimate in yuan.")},
-        **money.MONEY,
-    )
-    note = PlainTextSerializerField(max_length=300, required=False, allow_blank=True)
-
-
 # --- reviews -----------------------------------------------------------------------------------
 
 
@@ -566,39 +527,3 @@ class ReviewDetailSerializer(InboxItemSerializer):
             "eligibility",
             "events",
         ]
-
-
-class RequestInfoSerializer(serializers.Serializer):
-    items = PlainTextSerializerField(max_length=500, help_text="Documents or answers needed.")
-    note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)
-
-
-class ApproveSerializer(serializers.Serializer):
-    project = serializers.CharField(max_length=20, help_text="One of the member's project codes.")
-    amount = serializers.DecimalField(
-        required=False,
-        allow_null=True,
-        help_text="Yuan, for a grant.",
-        error_messages={
-            "invalid": _("Give the amount of the grant in yuan, e.g. 20000 or 20000.50.")
-        },
-        **money.MONEY,
-    )
-    description = PlainTextSerializerField(
-        max_length=300, required=False, allow_blank=True, help_text="For in-kind or service help."
-    )
-    override_reason = PlainTextSerializerField(
-        max_length=300,
-        required=False,
-        allow_blank=True,
-        help_text="Why approve although not eligible (only then).",
-    )
-    note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)
-
-
-class DeclineSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(
-        choices=MemberReview.DeclineReason.choices,
-        error_messages={"invalid_choice": _("Choose a reason from the list.")},
-    )
-    note = PlainTextSerializerField(max_length=500, required=False, allow_blank=True)

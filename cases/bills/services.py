@@ -67,11 +67,6 @@ def receipt_find(code: str, number: str) -> Receipt | None:
     )
 
 
-def _require_pledge_reviewer(review: MemberReview, user) -> None:
-    if not access.may_decide(user, review):
-        raise NotAllowed(_("Only this member's reviewers can allocate and pay its pledge."))
-
-
 @transaction.atomic
 def receipt_record(
     *,
@@ -185,7 +180,7 @@ def allocation_create(
 ) -> Allocation:
     """Tie `amount` of a receipt to the member's approved pledge (§4)."""
     application, review = _lock_pledge(review)
-    _require_pledge_reviewer(review, by)
+    access.require_decider(by, review)
     _payable(review)
     receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
     if not same_child(receipt, application):
@@ -229,7 +224,7 @@ def allocation_reverse(*, allocation: Allocation, by, note: str = "") -> Allocat
     """Take an allocation back with a new, negative row; the receipt's room returns."""
     original = Allocation.objects.select_related("review").get(pk=allocation.pk)
     application, review = _lock_pledge(original.review)
-    _require_pledge_reviewer(review, by)
+    access.require_decider(by, review)
     receipt = Receipt.objects.select_for_update().get(pk=original.receipt_id)
     original = Allocation.objects.select_for_update().get(pk=original.pk)
     if original.reverses_id is not None:
@@ -302,7 +297,7 @@ def payment_record(
 ) -> Payment:
     """拨付: pay out against what is allocated to receipts; paid in full moves to `paid`."""
     application, review = _lock_pledge(review)
-    _require_pledge_reviewer(review, by)
+    access.require_decider(by, review)
     _payable(review)
     if amount is None or amount <= 0:
         raise WorkflowError(_("Give an amount above zero."))
@@ -332,7 +327,7 @@ def payment_record(
     )
     review.paid_total += amount
     review.save(update_fields=["paid_total"])
-    _settle_state(review, by=by, note="payment")
+    _settle_state(review, by=by, note=ReviewEvent.SystemNote.PAYMENT)
     events.record_event(
         application=application,
         by=by,
@@ -347,7 +342,7 @@ def payment_reverse(*, payment: Payment, by, note: str = "") -> Payment:
     """A payment recorded by mistake (or returned by the bank) is reversed by a new row."""
     original = Payment.objects.select_related("review").get(pk=payment.pk)
     application, review = _lock_pledge(original.review)
-    _require_pledge_reviewer(review, by)
+    access.require_decider(by, review)
     original = Payment.objects.select_for_update().get(pk=original.pk)
     if original.reverses_id is not None:
         raise WorkflowError(_("A reversal cannot be reversed: record the payment again instead."))
@@ -371,7 +366,7 @@ def payment_reverse(*, payment: Payment, by, note: str = "") -> Payment:
     )
     review.paid_total -= original.amount
     review.save(update_fields=["paid_total"])
-    _settle_state(review, by=by, note="payment reversed")
+    _settle_state(review, by=by, note=ReviewEvent.SystemNote.PAYMENT_REVERSED)
     events.record_event(
         application=application,
         by=by,

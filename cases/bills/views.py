@@ -85,7 +85,7 @@ def receipt_detail(request, pk):
 def _payee(user, application):
     """The application whose G04 account a payment left without one goes to: only for a
     user who may see that account (cases.reveal), since it is masked on the page."""
-    return application if "account_number" in reveal.revealable(user, application) else None
+    return application if "account_number" in access.revealable(user, application) else None
 
 
 def _pledge_page(
@@ -104,7 +104,7 @@ def _pledge_page(
     if allocation_form is None and can_write:
         allocation_form = AllocationForm(receipts=receipts, options=open_receipts)
     withheld = access.shared_data_withheld(request.user, application)
-    account_shown = "account_number" in reveal.revealable(request.user, application)
+    account_shown = "account_number" in access.revealable(request.user, application)
     if payment_form is None and can_write:
         initial = PaymentForm.initial_for(application)
         if withheld and application.payee_kind != application.PayeeKind.HOSPITAL:

@@ -241,7 +241,7 @@ class Router:
                 review=review,
                 actor_id=application.created_by_id,  # who submitted, as route(by=...)
                 to_state=State.PENDING,
-                note="routed",
+                note=ReviewEvent.SystemNote.ROUTED,
                 at=review.routed_at,
             )
         )
@@ -260,7 +260,9 @@ class Router:
             if rng.random() < 0.4:
                 self._event(review, events, State.IN_REVIEW, moments[0], reviewer)
             expired = min(self.now, review.due_at + DAY * rng.random())  # the nightly job
-            self._event(review, events, State.EXPIRED, expired, None, note="time limit")
+            self._event(
+                review, events, State.EXPIRED, expired, None, note=ReviewEvent.SystemNote.TIME_LIMIT
+            )
             return ZERO
         if target in (State.IN_REVIEW, State.INFO_REQUESTED) or rng.random() < 0.85:
             self._event(review, events, State.IN_REVIEW, moments[0], reviewer)
@@ -427,7 +429,14 @@ class Router:
             review.paid_total += part
             to_state = State.PAID if review.paid_total >= amount else State.PAYING
             if to_state != review.state:
-                self._event(review, events, to_state, moment, review.decided_by_id, note="payment")
+                self._event(
+                    review,
+                    events,
+                    to_state,
+                    moment,
+                    review.decided_by_id,
+                    note=ReviewEvent.SystemNote.PAYMENT,
+                )
 
     def _end(self, application, routed, events, first_event: int) -> bool:
         """Withdraw a few applications nobody funded, close some fully paid ones (§3); True
@@ -461,7 +470,7 @@ class Router:
                     State.WITHDRAWN,
                     application.closed_at,
                     application.created_by_id,
-                    note="withdrawn",
+                    note=ReviewEvent.SystemNote.WITHDRAWN,
                 )
         return True
 

@@ -39,6 +39,7 @@ from cases.api_base import (
     error_responses,
     form_data,
     form_invalid,
+    form_serializer,
     records_access,
 )
 from cases.intake import downloads, selectors, services
@@ -48,23 +49,30 @@ from cases.intake.forms import SECTION_FORMS, DocumentReviewForm, DocumentUpload
 from cases.models import Application, Document, MemberReview
 from cases.privacy import data_export
 from cases.privacy import selectors as privacy_selectors
+from cases.privacy.forms import ConsentWithdrawalNoteForm
 from cases.review import services as review_services
+from cases.review.forms import AnswerForm, ApplicationNoteForm, CloseForm, ReviseEstimateForm
 from cases.serializers import (
     ApplicationDetailSerializer,
     ApplicationListSerializer,
-    CloseSerializer,
-    ConsentWithdrawalSerializer,
     DocumentReviewSerializer,
     DocumentSerializer,
     DocumentUploadSerializer,
     LinkChildSerializer,
-    NoteSerializer,
     PossibleMatchSerializer,
     RevealedNumbersSerializer,
     ReviewSummarySerializer,
-    ReviseEstimateSerializer,
 )
 from cases.standard import SECTIONS
+
+# The transitions' bodies are checked by the browser's forms; their schema is generated.
+ApplicationNoteSerializer = form_serializer(ApplicationNoteForm, "ApplicationNoteSerializer")
+CloseSerializer = form_serializer(CloseForm, "CloseSerializer")
+ReviseEstimateSerializer = form_serializer(ReviseEstimateForm, "ReviseEstimateSerializer")
+AnswerSerializer = form_serializer(AnswerForm, "AnswerSerializer")
+ConsentWithdrawalSerializer = form_serializer(
+    ConsentWithdrawalNoteForm, "ConsentWithdrawalSerializer"
+)
 
 
 class ApplicationPages(CursorPagination):
@@ -276,7 +284,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     )
     def withdraw_consent(self, request, reference):
         application = self.get_object()
-        data = self.valid(ConsentWithdrawalSerializer, request)
+        data = self.cleaned(ConsentWithdrawalNoteForm, request)
         review_services.consent_withdraw(
             application=application, by=request.user, note=data["note"]
         )
@@ -368,15 +376,15 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Withdraw a submitted application; open reviews end",
-        request=NoteSerializer,
+        request=ApplicationNoteSerializer,
         responses={200: ApplicationDetailSerializer, **error_responses(400, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, reference):
         application = self.get_object(edit=True)
-        data = self.valid(NoteSerializer, request)
+        data = self.cleaned(ApplicationNoteForm, request)
         review_services.application_withdraw(
-            application=application, by=request.user, note=data.get("note", "")[:300]
+            application=application, by=request.user, note=data["note"]
         )
         return _detail(application, request.user)
 
@@ -388,13 +396,8 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request, reference):
         application = self.get_object(edit=True)
-        data = self.valid(CloseSerializer, request)
-        review_services.application_close(
-            application=application,
-            reason=data["reason"],
-            by=request.user,
-            note=data.get("note", ""),
-        )
+        data = self.cleaned(CloseForm, request)
+        review_services.application_close(application=application, by=request.user, **data)
         return _detail(application, request.user)
 
     @extend_schema(
@@ -405,29 +408,24 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="revise-estimate")
     def revise_estimate(self, request, reference):
         application = self.get_object(edit=True)
-        data = self.valid(ReviseEstimateSerializer, request)
+        data = self.cleaned(ReviseEstimateForm, request)
         review_services.application_revise_estimate(
-            application=application,
-            estimated_cost=data["estimated_cost"],
-            by=request.user,
-            note=data.get("note", ""),
+            application=application, by=request.user, **data
         )
         return _detail(application, request.user)
 
     @extend_schema(
         summary="Tell a member that the information it asked for is there",
         parameters=[OpenApiParameter("review_id", int, OpenApiParameter.PATH)],
-        request=NoteSerializer,
+        request=AnswerSerializer,
         responses={200: ReviewSummarySerializer, **error_responses(400, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], url_path=r"reviews/(?P<review_id>[0-9]+)/answer")
     def answer(self, request, reference, review_id):
         application = self.get_object(edit=True)
         review = get_object_or_404(MemberReview, pk=review_id, application=application)
-        data = self.valid(NoteSerializer, request)
-        review_services.review_answer_info(
-            review=review, by=request.user, note=data.get("note", "")
-        )
+        data = self.cleaned(AnswerForm, request)
+        review_services.review_answer_info(review=review, by=request.user, note=data["note"])
         review = MemberReview.objects.select_related("member", "project").get(pk=review.pk)
         return Response(ReviewSummarySerializer(review).data)
 

@@ -1,12 +1,14 @@
 """One form per section of the unified application (standard.md §2, groups A–H).
 
 Each section form reads its initial values from the application (`initial_for`) and
-writes back only the fields that are valid (`save_to`), so a draft can be saved at any
-completeness and nothing typed is lost: invalid input is kept by the service as pending.
+hands back the fields that are valid as the rows' values (`values`); the intake's
+`section_save` writes them, so a draft can be saved at any completeness and nothing typed
+is lost: invalid input is kept by the service as pending. Forms write no rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 
@@ -47,6 +49,22 @@ def validate_phone(value: str) -> str:
     return phone
 
 
+@dataclasses.dataclass
+class SectionValues:
+    """What a section's valid input sets, by row; `section_save` writes it.
+
+    `guardians` and `other_aid` are keyed by position; None there removes the row.
+    `treatment_plan` maps a treatment to its stage; "" removes the treatment.
+    """
+
+    application: dict = dataclasses.field(default_factory=dict)
+    child: dict = dataclasses.field(default_factory=dict)
+    guardians: dict = dataclasses.field(default_factory=dict)
+    primary: str | None = None
+    treatment_plan: dict = dataclasses.field(default_factory=dict)
+    other_aid: dict = dataclasses.field(default_factory=dict)
+
+
 class SectionForm(forms.Form):
     """A section of the application; `strict` shows 'required' errors (on submission)."""
 
@@ -61,7 +79,8 @@ class SectionForm(forms.Form):
     def initial_for(cls, application: Application) -> dict:
         raise NotImplementedError
 
-    def save_to(self, application: Application, cleaned: dict) -> None:
+    def values(self, cleaned: dict) -> SectionValues:
+        """The rows' values from `cleaned` (the fields that are valid)."""
         raise NotImplementedError
 
     def quiet_required_errors(self):
@@ -179,23 +198,24 @@ class ChildForm(RegionChoiceMixin, SectionForm):
                     self.add_error("dob" if field_name == "birth_date" else field_name, message)
         return data
 
-    def save_to(self, application, cleaned):
-        child = application.child
-        for name in (
-            "name",
-            "id_type",
-            "id_number",
-            "sex",
-            "dob",
-            "ethnicity",
-            "registration",
-            "address",
-        ):
-            if name in cleaned:
-                setattr(child, name, cleaned[name] or ("" if name != "dob" else None))
+    def values(self, cleaned):
+        child = {
+            name: cleaned[name] or ("" if name != "dob" else None)
+            for name in (
+                "name",
+                "id_type",
+                "id_number",
+                "sex",
+                "dob",
+                "ethnicity",
+                "registration",
+                "address",
+            )
+            if name in cleaned
+        }
         if {"household_province", "household_prefecture", "household_county"} <= cleaned.keys():
-            child.household_region = self._region("household")
-        child.save()
+            child["household_region"] = self._region("household")
+        return SectionValues(child=child)
 
 
 def _guardian_fields(n: int, required: bool):
@@ -293,26 +313,16 @@ class GuardiansForm(SectionForm):
             self.add_error("primary", _("There is no second guardian to be the primary contact."))
         return data
 
-    def save_to(self, application, cleaned):
-        existing = {g.position: g for g in application.guardians.all()}
-        primary = cleaned.get("primary") or next(
-            (str(p) for p, g in existing.items() if g.is_primary), "1"
-        )
-        # Clear the primary flag first: one primary per application is a constraint.
-        application.guardians.update(is_primary=False)
+    def values(self, cleaned):
+        guardians = {}
         for n in (1, 2):
-            values = {a: cleaned[f"g{n}_{a}"] for a in GUARDIAN_ATTRS if f"g{n}_{a}" in cleaned}
-            guardian = existing.get(n)
             if n == 2 and not any(self.data.get(f"g2_{a}") for a in GUARDIAN_ATTRS):
-                if guardian:
-                    guardian.delete()
+                guardians[n] = None  # every field of the second guardian cleared
                 continue
-            if guardian is None:
-                guardian = Guardian(application=application, position=n)
-            for attr, value in values.items():
-                setattr(guardian, attr, value or "")
-            guardian.is_primary = str(n) == primary
-            guardian.save()
+            guardians[n] = {
+                a: cleaned[f"g{n}_{a}"] or "" for a in GUARDIAN_ATTRS if f"g{n}_{a}" in cleaned
+            }
+        return SectionValues(guardians=guardians, primary=cleaned.get("primary") or None)
 
 
 class EconomicsForm(SectionForm):
@@ -357,14 +367,16 @@ class EconomicsForm(SectionForm):
             initial[name] = _initial_text(initial[name])
         return initial
 
-    def save_to(self, application, cleaned):
-        for name in self.FIELDS:
-            if name in cleaned:
-                value = cleaned[name]
-                setattr(application, name, value if value not in ("",) else None)
-        application.assets_debts = application.assets_debts or ""
-        application.income_source = application.income_source or ""
-        application.economic_flags = application.economic_flags or []
+    def values(self, cleaned):
+        values = {
+            name: cleaned[name] if cleaned[name] not in ("",) else None
+            for name in self.FIELDS
+            if name in cleaned
+        }
+        for name, empty in (("assets_debts", ""), ("income_source", ""), ("economic_flags", [])):
+            if name in values:
+                values[name] = values[name] or empty
+        return SectionValues(application=values)
 
 
 class MedicalForm(RegionChoiceMixin, SectionForm):
@@ -452,32 +464,28 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             self.add_error(None, _("Choose at least one treatment and its stage."))
         return data
 
-    def save_to(self, application, cleaned):
-        for name in (
-            *self.TEXT_FIELDS,
-            "category",
-            "diagnosis_date",
-            "estimated_cost",
-            "costs_incurred",
-        ):
-            if name in cleaned:
-                value = cleaned[name]
-                setattr(
-                    application,
-                    name,
-                    value if value is not None else (None if name not in self.TEXT_FIELDS else ""),
-                )
-        if name_set := {f"plan_{t}" for t in TREATMENTS} & cleaned.keys():
-            plan = dict(application.treatment_plan or {})
-            for key in name_set:
-                treatment = key.removeprefix("plan_")
-                if cleaned[key]:
-                    plan[treatment] = cleaned[key]
-                else:
-                    plan.pop(treatment, None)
-            application.treatment_plan = plan
+    def values(self, cleaned):
+        values = {
+            name: cleaned[name]
+            if cleaned[name] is not None
+            else (None if name not in self.TEXT_FIELDS else "")
+            for name in (
+                *self.TEXT_FIELDS,
+                "category",
+                "diagnosis_date",
+                "estimated_cost",
+                "costs_incurred",
+            )
+            if name in cleaned
+        }
         if {"hospital_province", "hospital_prefecture", "hospital_county"} <= cleaned.keys():
-            application.hospital_region = self._region("hospital")
+            values["hospital_region"] = self._region("hospital")
+        plan = {
+            treatment: cleaned[f"plan_{treatment}"] or ""
+            for treatment in TREATMENTS
+            if f"plan_{treatment}" in cleaned
+        }
+        return SectionValues(application=values, treatment_plan=plan)
 
 
 AID_ROWS = 3
@@ -563,26 +571,23 @@ class CoverageForm(SectionForm):
                 )
         return data
 
-    def save_to(self, application, cleaned):
-        application.insurance_type = cleaned.get("insurance_type", application.insurance_type) or ""
-        for name in self.AMOUNTS:
-            if name in cleaned:
-                setattr(application, name, cleaned[name])
-        rows = {a.position: a for a in application.other_aid.all()}
+    def values(self, cleaned):
+        values = {name: cleaned[name] for name in self.AMOUNTS if name in cleaned}
+        if "insurance_type" in cleaned:
+            values["insurance_type"] = cleaned["insurance_type"] or ""
+        other_aid = {}
         for n in range(1, AID_ROWS + 1):
             keys = [f"aid{n}_{a}" for a in ("kind", "source", "amount", "received")]
             if not all(k in cleaned for k in keys):
                 continue
             kind, source, amount, received = (cleaned[k] for k in keys)
-            if not (kind and source and amount is not None):
-                if n in rows:
-                    rows[n].delete()
-                continue
-            OtherAid.objects.update_or_create(
-                application=application,
-                position=n,
-                defaults={"kind": kind, "source": source, "amount": amount, "received": received},
+            complete = kind and source and amount is not None
+            other_aid[n] = (
+                {"kind": kind, "source": source, "amount": amount, "received": received}
+                if complete
+                else None
             )
+        return SectionValues(application=values, other_aid=other_aid)
 
     @property
     def other_aid_total(self):
@@ -611,10 +616,10 @@ class PaymentForm(SectionForm):
             raise forms.ValidationError(_("An account number has 8 to 30 digits."))
         return number
 
-    def save_to(self, application, cleaned):
-        for name in self.FIELDS:
-            if name in cleaned:
-                setattr(application, name, cleaned[name] or "")
+    def values(self, cleaned):
+        return SectionValues(
+            application={name: cleaned[name] or "" for name in self.FIELDS if name in cleaned}
+        )
 
 
 class ConsentForm(SectionForm):
@@ -653,18 +658,18 @@ class ConsentForm(SectionForm):
             raise forms.ValidationError(_("The consent date cannot be in the future."))
         return date
 
-    def save_to(self, application, cleaned):
-        for name in self.FIELDS:
-            if name in cleaned:
-                value = cleaned[name]
-                setattr(
-                    application,
-                    name,
-                    value if value is not None else (None if name == "consent_date" else ""),
-                )
+    def values(self, cleaned):
+        values = {
+            name: cleaned[name]
+            if cleaned[name] is not None
+            else (None if name == "consent_date" else "")
+            for name in self.FIELDS
+            if name in cleaned
+        }
         # An unticked box is not "missing": it is a clear no.
-        application.consent_sharing = bool(self.data.get("consent_sharing"))
-        application.consent_publicity = bool(self.data.get("consent_publicity"))
+        values["consent_sharing"] = bool(self.data.get("consent_sharing"))
+        values["consent_publicity"] = bool(self.data.get("consent_publicity"))
+        return SectionValues(application=values)
 
 
 SECTION_FORMS = {

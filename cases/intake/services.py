@@ -14,13 +14,15 @@ from cases.documents import document_upload  # noqa: F401 - the intake's upload,
 from cases.errors import ApplicationError, DuplicateApplication, consent_withdrawn_refusal
 from cases.fields import as_querydict
 from cases.identity import MASKED_FIELDS
-from cases.intake.forms import SECTION_FORMS, SectionForm
+from cases.intake.forms import SECTION_FORMS, SectionForm, SectionValues
 from cases.intake.selectors import PossibleMatch
 from cases.models import (
     Application,
     Child,
     ChildIdentity,
     Document,
+    Guardian,
+    OtherAid,
 )
 from cases.review import services as review_services
 from cases.standard import SECTIONS
@@ -91,6 +93,59 @@ class SectionResult:
     changed: dict = field(default_factory=dict)
 
 
+def _write_guardians(application: Application, values: SectionValues) -> None:
+    existing = {g.position: g for g in application.guardians.all()}
+    primary = values.primary or next((str(p) for p, g in existing.items() if g.is_primary), "1")
+    # Clear the primary flag first: one primary per application is a constraint.
+    application.guardians.update(is_primary=False)
+    for n, given in values.guardians.items():
+        guardian = existing.get(n)
+        if given is None:
+            if guardian:
+                guardian.delete()
+            continue
+        if guardian is None:
+            guardian = Guardian(application=application, position=n)
+        for attr, value in given.items():
+            setattr(guardian, attr, value)
+        guardian.is_primary = str(n) == primary
+        guardian.save()
+
+
+def _write_other_aid(application: Application, rows: dict) -> None:
+    existing = {a.position: a for a in application.other_aid.all()}
+    for n, given in rows.items():
+        if given is None:
+            if n in existing:
+                existing[n].delete()
+            continue
+        OtherAid.objects.update_or_create(application=application, position=n, defaults=given)
+
+
+def _write_section(application: Application, values: SectionValues) -> None:
+    """Set a section's valid values on the application (saved by the caller) and write
+    the rows it owns: the child, the guardians, the other aid."""
+    for name, value in values.application.items():
+        setattr(application, name, value)
+    if values.treatment_plan:
+        plan = dict(application.treatment_plan or {})
+        for treatment, stage in values.treatment_plan.items():
+            if stage:
+                plan[treatment] = stage
+            else:
+                plan.pop(treatment, None)
+        application.treatment_plan = plan
+    if values.child:
+        child = application.child
+        for name, value in values.child.items():
+            setattr(child, name, value)
+        child.save()
+    if values.guardians:
+        _write_guardians(application, values)
+    if values.other_aid:
+        _write_other_aid(application, values.other_aid)
+
+
 @transaction.atomic
 def section_save(*, application: Application, section: str, data, by) -> SectionResult:
     """Save what is valid in one section of a draft and keep the rest as typed."""
@@ -104,7 +159,7 @@ def section_save(*, application: Application, section: str, data, by) -> Section
     form = form_class(data, application=application)
     form.is_valid()
     cleaned = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
-    form.save_to(application, cleaned)
+    _write_section(application, form.values(cleaned))
     # Keep invalid input as typed (never a lost entry); an empty required field is not kept,
     # nor what a JSON column cannot or should not hold (_keepable).
     pending = {

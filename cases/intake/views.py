@@ -225,7 +225,7 @@ def _application_page(request, reference, *, reveal_numbers=False):
             and access.may_withdraw_consent(request.user, application),
             "can_export_data": access.may_export_data(request.user, application),
             "revealed": revealed,
-            "can_reveal": bool(reveal.revealable(request.user, application)),
+            "can_reveal": bool(access.revealable(request.user, application)),
             **_sections_context(application),
             **review_selectors.review_context(application, request.user),
             **(

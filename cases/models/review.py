@@ -132,6 +132,38 @@ class ReviewEvent(models.Model):
     """One state change of a review: who, when, from, to, note (§3). An internal note is
     shown only to the reviewing member's staff."""
 
+    class SystemNote(models.TextChoices):
+        """The notes the system writes, each shown by its label in the history; any other
+        note is a person's words (cleared when the application is anonymised). A review
+        ended by the closing of its application carries the closing reason."""
+
+        ROUTED = "routed", _("routed to the member")
+        TIME_LIMIT = "time limit", _("no decision within the time limit")
+        PAYMENT = "payment", _("payment recorded")
+        PAYMENT_REVERSED = "payment reversed", _("payment reversed")
+        CONSENT_WITHDRAWN = "consent withdrawn", _("the guardian withdrew consent to sharing")
+        FUNDED_IN_FULL = (
+            Application.ClosingReason.FUNDED_IN_FULL.value,
+            Application.ClosingReason.FUNDED_IN_FULL.label,
+        )
+        TREATMENT_ENDED = (
+            Application.ClosingReason.TREATMENT_ENDED.value,
+            Application.ClosingReason.TREATMENT_ENDED.label,
+        )
+        WITHDRAWN = (
+            Application.ClosingReason.WITHDRAWN.value,
+            Application.ClosingReason.WITHDRAWN.label,
+        )
+        DECEASED = (
+            Application.ClosingReason.DECEASED.value,
+            Application.ClosingReason.DECEASED.label,
+        )
+        NOT_FUNDED = (
+            Application.ClosingReason.NOT_FUNDED.value,
+            Application.ClosingReason.NOT_FUNDED.label,
+        )
+        MERGED = Application.ClosingReason.MERGED.value, Application.ClosingReason.MERGED.label
+
     review = models.ForeignKey(MemberReview, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -47,20 +47,11 @@ from cases.models import (
     ReviewEvent,
     private_storage,
 )
-from cases.review.services import CONSENT_WITHDRAWN_NOTE
 
 BATCH = 200
 CLOSED = (Application.Status.CLOSED, Application.Status.WITHDRAWN)
-# Review notes that are the system's words, not a person's (see case_extras.REVIEW_NOTES).
-SYSTEM_NOTES = {
-    "routed",
-    "time limit",
-    "withdrawn",
-    "payment",
-    "payment reversed",
-    CONSENT_WITHDRAWN_NOTE,
-    *Application.ClosingReason.values,
-}
+# Review notes that are the system's words, not a person's: kept on anonymisation.
+SYSTEM_NOTES = set(ReviewEvent.SystemNote.values)
 
 logger = logging.getLogger(__name__)
 

@@ -6,42 +6,18 @@ application is found with cases.access.get_application_for, so another member's 
 a 404 or a 403 here as everywhere.
 """
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aid_alliance.text import PlainTextField
 from cases import access
 from cases.errors import ApplicationError, NotAllowed
 from cases.privacy import data_export
+from cases.privacy.forms import ConsentWithdrawalForm
 from cases.review import services as review_services
-
-
-class ConsentWithdrawalForm(forms.Form):
-    note = PlainTextField(
-        label=gettext_lazy("How did the guardian withdraw consent?"),
-        help_text=gettext_lazy("E.g. a signed letter of 2 December, in person, by phone."),
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": gettext_lazy(
-                "Say how the guardian withdrew consent (e.g. a signed letter, in person, by phone)."
-            ),
-            "max_length": gettext_lazy("At most 300 characters."),
-        },
-    )
-    confirm = forms.BooleanField(
-        label=gettext_lazy(
-            "I confirm that the guardian withdrew consent: the other members will no longer "
-            "see the child's data."
-        ),
-        error_messages={"required": gettext_lazy("Tick the box to confirm.")},
-    )
 
 
 @login_required

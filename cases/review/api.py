@@ -1,6 +1,7 @@
 """The API of the shared review workflow (standard.md §3): the member inbox and each
 transition as an action. Transitions are cases.review.services's functions; a review is found
-with cases.access, so another member's review is a 404."""
+with cases.access, so another member's review is a 404. Each action's body is checked by the
+browser's form (cases.review.forms); its schema is generated from that form."""
 
 from __future__ import annotations
 
@@ -12,18 +13,17 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from cases import access, funding
-from cases.api_base import CasesApi, error_responses, records_access
+from cases.api_base import CasesApi, error_responses, form_serializer, records_access
 from cases.models import MemberReview, ReviewEvent
 from cases.review import selectors, services
 from cases.review.filters import ReviewFilter
-from cases.serializers import (
-    ApproveSerializer,
-    DeclineSerializer,
-    InboxItemSerializer,
-    NoteSerializer,
-    RequestInfoSerializer,
-    ReviewDetailSerializer,
-)
+from cases.review.forms import ApproveForm, DeclineForm, RequestInfoForm, ReviewNoteForm
+from cases.serializers import InboxItemSerializer, ReviewDetailSerializer
+
+ReviewNoteSerializer = form_serializer(ReviewNoteForm, "ReviewNoteSerializer")
+RequestInfoSerializer = form_serializer(RequestInfoForm, "RequestInfoSerializer")
+ApproveSerializer = form_serializer(ApproveForm, "ApproveSerializer")
+DeclineSerializer = form_serializer(DeclineForm, "DeclineSerializer")
 
 
 class InboxPages(CursorPagination):
@@ -94,14 +94,14 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Take the review (pending → in review)",
-        request=NoteSerializer,
+        request=ReviewNoteSerializer,
         responses={200: ReviewDetailSerializer, **ACTION_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def take(self, request, pk):
         review = self.get_object()
-        data = self.valid(NoteSerializer, request)
-        services.review_take(review=review, by=request.user, note=data.get("note", ""))
+        data = self.cleaned(ReviewNoteForm, request)
+        services.review_take(review=review, by=request.user, note=data["note"])
         return review_detail(review, request.user)
 
     @extend_schema(
@@ -112,9 +112,9 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="request-info")
     def request_info(self, request, pk):
         review = self.get_object()
-        data = self.valid(RequestInfoSerializer, request)
+        data = self.cleaned(RequestInfoForm, request)
         services.review_request_info(
-            review=review, items=data["items"], by=request.user, note=data.get("note", "")
+            review=review, items=data["items"], by=request.user, note=data["note"]
         )
         return review_detail(review, request.user)
 
@@ -128,16 +128,8 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk):
         review = self.get_object()
-        data = self.valid(ApproveSerializer, request)
-        services.review_approve(
-            review=review,
-            project=data["project"],
-            amount=data.get("amount"),
-            description=data.get("description", ""),
-            override_reason=data.get("override_reason", ""),
-            note=data.get("note", ""),
-            by=request.user,
-        )
+        data = self.cleaned(ApproveForm, request)
+        services.review_approve(review=review, by=request.user, **data)
         return review_detail(review, request.user)
 
     @extend_schema(
@@ -148,8 +140,6 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decline(self, request, pk):
         review = self.get_object()
-        data = self.valid(DeclineSerializer, request)
-        services.review_decline(
-            review=review, reason=data["reason"], note=data.get("note", ""), by=request.user
-        )
+        data = self.cleaned(DeclineForm, request)
+        services.review_decline(review=review, by=request.user, **data)
         return review_detail(review, request.user)

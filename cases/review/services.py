@@ -141,19 +141,15 @@ def route(application: Application, *, by) -> list[MemberReview]:
         )
     reviews = MemberReview.objects.bulk_create(reviews)
     ReviewEvent.objects.bulk_create(
-        ReviewEvent(review=review, actor=by, to_state=State.PENDING, note="routed")
+        ReviewEvent(
+            review=review, actor=by, to_state=State.PENDING, note=ReviewEvent.SystemNote.ROUTED
+        )
         for review in reviews
     )
     return reviews
 
 
 # --- who may move a review ---------------------------------------------------------------
-
-
-def _require_reviewer(review: MemberReview, user) -> None:
-    """Only the member's own reviewers move its review (§3, §5)."""
-    if not access.may_decide(user, review):
-        raise NotAllowed(_("Only this member's reviewers can decide on its review."))
 
 
 def _require_owner_staff(application: Application, user) -> None:
@@ -206,7 +202,7 @@ def _tell_family(application, text):
 @transaction.atomic
 def review_take(*, review: MemberReview, by, note: str = "") -> MemberReview:
     application, review = _lock(review)
-    _require_reviewer(review, by)
+    access.require_decider(by, review)
     _move(review, State.IN_REVIEW, by=by, allowed_from=(State.PENDING,), internal_note=note)
     review.save(update_fields=["state"])
     return review
@@ -215,10 +211,10 @@ def review_take(*, review: MemberReview, by, note: str = "") -> MemberReview:
 @transaction.atomic
 def review_request_info(*, review: MemberReview, items: str, by, note: str = "") -> MemberReview:
     """Ask for documents or answers; the decision clock pauses until they come."""
+    if not items.strip():  # the input is refused at its field before anything is locked
+        raise InvalidInput(_("Say which documents or answers are needed."), field="items")
     application, review = _lock(review)
-    _require_reviewer(review, by)
-    if not items.strip():
-        raise WorkflowError(_("Say which documents or answers are needed."))
+    access.require_decider(by, review)
     _move(
         review,
         State.INFO_REQUESTED,
@@ -280,7 +276,7 @@ def review_approve(
     if isinstance(project, str):
         project = _own_project(review, code=project, amount=amount)
     application, review = _lock(review)
-    _require_reviewer(review, by)
+    access.require_decider(by, review)
     if project.member_id != review.member_id:
         raise WorkflowError(_("Choose one of your own member's projects."))
     snapshot = review.eligibility.get(project.code, {})
@@ -340,10 +336,10 @@ def _own_project(review: MemberReview, *, code: str, amount: Decimal | None) -> 
 
 @transaction.atomic
 def review_decline(*, review: MemberReview, reason: str, by, note: str = "") -> MemberReview:
-    application, review = _lock(review)
-    _require_reviewer(review, by)
     if reason not in MemberReview.DeclineReason.values:
-        raise WorkflowError(_("Choose a reason from the list."))
+        raise InvalidInput(_("Choose a reason from the list."), field="reason")
+    application, review = _lock(review)
+    access.require_decider(by, review)
     _move(
         review,
         State.DECLINED,
@@ -396,7 +392,7 @@ def reviews_expire(*, now=None) -> int:
                 State.EXPIRED,
                 by=None,
                 allowed_from=(State.PENDING, State.IN_REVIEW),
-                note="time limit",
+                note=ReviewEvent.SystemNote.TIME_LIMIT,
             )
             review.save(update_fields=["state"])
             expired += 1
@@ -421,19 +417,19 @@ def application_withdraw(*, application: Application, by, note: str = "") -> App
     application.closing_reason = Application.ClosingReason.WITHDRAWN
     application.closed_at = timezone.now()
     application.save(update_fields=["status", "closing_reason", "closed_at", "updated_at"])
-    _end_open_reviews(application, by=by, note=note or "withdrawn")
+    _end_open_reviews(application, by=by, note=note or ReviewEvent.SystemNote.WITHDRAWN)
     events.record_event(application=application, by=by, kind=Action.WITHDRAWN, note=note)
     return application
 
 
 @transaction.atomic
 def application_close(*, application: Application, reason: str, by, note: str = "") -> Application:
+    if reason not in Application.ClosingReason.values:
+        raise InvalidInput(_("Choose a closing reason from the list."), field="reason")
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_owner_staff(application, by)
     if application.status != Application.Status.SUBMITTED:
         raise WorkflowError(_("Only a submitted application can be closed."))
-    if reason not in Application.ClosingReason.values:
-        raise WorkflowError(_("Choose a closing reason from the list."))
     application.status = Application.Status.CLOSED
     application.closing_reason = reason
     application.closed_at = timezone.now()
@@ -473,8 +469,8 @@ def application_revise_estimate(
 
 # --- the guardian withdraws consent to sharing (H01; PIPL art. 15) -----------------------------
 
-# The note of a review ended by a withdrawal of consent (labelled by case_extras.review_note).
-CONSENT_WITHDRAWN_NOTE = "consent withdrawn"
+# The note of a review ended by a withdrawal of consent.
+CONSENT_WITHDRAWN_NOTE = ReviewEvent.SystemNote.CONSENT_WITHDRAWN
 
 
 @transaction.atomic

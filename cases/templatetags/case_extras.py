@@ -1,9 +1,8 @@
 from django import template
-from django.utils.translation import gettext_lazy as _
 
 from cases import reveal
 from cases.identity import mask_id_number
-from cases.models import ApplicationEvent, Document
+from cases.models import ApplicationEvent, Document, ReviewEvent
 from cases.standard import FIELD_CODES
 from organizations.eligibility import ECONOMIC_FLAGS
 
@@ -70,16 +69,6 @@ def change_label(section: str, name: str) -> str:
     return f"{code} {name}".strip()
 
 
-REVIEW_NOTES = {
-    "routed": _("routed to the member"),
-    "time limit": _("no decision within the time limit"),
-    "withdrawn": _("the application was withdrawn"),
-    "payment": _("payment recorded"),
-    "payment reversed": _("payment reversed"),
-    "consent withdrawn": _("the guardian withdrew consent to sharing"),
-}
-
-
 @register.filter
 def state_label(value: str) -> str:
     """A review state as a person reads it; '—' for none."""
@@ -92,8 +81,8 @@ def state_label(value: str) -> str:
 
 @register.filter
 def review_note(note: str) -> str:
-    from cases.models import Application
-
-    if note in Application.ClosingReason.values:
-        return str(Application.ClosingReason(note).label)
-    return REVIEW_NOTES.get(note, note)
+    """A review history row's note: the system's notes by their label
+    (ReviewEvent.SystemNote), a person's as written."""
+    if note in ReviewEvent.SystemNote.values:
+        return str(ReviewEvent.SystemNote(note).label)
+    return note
