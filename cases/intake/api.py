@@ -28,7 +28,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases import access, audit, documents, funding, references, reveal
+from cases import access, audit, documents, funding, reveal
 from cases.api_base import (
     CasesApi,
     Conflict,
@@ -359,15 +359,8 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         application = self.get_object(edit=True)
         body = LinkChildSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        wanted = references.normalize_reference(body.validated_data["reference"])
-        matches = selectors.possible_duplicates(application, request.user)
-        other = next(
-            (
-                m.application
-                for m in matches
-                if m.application is not None and m.application.reference == wanted
-            ),
-            None,
+        other = selectors.linkable_match(
+            application, request.user, body.validated_data["reference"]
         )
         if other is None:
             raise exceptions.NotFound()

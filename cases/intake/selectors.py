@@ -177,3 +177,17 @@ def possible_duplicates(application: Application, user) -> list[PossibleMatch]:
             entry = by_member.setdefault(other.member_id, PossibleMatch(member=other.member))
             entry.basis = [key for key in MATCH_BASES if key in entry.basis or key in basis]
     return (shared + sorted(by_member.values(), key=lambda m: m.member.number))[:MATCHES_SHOWN]
+
+
+def linkable_match(application: Application, user, reference: str) -> Application | None:
+    """The shared application `reference` if the match offers it for linking to this draft
+    (the page's button and the API's link-child alike); None for anything else."""
+    wanted = references.normalize_reference(reference)
+    return next(
+        (
+            match.application
+            for match in possible_duplicates(application, user)
+            if match.application is not None and match.application.reference == wanted
+        ),
+        None,
+    )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import access, audit, documents, references, reveal
+from cases import access, audit, documents, reveal
 from cases.bills import selectors as bill_selectors
 from cases.errors import ApplicationError
 from cases.intake import downloads, list_export, selectors, services
@@ -159,16 +159,7 @@ def application_submit(request, reference):
 @require_POST
 def link_child(request, reference, other_reference):
     application = access.get_application_for(request.user, reference, edit=True)
-    matches = selectors.possible_duplicates(application, request.user)
-    other = next(
-        (
-            match.application
-            for match in matches
-            if match.application is not None
-            and match.application.reference == references.normalize_reference(other_reference)
-        ),
-        None,
-    )
+    other = selectors.linkable_match(application, request.user, other_reference)
     if other is None:
         raise Http404  # only a shared application the matching offered can be linked
     try:
