@@ -1035,7 +1035,10 @@ def test_internal_notes_stay_with_their_member_and_every_decision_is_shown_to_al
     ]
     matrix = response.content.decode().split('class="table matrix')[1].split("</table>")[0]
     assert matrix.count("<tr class=") == 8
-    assert "state-approved" in matrix and "30,000" in matrix and "小天使基金" in matrix
+    # In English, the project by its English name (issue 16, finding 5).
+    p01 = AidProject.objects.get(code="P01")
+    assert "state-approved" in matrix and "30,000" in matrix and p01.name_en in matrix
+    assert p01.name_zh not in matrix
     assert "state-declined" in matrix
     assert (response.context["pledged"], response.context["gap"]) == (
         Decimal(30000),
@@ -1056,7 +1059,7 @@ def test_an_approval_without_confirm_only_names_the_pledge(client, people, appli
     assert response.context["confirming"] is True
     html = response.content.decode()
     assert 'name="confirm" value="yes"' in html
-    assert crcf.member.name_zh in html and "P01" in html and "30,000" in html
+    assert crcf.member.name_en in html and "P01" in html and "30,000" in html
     assert snapshot(application) == before
     assert state_of(crcf) == "pending"
 

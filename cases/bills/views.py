@@ -312,6 +312,7 @@ def payments(request):
             "application__child__name",
             "project__code",
             "project__name_zh",
+            "project__name_en",
         )
         .order_by("-decided_at", "-pk")
     )
