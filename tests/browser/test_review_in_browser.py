@@ -311,6 +311,8 @@ def test_a_refused_approval_keeps_project_amount_and_note_with_the_error_at_the_
     expect(page.locator("#approve-note")).to_have_value("理事会 3 月讨论")
     expect(page.locator("#approve-amount")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#approve-amount-error")).to_be_visible()
+    if shots := os.environ.get("BROWSER_SCREENSHOTS"):
+        page.screenshot(path=f"{shots}/review-approval-refused.png", full_page=True)
     summary.locator("a[href='#approve-amount']").click()
     expect(page.locator("#approve-amount")).to_be_focused()
     crcf.refresh_from_db()
@@ -322,6 +324,8 @@ def test_a_refused_approval_keeps_project_amount_and_note_with_the_error_at_the_
     expect(page.locator("#confirm-member")).to_have_text(crcf.member.name_zh)
     expect(page.locator("#confirm-project")).to_contain_text("P01")
     expect(page.locator("#confirm-amount")).to_contain_text(money(30000))
+    if shots:
+        page.screenshot(path=f"{shots}/review-approval-confirm.png", full_page=True)
     crcf.refresh_from_db()
     assert crcf.state == "pending"  # nothing pledged before the confirmation
     press(page, page.locator("#confirm-pledge form").first)
