@@ -320,6 +320,12 @@ def revealable(user, application: Application) -> frozenset[str]:
 # --- the guardian's rights (PIPL) -----------------------------------------------------------------
 
 
+def may_print_application(user, application: Application) -> bool:
+    """The application's PDF (reports.views.application_pdf) is for whoever may read its
+    personal data: get_application_for with personal=True."""
+    return is_staff(user) and not shared_data_withheld(user, application)
+
+
 def may_withdraw_consent(user, application: Application) -> bool:
     """The entering member's caseworkers and reviewers, and the secretariat."""
     return reads_all(user) or is_own_staff(user, application)

@@ -11,7 +11,12 @@ class ApplicationError(Exception):
 
 
 class WorkflowError(ApplicationError):
-    """A transition refused by the workflow's rules (HTTP 409 in the API)."""
+    """A transition refused by the workflow's rules (HTTP 409 in the API). `field`, when
+    given, is the form field the page shows the message beside."""
+
+    def __init__(self, message, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotAllowed(ApplicationError):
@@ -35,8 +40,7 @@ class InvalidInput(WorkflowError):
     page, a 400 naming the field in the API."""
 
     def __init__(self, message, *, field: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def consent_withdrawn_refusal() -> str:

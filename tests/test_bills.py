@@ -1,5 +1,6 @@
 """Medical receipts, allocations and payments under the unified bill rules (standard.md §4)."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -130,13 +131,50 @@ def test_the_same_receipt_typed_with_full_width_digits_is_recognised(
     assert response.status_code == 400
     assert Receipt.objects.count() == 1
     form = response.context["form"]
-    assert form.errors["number"] == ["This receipt is already recorded: see who recorded it below."]
+    assert form.errors["number"] == ["This receipt is already recorded: see who recorded it above."]
+    # The error summary's link goes to the panel of the recorded receipt, above the form.
+    assert [e["anchor"] for e in response.context["errors"]] == ["existing-receipt"]
     html = response.content.decode()
     # Who recorded it, when, and how much is reimbursed by whom, instead of a second copy.
     assert "Recorded by bob of" in html
     assert timezone.localtime(receipt.recorded_at).strftime("%Y-%m-%d %H:%M") in html
     assert "6,000" in html and "14,000" in html
     assert response.context["existing"]["held"][0][0].number == 2
+
+
+def test_a_duplicate_receipt_is_found_by_its_key_before_the_other_fields_are_typed(
+    client, people, application, receipt
+):
+    """Issue 16, finding 7: only the code and number are needed to find the receipt
+    already recorded; the other missing fields are told too, and what was typed kept."""
+    response = as_user(client, people["bob"]).post(
+        f"/applications/{application.reference}/receipts/new/",
+        {"code": "1101-0124", "number": "0012345678", "hospital": "昆明儿童医院"},
+    )
+    assert response.status_code == 400
+    assert Receipt.objects.count() == 1
+    assert response.context["existing"]["receipt"] == receipt
+    errors = response.context["errors"]
+    anchors = [e["anchor"] for e in errors]
+    assert anchors[:2] == ["existing-receipt", "id_issued_on"], anchors
+    assert "id_total" in anchors
+    html = response.content.decode()
+    assert 'id="existing-receipt"' in html and 'href="#existing-receipt"' in html
+    assert html.index('id="existing-receipt"') < html.index('id="receipt-form"')
+    assert 'value="1101-0124"' in html and 'value="昆明儿童医院"' in html
+    assert re.search(r'<input[^>]*name="total"[^>]*aria-invalid="true"', html)
+
+
+def test_a_refused_receipt_keeps_what_was_sent_under_an_error_summary(client, people, application):
+    response = as_user(client, people["bob"]).post(
+        f"/applications/{application.reference}/receipts/new/",
+        form_data(total="五万", code="1101-0124"),
+    )
+    assert response.status_code == 400
+    assert response.context["existing"] is None
+    assert [e["anchor"] for e in response.context["errors"]] == ["id_total"]
+    html = response.content.decode()
+    assert 'class="error-summary"' in html and 'value="五万"' in html
 
 
 def test_a_receipt_of_another_child_is_not_offered_for_this_one(client, people, receipt):

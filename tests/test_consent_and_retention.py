@@ -241,7 +241,7 @@ def test_another_member_sees_the_reference_the_member_the_banner_and_its_own_ple
     assert page.status_code == 200
     html = page.content.decode()
     assert application.reference in html
-    assert application.member.name_zh in html
+    assert application.member.name_en in html  # English page: English name
     day = timezone.localtime(Application.objects.get(pk=application.pk).consent_withdrawn_at)
     assert f"The guardian has withdrawn consent to sharing ({day:%Y-%m-%d})" in html
     assert "10,000" in html  # its own pledge, for its accounts

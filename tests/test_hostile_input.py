@@ -233,7 +233,13 @@ def test_markup_in_review_notes_is_shown_as_text(client, people, routed):
 def test_markup_in_an_approval_is_shown_as_text(client, people, routed):
     bob = as_bob(client, people)
     review = review_of(routed, 1)
-    body = {"project": "P01", "amount": "1000", "override_reason": SCRIPT, "note": IMG}
+    body = {
+        "project": "P01",
+        "amount": "1000",
+        "override_reason": SCRIPT,
+        "note": IMG,
+        "confirm": "yes",
+    }
     assert bob.post(f"/reviews/{review.pk}/approve/", body).status_code == 302
     review.refresh_from_db()
     assert review.state == "approved" and review.override_reason == SCRIPT
@@ -267,7 +273,9 @@ def test_an_overlong_review_text_is_refused_with_a_message_and_nothing_moves(
     value = "长" * (max_length + 1 if length == "one" else 100_000)
     response = bob.post(f"/reviews/{review.pk}/{action}/", {**rest, field: value}, follow=True)
     assert response.status_code == 200
-    messages = [str(m) for m in response.context["messages"]]
+    messages = [str(m) for m in response.context["messages"]] + [
+        e["message"] for e in response.context.get("errors") or []
+    ]
     assert any(f"不超过 {max_length} " in m for m in messages), messages
     review.refresh_from_db()
     assert review.state == MemberReview.State.PENDING
@@ -290,7 +298,9 @@ def test_a_nul_character_in_a_review_text_is_refused_with_a_message(
     review = review_of(routed, 1)
     response = bob.post(f"/reviews/{review.pk}/{action}/", {**rest, field: "好\x00的"}, follow=True)
     assert response.status_code == 200
-    messages = [str(m) for m in response.context["messages"]]
+    messages = [str(m) for m in response.context["messages"]] + [
+        e["message"] for e in response.context.get("errors") or []
+    ]
     assert any("空字符" in m for m in messages), messages
     review.refresh_from_db()
     assert review.state == MemberReview.State.PENDING

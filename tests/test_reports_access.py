@@ -189,3 +189,29 @@ def test_anonymous_users_are_sent_to_log_in_for_an_application_pdf(client, peopl
     application = submitted(people["alice"])
     response = client.get(f"/reports/applications/{application.reference}/pdf/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("username", ["alice", "bob", "dave", "sam"])
+def test_the_application_page_links_to_its_pdf_for_whoever_may_print_it(client, people, username):
+    """Issue 16, finding 7: the PDF is reached from the application page, not typed."""
+    application = submitted(people["alice"])
+    client.force_login(people[username])
+    html = client.get(f"/applications/{application.reference}/").content.decode()
+    link = re.search(r'<a [^>]*id="application-pdf"[^>]*href="([^"]+)"', html)
+    assert link, "no PDF link"
+    assert link.group(1) == f"/reports/applications/{application.reference}/pdf/"
+    assert client.get(link.group(1)).status_code == 200
+
+
+def test_no_pdf_link_for_another_member_once_consent_is_withdrawn(client, people):
+    from cases.review import services as workflow
+
+    application = submitted(people["alice"])
+    workflow.consent_withdraw(application=application, by=people["alice"], note="监护人撤回")
+    client.force_login(people["dave"])
+    page = client.get(f"/applications/{application.reference}/").content.decode()
+    assert 'id="application-pdf"' not in page
+    assert client.get(f"/reports/applications/{application.reference}/pdf/").status_code == 403
+    client.force_login(people["alice"])
+    page = client.get(f"/applications/{application.reference}/").content.decode()
+    assert 'id="application-pdf"' in page

@@ -1,6 +1,7 @@
 """The shared review workflow (standard.md §3): routing, every transition, the funding gap,
 expiry, withdrawal, who may do what, the member inbox and what each member sees."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -293,7 +294,9 @@ def test_the_walk_from_submission_to_a_closed_funding_gap(
     # Bob pledges 30000 from P01, dave 75000 from P04 (without taking it first). The demo
     # rule of P04 says "up to 50,000": the workflow does not hold a pledge to the project's
     # own cap, only to the funding gap (reported to the lead).
-    as_user(client, bob).post(f"/reviews/{crcf.pk}/approve/", {"project": "P01", "amount": "30000"})
+    as_user(client, bob).post(
+        f"/reviews/{crcf.pk}/approve/", {"project": "P01", "amount": "30000", "confirm": "yes"}
+    )
     crcf.refresh_from_db()
     assert (crcf.state, crcf.project.code, crcf.amount, crcf.decided_by) == (
         "approved",
@@ -303,7 +306,7 @@ def test_the_walk_from_submission_to_a_closed_funding_gap(
     )
     cccf = review_of(application, 2)
     as_user(client, dave).post(
-        f"/reviews/{cccf.pk}/approve/", {"project": "P04", "amount": "75000"}
+        f"/reviews/{cccf.pk}/approve/", {"project": "P04", "amount": "75000", "confirm": "yes"}
     )
     assert state_of(cccf) == "approved"
     assert application.reviews.pledged_total() == NEED
@@ -328,13 +331,18 @@ def test_the_walk_from_submission_to_a_closed_funding_gap(
     before = snapshot(application)
     for amount in ("1", "20000"):
         response = as_user(client, frank).post(
-            f"/reviews/{sunshine.pk}/approve/", {"project": "P11", "amount": amount}
+            f"/reviews/{sunshine.pk}/approve/",
+            {"project": "P11", "amount": amount, "confirm": "yes"},
         )
-        assert response.status_code == 302
+        # Refused at the amount, with the form back as sent (issue 16, finding 3).
+        assert response.status_code == 200
         assert any(
-            "remaining need is 0" in text and "Revise the estimate" in text
-            for text in messages_of(response)
-        ), messages_of(response)
+            e["anchor"] == "approve-amount"
+            and "remaining need is 0" in e["message"]
+            and "Revise the estimate" in e["message"]
+            for e in response.context["errors"]
+        ), response.context["errors"]
+        assert response.context["values"]["amount"] == amount
         assert snapshot(application) == before
 
     # The hospital's new estimate makes room for 20000 more: now member 4's pledge fits.
@@ -348,7 +356,8 @@ def test_the_walk_from_submission_to_a_closed_funding_gap(
         application=application, action="estimate_revised", actor=alice
     ).exists()
     response = as_user(client, frank).post(
-        f"/reviews/{sunshine.pk}/approve/", {"project": "P11", "amount": "20000.00"}
+        f"/reviews/{sunshine.pk}/approve/",
+        {"project": "P11", "amount": "20000.00", "confirm": "yes"},
     )
     assert "Approved." in messages_of(response)
     sunshine.refresh_from_db()
@@ -459,9 +468,11 @@ def test_a_member_cannot_approve_from_another_members_project(client, people, ap
         )
     before = snapshot(application)
     response = as_user(client, people["bob"]).post(
-        f"/reviews/{crcf.pk}/approve/", {"project": "P04", "amount": "10000"}
+        f"/reviews/{crcf.pk}/approve/", {"project": "P04", "amount": "10000", "confirm": "yes"}
     )
-    assert "Choose one of your own member's projects." in messages_of(response)
+    assert "Choose one of your own member's projects." in [
+        e["message"] for e in response.context["errors"]
+    ]
     assert snapshot(application) == before
 
 
@@ -722,7 +733,7 @@ def test_only_the_owners_staff_withdraw_close_or_revise(people, application, use
 REVIEW_ACTIONS = {
     "take": {},
     "request-info": {"items": "户口本"},
-    "approve": {"project": "P01", "amount": "30000"},
+    "approve": {"project": "P01", "amount": "30000", "confirm": "yes"},
     "decline": {"reason": "other"},
 }
 APPLICATION_ACTIONS = {
@@ -1024,9 +1035,72 @@ def test_internal_notes_stay_with_their_member_and_every_decision_is_shown_to_al
     ]
     matrix = response.content.decode().split('class="table matrix')[1].split("</table>")[0]
     assert matrix.count("<tr class=") == 8
-    assert "state-approved" in matrix and "30,000" in matrix and "小天使基金" in matrix
+    # In English, the project by its English name (issue 16, finding 5).
+    p01 = AidProject.objects.get(code="P01")
+    assert "state-approved" in matrix and "30,000" in matrix and p01.name_en in matrix
+    assert p01.name_zh not in matrix
     assert "state-declined" in matrix
     assert (response.context["pledged"], response.context["gap"]) == (
         Decimal(30000),
         NEED - 30000,
     )
+
+
+# --- the approval form: kept on refusal, confirmed before a pledge (issue 16, finding 3) ----
+
+
+def test_an_approval_without_confirm_only_names_the_pledge(client, people, application):
+    crcf = review_of(application, 1)
+    before = snapshot(application)
+    response = as_user(client, people["bob"]).post(
+        f"/reviews/{crcf.pk}/approve/", {"project": "P01", "amount": "30000", "note": "内部"}
+    )
+    assert response.status_code == 200
+    assert response.context["confirming"] is True
+    html = response.content.decode()
+    assert 'name="confirm" value="yes"' in html
+    assert crcf.member.name_en in html and "P01" in html and "30,000" in html
+    assert snapshot(application) == before
+    assert state_of(crcf) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"project": "P01", "amount": "三万元"}, "amount"),  # not an amount
+        ({"project": "P01", "amount": "999999"}, "amount"),  # beyond the gap
+        ({"project": "P02", "amount": "1000"}, "override_reason"),  # not eligible
+        ({"project": "P99", "amount": "1000"}, "project"),  # not the member's
+    ],
+)
+def test_a_refused_approval_keeps_what_was_sent_with_the_error_at_the_field(
+    client, people, application, body, field
+):
+    crcf = review_of(application, 1)
+    before = snapshot(application)
+    sent = {**body, "note": "理事会<讨论>", "confirm": "yes"}
+    response = as_user(client, people["bob"]).post(f"/reviews/{crcf.pk}/approve/", sent)
+    assert response.status_code == 200
+    assert snapshot(application) == before
+    errors = response.context["errors"]
+    assert [e["anchor"] for e in errors] == [f"approve-{field}"], errors
+    html = response.content.decode()
+    assert 'class="error-summary"' in html and f'href="#approve-{field}"' in html
+    field_tag = re.search(rf'<(?:input|select)[^>]*id="approve-{field}"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field_tag
+    assert f'value="{body["amount"]}"' in html
+    assert 'value="理事会&lt;讨论&gt;"' in html
+    assert re.search(rf'<option value="{body["project"]}" selected>', html) or field == "project"
+
+
+def test_the_approval_form_is_prefilled_with_the_suggestion_and_shows_the_gap(
+    client, people, application
+):
+    crcf = review_of(application, 1)
+    page = as_user(client, people["bob"]).get(f"/applications/{application.reference}/")
+    form = page.context["approve_form"]
+    chosen = next(p for p in form["projects"] if p["code"] == form["values"]["project"])
+    assert chosen["eligible"] and form["values"]["amount"] == str(chosen["suggested"])
+    assert form["room"] == funding.remaining_need(application, excluding=crcf)
+    html = page.content.decode()
+    assert f'value="{chosen["suggested"]}"' in html and "approve-amount-hint" in html

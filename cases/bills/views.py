@@ -36,6 +36,37 @@ def _receipt_context(receipt: Receipt) -> dict:
     }
 
 
+def _duplicate_message(same_child: bool) -> str:
+    return (
+        _("This receipt is already recorded: see who recorded it above.")
+        if same_child
+        else _("This receipt is already recorded for another child.")
+    )
+
+
+def form_error_summary(form, *, anchors=None) -> list[dict]:
+    """A refused form's errors for templates/_error_summary.html: one per field, in the
+    form's order, linked to its input (or to `anchors`' target for that field); errors of
+    the whole form to the form itself."""
+    errors, anchors = [], anchors or {}
+    for field in form:
+        if field.errors:
+            errors.append(
+                {
+                    # A group of radios is reached at its first choice.
+                    "anchor": anchors.get(field.name)
+                    or field.id_for_label
+                    or (f"{field.auto_id}_0" if field.use_fieldset else field.auto_id),
+                    "code": "",
+                    "label": field.label,
+                    "message": " ".join(field.errors),
+                }
+            )
+    for message in form.non_field_errors():
+        errors.append({"anchor": "receipt-form", "code": "", "label": "", "message": message})
+    return errors
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def receipt_new(request, reference):
@@ -48,12 +79,7 @@ def receipt_new(request, reference):
             receipt = bills.receipt_record(application=application, by=request.user, **data)
         except bills.DuplicateReceipt as exc:
             existing = {**_receipt_context(exc.receipt), "same_child": exc.same_child}
-            form.add_error(
-                "number",
-                _("This receipt is already recorded: see who recorded it below.")
-                if exc.same_child
-                else _("This receipt is already recorded for another child."),
-            )
+            form.add_error("number", _duplicate_message(exc.same_child))
         except NotAllowed:
             raise PermissionDenied from None
         except ApplicationError as exc:
@@ -61,10 +87,29 @@ def receipt_new(request, reference):
         else:
             messages.success(request, _("Receipt recorded."))
             return redirect("receipt-detail", receipt.pk)
+    elif request.method == "POST":
+        # The register is checked by its key alone (§4): a receipt already recorded is
+        # shown at once, before the other fields are typed for nothing.
+        code, number = form.cleaned_data.get("code"), form.cleaned_data.get("number")
+        found = bills.receipt_find(code, number) if code and number else None
+        if found is not None:
+            same = bills.same_child(found, application)
+            existing = {**_receipt_context(found), "same_child": same}
+            form.add_error("number", _duplicate_message(same))
     return render(
         request,
         "cases/receipt_form.html",
-        {"application": application, "form": form, "existing": existing},
+        {
+            "application": application,
+            "form": form,
+            "existing": existing,
+            # The duplicate's message links to the panel of the receipt already recorded.
+            "errors": form_error_summary(
+                form, anchors={"number": "existing-receipt"} if existing else None
+            )
+            if form.errors
+            else [],
+        },
         status=400 if form.errors else 200,
     )
 
@@ -267,6 +312,7 @@ def payments(request):
             "application__child__name",
             "project__code",
             "project__name_zh",
+            "project__name_en",
         )
         .order_by("-decided_at", "-pk")
     )

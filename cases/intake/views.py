@@ -215,6 +215,7 @@ def _application_page(request, reference, *, reveal_numbers=False):
             and application.anonymised_at is None
             and access.may_withdraw_consent(request.user, application),
             "can_export_data": access.may_export_data(request.user, application),
+            "can_print": access.may_print_application(request.user, application),
             "revealed": revealed,
             "can_reveal": bool(access.revealable(request.user, application)),
             **_sections_context(application),

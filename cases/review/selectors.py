@@ -44,7 +44,15 @@ def review_context(application: Application, user) -> dict:
     own_projects = []
     if own is not None:
         own_projects = [(code, item) for code, item in sorted(own.eligibility.items())]
+    approve_form = {}
+    if own is not None and own.state in (MemberReview.State.PENDING, MemberReview.State.IN_REVIEW):
+        others = [r for r in reviews if r.pk != own.pk]
+        approve_form = {
+            **approve_form_values(own),
+            "room": funding.gap_summary(application, others).gap,
+        }
     return {
+        "approve_form": approve_form,
         "reviews": reviews,
         "own_review": own,
         "own_projects": own_projects,
@@ -57,3 +65,40 @@ def review_context(application: Application, user) -> dict:
         "is_reviewer": user.role == user.Role.REVIEWER,
         "pledging_states": MemberReview.PLEDGING_STATES,
     }
+
+
+def approve_context(review: MemberReview, user, *, data=None) -> dict:
+    """What the approval form and its confirmation show: the member's projects with the
+    suggested amount of each for this application (the routing's snapshot), the remaining
+    funding gap (cases.funding, the one read model of it), and the values: those sent, or
+    at first the first eligible project with its suggested amount."""
+    application = review.application
+    gap = funding.gap_summary(application)
+    return {
+        **approve_form_values(review, data=data),
+        "application": application,
+        "review": review,
+        "member": review.member,
+        "need": gap.need,
+        "pledged": gap.pledged,
+        "gap": gap.gap,
+        "room": funding.remaining_need(application, excluding=review),
+    }
+
+
+def approve_form_values(review: MemberReview, *, data=None) -> dict:
+    projects = [{"code": code, **item} for code, item in sorted((review.eligibility or {}).items())]
+    first = next((p for p in projects if p.get("eligible")), projects[0] if projects else None)
+    if data is None:
+        suggested = first.get("suggested") if first else None
+        values = {
+            "project": first["code"] if first else "",
+            "amount": "" if suggested is None else f"{suggested}",
+        }
+    else:
+        values = {
+            name: data.get(name, "")
+            for name in ("project", "amount", "description", "override_reason", "note")
+        }
+    chosen = next((p for p in projects if p["code"] == values.get("project")), None)
+    return {"projects": projects, "chosen": chosen, "values": values}

@@ -165,12 +165,16 @@ def _lock(review: MemberReview) -> tuple[Application, MemberReview]:
     return application, review
 
 
-def _move(review, to_state, *, by, allowed_from, note="", internal_note=""):
+def _check_move(review, to_state, *, allowed_from):
     if review.state not in allowed_from:
         raise WorkflowError(
             _("This review is %(state)s: it cannot be moved to %(to)s.")
             % {"state": review.get_state_display(), "to": State(to_state).label}
         )
+
+
+def _move(review, to_state, *, by, allowed_from, note="", internal_note=""):
+    _check_move(review, to_state, allowed_from=allowed_from)
     ReviewEvent.objects.create(
         review=review,
         actor=by,
@@ -267,27 +271,31 @@ def review_approve(
     description: str = "",
     override_reason: str = "",
     note: str = "",
+    check_only: bool = False,
 ) -> MemberReview:
     """Pledge a grant (amount) or in-kind/service help (description) from one project.
 
     `project` may be given by its code, as the page and the API post it: then an unknown
     code, or a grant without an amount, is refused at its field before anything is locked.
+    With `check_only` every rule is checked and nothing is written: the page's
+    confirmation step names the pledge only once it would be made.
     """
     if isinstance(project, str):
         project = _own_project(review, code=project, amount=amount)
     application, review = _lock(review)
     access.require_decider(by, review)
     if project.member_id != review.member_id:
-        raise WorkflowError(_("Choose one of your own member's projects."))
+        raise WorkflowError(_("Choose one of your own member's projects."), field="project")
     snapshot = review.eligibility.get(project.code, {})
     if not snapshot.get("eligible") and not override_reason.strip():
         raise WorkflowError(
             _("%(project)s is not eligible here: give the reason for approving anyway.")
-            % {"project": project.name_zh}
+            % {"project": project.name_zh},
+            field="override_reason",
         )
     if project.kind == AidProject.Kind.GRANT:
         if amount is None or amount <= 0:
-            raise WorkflowError(_("Give the amount of the grant."))
+            raise WorkflowError(_("Give the amount of the grant."), field="amount")
         # The application's row is locked: a second approval waits here and then sees
         # this pledge, so together they can never exceed the need.
         room = funding.remaining_need(application, excluding=review)
@@ -297,13 +305,17 @@ def review_approve(
                     "The remaining need is %(room)s yuan: a pledge of %(amount)s yuan would go "
                     "beyond it. Revise the estimate first if the costs have grown."
                 )
-                % {"room": room, "amount": amount}
+                % {"room": room, "amount": amount},
+                field="amount",
             )
         description = ""
     else:
         if not description.strip():
-            raise WorkflowError(_("Describe the help this project gives."))
+            raise WorkflowError(_("Describe the help this project gives."), field="description")
         amount = None
+    if check_only:
+        _check_move(review, State.APPROVED, allowed_from=(State.PENDING, State.IN_REVIEW))
+        return review
     _move(
         review,
         State.APPROVED,

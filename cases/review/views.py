@@ -17,6 +17,7 @@ from cases.review.forms import (
     APPLICATION_ACTION_FORMS,
     REVIEW_ACTION_FORMS,
     AnswerForm,
+    ApproveForm,
     InboxFilterForm,
 )
 
@@ -96,8 +97,17 @@ def _run(request, application, action, success):
 def review_action(request, pk, action):
     review = access.get_review_for(request.user, pk)
     application = review.application
+    if action == "approve-change":
+        # Back from the confirmation to the form, with what was entered.
+        return render(
+            request,
+            "cases/review_approve.html",
+            _approve_context(review, request.user, data=request.POST),
+        )
     if action not in REVIEW_ACTION_FORMS:
         raise Http404
+    if action == "approve":
+        return _approve(request, review)
     post = _checked(request, REVIEW_ACTION_FORMS[action])
     if post is None:
         return redirect("application-detail", application.reference)
@@ -119,21 +129,6 @@ def review_action(request, pk, action):
             ),
             _("Information requested; the caseworker is told."),
         )
-    if action == "approve":
-        return _run(
-            request,
-            application,
-            lambda: services.review_approve(
-                review=review,
-                project=post["project"],
-                amount=post["amount"],
-                description=post["description"],
-                override_reason=post["override_reason"],
-                note=note,
-                by=by,
-            ),
-            _("Approved."),
-        )
     if action == "decline":
         return _run(
             request,
@@ -142,6 +137,67 @@ def review_action(request, pk, action):
             _("Declined."),
         )
     raise Http404
+
+
+# The approval's fields in the order of the form, with their codes in the error summary.
+APPROVE_FIELDS = ("project", "amount", "description", "override_reason", "note")
+
+
+def _approve_context(review, user, *, data=None, errors=None) -> dict:
+    """The approval page: the member's projects with their suggestions, the gap beside the
+    amount, and what was sent (or, first, the suggested project and amount)."""
+    context = selectors.approve_context(review, user, data=data)
+    errors = errors or {}
+    labels = {name: ApproveForm.base_fields[name].label for name in APPROVE_FIELDS}
+    context["errors"] = [
+        {"anchor": f"approve-{name}", "code": "", "label": labels[name], "message": errors[name]}
+        for name in APPROVE_FIELDS
+        if name in errors
+    ]
+    context["field_errors"] = errors
+    return context
+
+
+def _approve(request, review):
+    """Approve in two steps (§3): the form is checked by the same service that pledges, then
+    a confirmation names project, amount and member; only the confirmed post pledges. A
+    refusal at either step brings the form back with exactly what was sent."""
+    application = review.application
+    form = ApproveForm(request.POST)
+    errors = {}
+    if form.is_valid():
+        post = form.cleaned_data
+        confirmed = request.POST.get("confirm") == "yes"
+        try:
+            services.review_approve(
+                review=review,
+                project=post["project"],
+                amount=post["amount"],
+                description=post["description"],
+                override_reason=post["override_reason"],
+                note=post["note"],
+                by=request.user,
+                check_only=not confirmed,
+            )
+        except NotAllowed:
+            raise PermissionDenied from None
+        except ApplicationError as exc:
+            errors[getattr(exc, "field", None) or "project"] = str(exc)
+        else:
+            if confirmed:
+                return _done(request, application, _("Approved."))
+            return render(
+                request,
+                "cases/review_approve.html",
+                {**_approve_context(review, request.user, data=request.POST), "confirming": True},
+            )
+    else:
+        errors = {name: " ".join(messages) for name, messages in form.errors.items()}
+    return render(
+        request,
+        "cases/review_approve.html",
+        _approve_context(review, request.user, data=request.POST, errors=errors),
+    )
 
 
 @login_required

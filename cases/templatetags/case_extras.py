@@ -1,4 +1,7 @@
+import ast
+
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from cases import reveal
 from cases.identity import mask_id_number
@@ -55,9 +58,17 @@ def event_label(action: str) -> str:
     return action
 
 
+def _section_field(forms, section, name):
+    form = (forms or {}).get(section)
+    return form.fields.get(name) if form is not None else None
+
+
 @register.simple_tag
-def change_label(section: str, name: str) -> str:
-    """A changed field named by its standard code where it has one: 'B04 g1_phone'."""
+def change_label(section: str, name: str, forms=None) -> str:
+    """A changed field named by its standard code where it has one and by its label on
+    the section's form ('B04 联系电话'), never by its field name (issue 16, finding 5)."""
+    found = _section_field(forms, section, name)
+    label = str(found.label) if found is not None and found.label else name
     field = name.split("_", 1)[1] if name[:1] == "g" and name[1:2] in "12" else name
     field = {
         "household_province": "household_region",
@@ -66,7 +77,28 @@ def change_label(section: str, name: str) -> str:
     code = next(
         (code for code, f in FIELD_CODES.items() if code.startswith(section) and f == field), ""
     )
-    return f"{code} {name}".strip()
+    if code and label.startswith(code):
+        return label
+    return f"{code} {label}".strip()
+
+
+@register.simple_tag
+def change_value(section: str, name: str, value, forms=None) -> str:
+    """A changed value as the page shows it: a choice by its label, yes/no in words."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            pass
+    if value in (None, "", []):
+        return "—"
+    found = _section_field(forms, section, name)
+    if isinstance(value, bool) or value in ("True", "False"):
+        return str(_("Yes") if value in (True, "True") else _("No"))
+    choices = dict(getattr(found, "choices", None) or []) if found is not None else {}
+    values = value if isinstance(value, list) else [value]
+    shown = [str(choices.get(item, choices.get(str(item), item))) for item in values]
+    return "、".join(shown)
 
 
 @register.filter
@@ -86,3 +118,28 @@ def review_note(note: str) -> str:
     if note in ReviewEvent.SystemNote.values:
         return str(ReviewEvent.SystemNote(note).label)
     return note
+
+
+# What each access record's `view` names, in words (cases.audit.access_record's callers).
+ACCESS_VIEWS = {
+    "list": _("application list"),
+    "inbox": _("member inbox"),
+    "detail": _("application page"),
+    "edit": _("edit page"),
+    "document": _("document"),
+    "pdf": _("application PDF"),
+    "receipt": _("receipt"),
+    "pledge": _("pledge page"),
+    "payments": _("payments"),
+    "data-export": _("data export"),
+    "api-detail": _("API: application"),
+    "api-document": _("API: document"),
+    "api-edit": _("API: edit"),
+    "api-reveal": _("API: full numbers"),
+    "api-section": _("API: section"),
+}
+
+
+@register.filter
+def access_view_label(view: str) -> str:
+    return str(ACCESS_VIEWS.get(view, view))

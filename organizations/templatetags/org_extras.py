@@ -27,6 +27,20 @@ def describe(rules, labels):
 
 
 @register.filter
+def local_name(thing) -> str:
+    """A member's, project's or disease category's name in the page's language: name_en in
+    English when it has one, else name_zh (issue 16, finding 5). Works on a model or on a
+    stored snapshot (a dict with the same keys)."""
+    if thing is None:
+        return ""
+    if isinstance(thing, dict):
+        zh, en = thing.get("name_zh", ""), thing.get("name_en", "")
+    else:
+        zh, en = getattr(thing, "name_zh", ""), getattr(thing, "name_en", "")
+    return en if en and get_language() == "en" else zh
+
+
+@register.filter
 def yuan(amount) -> str:
     """Money, one way on every page (issue 16): thousands separators, and fen only when
     there are any, as GOV.UK writes pounds — "95,000", "1,234.50" — the same as the

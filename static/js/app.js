@@ -202,3 +202,28 @@ const autosave = (() => {
 
   return { flush, pending };
 })();
+
+// The error summary (GOV.UK pattern): focused when the refused form comes back, and each
+// of its links moves the focus to the field it names, not only the scroll position.
+(function () {
+  "use strict";
+  function start() {
+    var summary = document.querySelector(".error-summary");
+    if (!summary) return;
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      if (!link) return;
+      var field = document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      field.scrollIntoView({ block: "center" });
+      field.focus();
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -83,6 +83,9 @@ def test_a_reviewer_records_a_receipt_allocates_it_and_pays(
     fill_receipt(page, code="１１０１-０１２４", number="００１２ ３４５６７８")
     press(page, page.locator("form.form"))
     expect(page.locator(".existing-receipt")).to_contain_text("bob")
+    # The summary's link goes up to the panel of the recorded receipt (issue 16, finding 7).
+    page.locator("#error-summary a[href='#existing-receipt']").click()
+    expect(page.locator("#existing-receipt")).to_be_focused()
     shoot(page, "receipt-exists")
     expect(page.locator(".existing-receipt a")).to_have_attribute(
         "href", f"/receipts/{receipt.pk}/"

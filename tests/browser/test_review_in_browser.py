@@ -125,13 +125,23 @@ def expect_pledge_in_matrix(page: Page, review: MemberReview, code: str, amount)
     assert pledged == money(amount)
 
 
-def approve(page: Page, review: MemberReview, code: str, amount, override: str = "") -> None:
+def approve(
+    page: Page, review: MemberReview, code: str, amount, override: str = "", confirm=True
+) -> None:
+    """Fill the approval form and continue; then, when the confirmation names the member,
+    project and amount, confirm (issue 16: a pledge is made only once confirmed)."""
     form = action_form(page, review, "approve")
     form.locator("#approve-project").select_option(code)
     form.locator("#approve-amount").fill(str(amount))
     if override:
-        form.locator("#approve-override").fill(override)
+        form.locator("#approve-override_reason").fill(override)
     press(page, form)
+    if confirm:
+        panel = page.locator("#confirm-pledge")
+        expect(panel.locator("#confirm-member")).to_have_text(review.member.name_zh)
+        expect(panel.locator("#confirm-project")).to_contain_text(code)
+        expect(panel.locator("#confirm-amount")).to_contain_text(money(amount))
+        press(page, panel.locator("form").first)
 
 
 def zh_refusal(action) -> str:
@@ -231,8 +241,7 @@ def test_two_members_pledge_until_the_gap_is_closed_and_a_third_is_refused(
     sign_in_as(page, site, "erin")
     page.goto(f"{site}{detail}")
     expect_gap_line(page, NEED, NEED, 0)
-    approve(page, aiyou, code, 10000, override=override)
-    expect(page).to_have_url(re.compile(rf"{re.escape(detail)}$"))
+    approve(page, aiyou, code, 10000, override=override, confirm=False)
     message = zh_refusal(
         lambda: workflow.review_approve(
             review=aiyou,
@@ -242,8 +251,14 @@ def test_two_members_pledge_until_the_gap_is_closed_and_a_third_is_refused(
             by=erin,
         )
     )
-    expect(page.locator(".messages .message")).to_have_count(1)
-    expect(page.locator(".messages .message")).to_have_text(message)
+    # The form comes back as sent, the refusal at the amount and in the summary.
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary a")).to_have_count(1)
+    expect(page.locator("#error-summary a")).to_contain_text(message)
+    expect(page.locator("#approve-amount-error")).to_have_text(message)
+    expect(page.locator("#approve-amount")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#approve-amount")).to_have_value("10000")
+    expect(page.locator("#approve-project")).to_have_value(code)
     aiyou.refresh_from_db()
     assert (aiyou.state, aiyou.project, aiyou.amount, aiyou.decided_at) == (
         "pending",
@@ -256,6 +271,7 @@ def test_two_members_pledge_until_the_gap_is_closed_and_a_third_is_refused(
     submitted.refresh_from_db()
     assert submitted.need == NEED
     # The form is still offered (it may decline or give in-kind help), the gap stays 0.
+    page.goto(f"{site}{detail}")
     expect(action_form(page, aiyou, "approve")).to_have_count(1)
 
     # Both pledges in the matrix, the gap 0; the others still pending.
@@ -266,6 +282,57 @@ def test_two_members_pledge_until_the_gap_is_closed_and_a_third_is_refused(
     expect(page.locator("table.matrix tbody tr.state-pending")).to_have_count(
         MemberReview.objects.filter(application=submitted, state="pending").count()
     )
+
+
+def test_a_refused_approval_keeps_project_amount_and_note_with_the_error_at_the_field(
+    page: Page, site, people, submitted
+):
+    """Issue 16, finding 3: "三万元" is refused at the amount; the project, the amount and
+    the internal note come back exactly as typed, the summary's link focuses the field; a
+    corrected amount is confirmed (member, project, amount named) before it is pledged."""
+    crcf = review_of(submitted, 1)
+    sign_in_as(page, site, "bob")
+    page.goto(f"{site}/applications/{submitted.reference}/")
+    form = action_form(page, crcf, "approve")
+    # Prefilled with the suggestion of the first eligible project, the gap beside it.
+    expect(form.locator("#approve-project")).to_have_value("P01")
+    expect(form.locator("#approve-amount")).to_have_value(str(crcf.eligibility["P01"]["suggested"]))
+    expect(form.locator("#approve-amount-hint")).to_contain_text(money(NEED))
+    other = next(c for c in sorted(crcf.eligibility) if c != "P01")
+    form.locator("#approve-project").select_option(other)
+    form.locator("#approve-amount").fill("三万元")
+    form.locator("#approve-note").fill("理事会 3 月讨论")
+    press(page, form)
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(page.locator("#approve-project")).to_have_value(other)
+    expect(page.locator("#approve-amount")).to_have_value("三万元")
+    expect(page.locator("#approve-note")).to_have_value("理事会 3 月讨论")
+    expect(page.locator("#approve-amount")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#approve-amount-error")).to_be_visible()
+    if shots := os.environ.get("BROWSER_SCREENSHOTS"):
+        page.screenshot(path=f"{shots}/review-approval-refused.png", full_page=True)
+    summary.locator("a[href='#approve-amount']").click()
+    expect(page.locator("#approve-amount")).to_be_focused()
+    crcf.refresh_from_db()
+    assert crcf.state == "pending"
+
+    page.locator("#approve-project").select_option("P01")
+    page.locator("#approve-amount").fill("30000")
+    press(page, page.locator("#approve-form"))
+    expect(page.locator("#confirm-member")).to_have_text(crcf.member.name_zh)
+    expect(page.locator("#confirm-project")).to_contain_text("P01")
+    expect(page.locator("#confirm-amount")).to_contain_text(money(30000))
+    if shots:
+        page.screenshot(path=f"{shots}/review-approval-confirm.png", full_page=True)
+    crcf.refresh_from_db()
+    assert crcf.state == "pending"  # nothing pledged before the confirmation
+    press(page, page.locator("#confirm-pledge form").first)
+    crcf.refresh_from_db()
+    assert (crcf.state, crcf.project.code, crcf.amount) == ("approved", "P01", Decimal(30000))
+    internal = crcf.events.last().internal_note
+    assert internal == "理事会 3 月讨论", internal
 
 
 def test_axe_finds_no_serious_violation_on_the_review_pages(
@@ -291,6 +358,15 @@ def test_axe_finds_no_serious_violation_on_the_review_pages(
     press(page, action_form(page, crcf, "take"))
     expect(action_form(page, crcf, "take")).to_have_count(0)
     check("the application page of a reviewer (in review, with a message)")
+    form = action_form(page, crcf, "approve")
+    form.locator("#approve-amount").fill("三万元")
+    press(page, form)
+    expect(page.locator("#error-summary")).to_be_focused()
+    check("a refused approval")
+    page.locator("#approve-amount").fill("30000")
+    press(page, page.locator("#approve-form"))
+    expect(page.locator("#confirm-pledge")).to_have_count(1)
+    check("the confirmation of a pledge")
 
     # The caseworker's answer form, and another member's reviewer after a pledge.
     workflow.review_request_info(review=crcf, items=ITEMS, by=people["bob"])
