@@ -34,7 +34,9 @@ def application_list(user, *, q="", status="", category=None, member=None):
             "child__name",
             "child__id_number",
             "category__name_zh",
+            "category__name_en",  # names follow the page's language (local_name)
             "member__name_zh",
+            "member__name_en",
         )
         .order_by("-created_at", "-pk")
     )
