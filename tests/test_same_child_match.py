@@ -270,3 +270,22 @@ def test_receipts_follow_the_child_but_not_past_a_withdrawal_of_consent(client, 
     page = client.get(f"/applications/{second.reference}/")
     assert withheld.pk not in [r.pk for r in page.context["receipts"]]
     assert kept.pk not in [r.pk for r in page.context["receipts"]]
+
+
+def test_another_members_staff_and_the_secretariat_cannot_read_or_link_a_drafts_matches(
+    client, people, secret_draft
+):
+    """The match endpoints are the draft's own member's: anyone else gets 404 or 403."""
+    url = f"/applications/{secret_draft.reference}/possible-duplicates/"
+    for username in ("carol", "dave"):
+        api = Api(client, people[username])
+        assert api.get(url).status_code == 404
+        linked = api.post(
+            f"/applications/{secret_draft.reference}/link-child/",
+            {"reference": secret_draft.reference},
+        )
+        assert linked.status_code == 404
+    assert Api(client, people["sam"]).get(url).status_code == 403  # reads, never enters
+    client.force_login(people["carol"])
+    page = f"/applications/{secret_draft.reference}/link-child/{secret_draft.reference}/"
+    assert client.post(page).status_code == 404
