@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from organizations.eligibility import bilingual
+
 # Section key -> title. Sections can be filled in any order.
 SECTIONS = {
     "A": _("Child"),
@@ -65,6 +67,22 @@ ETHNIC_GROUPS = (
     "普米族 塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 塔塔尔族 "
     "独龙族 鄂伦春族 赫哲族 门巴族 珞巴族 基诺族"
 ).split()
+
+# Their names in English, in the same order (GB/T 3304's romanised names, in the spelling
+# English texts use): the value stored stays the Chinese name; pages show either (issue 16).
+ETHNIC_GROUPS_EN = (
+    "Han Mongol Hui Tibetan Uyghur Miao Yi Zhuang Bouyei Korean Manchu Dong Yao Bai "
+    "Tujia Hani Kazakh Dai Li Lisu Va She Gaoshan Lahu Sui Dongxiang Naxi "
+    "Jingpo Kyrgyz Tu Daur Mulao Qiang Blang Salar Maonan Gelao Xibe Achang "
+    "Pumi Tajik Nu Uzbek Russian Evenki De'ang Bonan Yugur Gin Tatar "
+    "Derung Oroqen Hezhen Monpa Lhoba Jino"
+).split()
+
+
+def ethnic_group_choices() -> list[tuple[str, str]]:
+    """(stored value, name in the reader's language) for the A06 select."""
+    return [(zh, bilingual(zh, en)) for zh, en in zip(ETHNIC_GROUPS, ETHNIC_GROUPS_EN, strict=True)]
+
 
 # The documents every application needs; a claimed C05 status adds its certificate.
 BASE_CHECKLIST = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from aid_alliance import money
@@ -104,6 +105,12 @@ class RegionChoiceMixin:
         return province[:2] + "0000" if province else ""
 
 
+def capitalised(choices) -> list[tuple[str, str]]:
+    """Choices written for the middle of a sentence ("rural only"), as a form's labels:
+    capitalised in English ("Rural"), unchanged in Chinese (issue 16)."""
+    return [(value, capfirst(label)) for value, label in choices]
+
+
 def _region_select(label, required=True):
     return forms.ChoiceField(
         label=label,
@@ -129,19 +136,19 @@ class PrecheckForm(RegionChoiceMixin, forms.Form):
         help_text=_("On the diagnosis certificate, e.g. C91.0. Some projects need it."),
     )
     household_province = _region_select(_("Household registration: province"))
-    household_prefecture = _region_select(_("city"), required=False)
-    household_county = _region_select(_("district or county"), required=False)
+    household_prefecture = _region_select(capfirst(_("city")), required=False)
+    household_county = _region_select(capfirst(_("district or county")), required=False)
     registration = forms.ChoiceField(
         label=_("Household registration type"),
-        choices=list(REGISTRATIONS.items()),
+        choices=capitalised(REGISTRATIONS.items()),
         widget=forms.RadioSelect,
     )
     hospital_province = _region_select(_("Treating hospital: province"))
-    hospital_prefecture = _region_select(_("city"), required=False)
-    hospital_county = _region_select(_("district or county"), required=False)
+    hospital_prefecture = _region_select(capfirst(_("city")), required=False)
+    hospital_county = _region_select(capfirst(_("district or county")), required=False)
     flags = forms.MultipleChoiceField(
         label=_("The family has (tick all that apply)"),
-        choices=list(ECONOMIC_FLAGS.items()),
+        choices=capitalised(ECONOMIC_FLAGS.items()),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -165,10 +172,10 @@ class PrecheckForm(RegionChoiceMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        stage_choices = [("", _("not in the plan")), *STAGES.items()]
+        stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
         for name, label in TREATMENTS.items():
             self.fields[f"plan_{name}"] = forms.ChoiceField(
-                label=label, choices=stage_choices, required=False
+                label=capfirst(label), choices=stage_choices, required=False
             )
         self._add_region_fields(self.data)
 

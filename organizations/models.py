@@ -54,7 +54,8 @@ class MemberOrganization(models.Model):
         ]
 
     def __str__(self):
-        return self.name_zh
+        # In the reader's language: choices, filters and admin lists name it so (issue 16).
+        return str(eligibility.bilingual(self.name_zh, self.name_en or self.name_zh))
 
 
 class DiseaseCategory(models.Model):
@@ -78,7 +79,8 @@ class DiseaseCategory(models.Model):
         ordering = ["sort_order", "code"]
 
     def __str__(self):
-        return self.name_zh
+        # In the reader's language: choices, filters and admin lists name it so (issue 16).
+        return str(eligibility.bilingual(self.name_zh, self.name_en or self.name_zh))
 
     def clean(self):
         try:
@@ -152,7 +154,7 @@ class AidProject(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code} {self.name_zh}"
+        return f"{self.code} {eligibility.bilingual(self.name_zh, self.name_en or self.name_zh)}"
 
 
 def _decimal_or_none(value):

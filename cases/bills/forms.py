@@ -53,9 +53,9 @@ class KeyField(forms.CharField):
 
 
 class ReceiptForm(forms.Form):
-    code = KeyField(label=_("Receipt code (票据代码)"))
-    number = KeyField(label=_("Receipt number (票据号码)"))
-    check_code = KeyField(label=_("Check code (校验码)"), required=False)
+    code = KeyField(label=_("Receipt code"))
+    number = KeyField(label=_("Receipt number"))
+    check_code = KeyField(label=_("Check code"), required=False)
     hospital = PlainTextField(label=_("Hospital"), max_length=100, name=True)
     issued_on = DateField(label=_("Receipt date"))
     kind = forms.ChoiceField(
@@ -65,9 +65,9 @@ class ReceiptForm(forms.Form):
         label=_("Inpatient or outpatient number"), max_length=30, required=False
     )
     total = YuanField(label=_("Total (yuan)"), min_value=Decimal("0.01"))
-    insurance_fund = YuanField(label=_("Paid by the insurance fund, 医保统筹 (yuan)"))
-    co_payment = YuanField(label=_("Co-payment, 个人自付 (yuan)"))
-    self_paid = YuanField(label=_("Fully self-paid, 个人自费 (yuan)"))
+    insurance_fund = YuanField(label=_("Paid by the insurance fund (yuan)"))
+    co_payment = YuanField(label=_("Co-payment (yuan)"))
+    self_paid = YuanField(label=_("Fully self-paid (yuan)"))
     scan = forms.FileField(
         label=_("Scan of the receipt (PDF, JPEG or PNG, at most 10 MB)"),
         required=False,
@@ -130,9 +130,7 @@ class PaymentForm(forms.Form):
     bank_name = PlainTextField(label=_("Bank"), max_length=100, required=False, name=True)
     account_number = forms.CharField(label=_("Account number"), max_length=40, required=False)
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
-    bank_reference = PlainTextField(
-        label=_("Bank reference (流水号)"), max_length=60, required=False
-    )
+    bank_reference = PlainTextField(label=_("Bank reference"), max_length=60, required=False)
     note = PlainTextField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, payee: Application | None = None, **kwargs):

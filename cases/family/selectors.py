@@ -133,9 +133,7 @@ DOCUMENT_WORDS = {
     "diagnosis_certificate": pgettext_lazy(
         "family document", "Diagnosis certificate from the hospital, with the hospital's seal"
     ),
-    "inpatient_record": pgettext_lazy(
-        "family document", "First page of the hospital stay record (病案首页)"
-    ),
+    "inpatient_record": pgettext_lazy("family document", "First page of the hospital stay record"),
     "cost_estimate": pgettext_lazy("family document", "The hospital's estimate of the costs"),
     "hardship_certificate": pgettext_lazy("family document", "Certificate of hardship"),
     "consent_form": pgettext_lazy("family document", "Consent form signed by the guardian"),

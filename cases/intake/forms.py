@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
-from django.utils.text import format_lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aid_alliance import money
@@ -22,10 +22,10 @@ from aid_alliance.text import PlainTextField
 from cases import identity
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
 from cases.models import Application, Child, Document, Guardian, OtherAid, Sex
-from cases.standard import ETHNIC_GROUPS
+from cases.standard import ethnic_group_choices
 from organizations import regions
 from organizations.eligibility import ECONOMIC_FLAGS, STAGES, TREATMENTS
-from organizations.forms import RegionChoiceMixin, icd_error
+from organizations.forms import RegionChoiceMixin, capitalised, icd_error
 from organizations.models import DiseaseCategory
 
 PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -111,8 +111,10 @@ def region_initial(prefix: str, code: str) -> dict:
 def _region_fields(prefix: str, label):
     return {
         f"{prefix}_province": forms.ChoiceField(label=label, required=True),
-        f"{prefix}_prefecture": forms.ChoiceField(label=_("city"), required=False),
-        f"{prefix}_county": forms.ChoiceField(label=_("district or county"), required=False),
+        f"{prefix}_prefecture": forms.ChoiceField(label=capfirst(_("city")), required=False),
+        f"{prefix}_county": forms.ChoiceField(
+            label=capfirst(_("district or county")), required=False
+        ),
     }
 
 
@@ -130,7 +132,7 @@ class ChildForm(RegionChoiceMixin, SectionForm):
         label=coded("A05", _("Date of birth")), widget=forms.DateInput(attrs={"type": "date"})
     )
     ethnicity = forms.ChoiceField(
-        label=coded("A06", _("Ethnic group")), choices=[(e, e) for e in ETHNIC_GROUPS]
+        label=coded("A06", _("Ethnic group")), choices=ethnic_group_choices()
     )
     registration = forms.ChoiceField(
         label=coded("A08", _("Registration type")),
@@ -347,7 +349,7 @@ class EconomicsForm(SectionForm):
     debt_amount = forms.DecimalField(label=_("Debts (yuan)"), **money.AMOUNT)
     economic_flags = forms.MultipleChoiceField(
         label=coded("C05", _("Status (tick all that apply)")),
-        choices=list(ECONOMIC_FLAGS.items()),
+        choices=capitalised(ECONOMIC_FLAGS.items()),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -422,10 +424,10 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             "hospital", _("Treating hospital's region: province")
         ).items():
             self.fields[name] = field
-        stage_choices = [("", _("not in the plan")), *STAGES.items()]
+        stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
         for name, label in TREATMENTS.items():
             self.fields[f"plan_{name}"] = forms.ChoiceField(
-                label=coded("D07", label), choices=stage_choices, required=False
+                label=coded("D07", capfirst(label)), choices=stage_choices, required=False
             )
         self._add_region_fields(self.data or self.initial)
 
@@ -690,7 +692,7 @@ class DocumentUploadForm(forms.Form):
     doc_type = forms.ChoiceField(label=_("Document"), choices=Document.Type.choices)
     flag = forms.ChoiceField(
         label=_("For a hardship certificate: which status it proves"),
-        choices=[("", "—"), *ECONOMIC_FLAGS.items()],
+        choices=[("", "—"), *capitalised(ECONOMIC_FLAGS.items())],
         required=False,
     )
     file = forms.FileField(

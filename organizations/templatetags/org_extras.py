@@ -2,6 +2,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms, template
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from organizations import selectors
 from organizations.describe import describe_rules
@@ -59,3 +60,13 @@ def money_shown(shown: str, bound_field) -> str:
     if shown and isinstance(bound_field.field, forms.DecimalField):
         return yuan(shown)
     return shown
+
+
+# Change notes the system writes on a rule version (organizations.services.directory_load),
+# shown in words; a person's note is shown as written.
+SYSTEM_RULE_NOTES = {"directory file": _("Loaded from the directory file")}
+
+
+@register.filter
+def rules_note(note: str) -> str:
+    return str(SYSTEM_RULE_NOTES.get(note, note))

@@ -1,0 +1,167 @@
+"""The pages each named user reaches, with one routed application in every state a page
+shows: the one list both the language scan (tests/test_page_languages.py) and the browser's
+axe run (tests/browser/test_every_page_in_browser.py) go through (issue 16).
+
+alice's application is submitted and routed; member 1 (bob) has pledged 30,000 yuan to it
+under P01 and recorded a receipt; member 3 (erin) asks for a paper; member 2 (dave) has not
+decided yet, so his approval form (refused, then confirmed) can be shown. sam has asked for
+a report.
+
+A visit is a GET, or a POST of `data` made from the page at `start` (as a person sends the
+form they see there); `user` None is someone not signed in. `password_only` stops the login
+after the password, on the second-factor page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from aid_alliance.text import PlainTextField
+from cases.bills import services as bills
+from cases.intake.forms import SECTION_FORMS
+from cases.models import Application
+from cases.review import services as workflow
+from reports.models import ReportRun
+from tests.intake_data import SECTIONS
+from tests.test_bills import RECEIPT
+from tests.test_workflow import project, review_of, reviewer_of, submitted
+
+PRECHECK = {
+    "dob": "2018-03-10",
+    "category": "LEUK",
+    "household_province": "11",
+    "household_prefecture": "110105",
+    "registration": "urban",
+    "hospital_province": "11",
+    "flags": ["dibao"],
+    "household_size": "4",
+    "household_income": "30000",
+    "estimated_cost": "200000",
+    "coverage": "90000",
+    "other_aid": "0",
+    "plan_chemotherapy": "in_progress",
+}
+ITEMS = "请补充近三个月的住院费用清单"
+APPROVAL_NOTE = "理事会 3 月讨论"
+
+
+@dataclass(frozen=True)
+class Visit:
+    user: str | None
+    name: str
+    url: str
+    data: dict = field(default_factory=dict)  # a POST when not empty
+    start: str = ""  # the page whose form sends `data`
+
+    @property
+    def is_post(self) -> bool:
+        return bool(self.data)
+
+
+def named_pages(people) -> tuple[Application, list[Visit]]:
+    """Make the state described in the module's docstring; the application and the
+    visits, user by user."""
+    alice, bob = people["alice"], people["bob"]
+    application = submitted(alice)
+    ref = application.reference
+    crcf, cccf, aiyou = (review_of(application, n) for n in (1, 2, 3))
+    workflow.review_request_info(review=aiyou, items=ITEMS, by=reviewer_of(3, "erin"))
+    pledge = workflow.review_approve(
+        review=crcf, project=project("P01"), amount=Decimal(30000), by=bob
+    )
+    receipt = bills.receipt_record(application=application, by=bob, **RECEIPT)
+    run = ReportRun.objects.create(
+        kind=ReportRun.Kind.values[0],
+        period="2026-11",
+        format=ReportRun.Format.values[0],
+        requested_by=people["sam"],
+    )
+    detail = f"/applications/{ref}/"
+    public = ["/", "/directory/", "/directory/P01/", "/eligibility/"]
+    staff = [*public, "/accounts/tokens/", "/members/crcf/"]
+
+    def gets(user, urls):
+        return [Visit(user, url, url) for url in urls]
+
+    precheck = [
+        Visit(None, "pre-check results", "/eligibility/", PRECHECK, "/eligibility/"),
+        Visit(
+            None,
+            "pre-check errors",
+            "/eligibility/",
+            {**PRECHECK, "dob": "2018-02-30", "household_size": "0"},
+            "/eligibility/",
+        ),
+    ]
+    approve = f"/reviews/{cccf.pk}/approve/"
+    approval = {"project": "P04", "amount": "10000", "note": APPROVAL_NOTE}
+    return application, [
+        *gets(None, [*public, "/status/", "/accounts/login/", "/accounts/password_reset/"]),
+        *precheck,
+        Visit(
+            None,
+            "family status",
+            "/status/",
+            {"reference": ref, "phone": SECTIONS["B"]["g1_phone"]},
+            "/status/",
+        ),
+        Visit(
+            None,
+            "refused login",
+            "/accounts/login/",
+            {"username": "alice", "password": "wrong"},
+            "/accounts/login/",
+        ),
+        *gets(
+            "alice",
+            [
+                *staff,
+                "/applications/",
+                detail,
+                f"{detail}edit/",
+                f"{detail}receipt/",
+            ],
+        ),
+        *gets(
+            "bob",
+            [
+                *staff,
+                "/inbox/",
+                detail,
+                "/payments/",
+                f"/pledges/{pledge.pk}/",
+                f"/receipts/{receipt.pk}/",
+                f"{detail}receipts/new/",
+            ],
+        ),
+        *gets("dave", ["/inbox/", detail]),
+        Visit("dave", "refused approval", approve, {**approval, "amount": "三万元"}, detail),
+        Visit("dave", "approval to confirm", approve, approval, detail),
+        *gets(
+            "sam",
+            [
+                *staff,
+                "/reports/",
+                f"/reports/runs/{run.pk}/",
+                "/access-records/",
+                detail,
+                "/members/crcf/accounts/",
+            ],
+        ),
+    ]
+
+
+def typed_texts(application) -> set[str]:
+    """What people typed as free text (the sections' plain-text fields: names, addresses,
+    hospitals, banks; the receipt's hospital; the notes above): data, kept as typed in every
+    language. Choices (ethnic group, relationship…) are not typed: they follow the language."""
+    typed = set()
+    for key, values in SECTIONS.items():
+        fields = SECTION_FORMS[key](application=application).fields
+        typed |= {
+            value
+            for name, value in values.items()
+            if isinstance(fields.get(name), PlainTextField) and isinstance(value, str)
+        }
+    return typed | {RECEIPT["hospital"], ITEMS, APPROVAL_NOTE}
