@@ -5,7 +5,8 @@ axe run (tests/browser/test_every_page_in_browser.py) go through (issue 16).
 alice's application is submitted and routed; member 1 (bob) has pledged 30,000 yuan to it
 under P01 and recorded a receipt; member 3 (erin) asks for a paper; member 2 (dave) has not
 decided yet, so his approval form (refused, then confirmed) can be shown. sam has asked for
-a report.
+a report. alice also has a draft, refused when she submits it; erin has not enrolled a
+second factor yet.
 
 A visit is a GET, or a POST of `data` made from the page at `start` (as a person sends the
 form they see there); `user` None is someone not signed in. `password_only` stops the login
@@ -19,10 +20,12 @@ from decimal import Decimal
 
 from aid_alliance.text import PlainTextField
 from cases.bills import services as bills
+from cases.intake import services as intake
 from cases.intake.forms import SECTION_FORMS
 from cases.models import Application
 from cases.review import services as workflow
 from reports.models import ReportRun
+from tests.conftest import second_factor_device
 from tests.intake_data import SECTIONS
 from tests.test_bills import RECEIPT
 from tests.test_workflow import project, review_of, reviewer_of, submitted
@@ -53,6 +56,7 @@ class Visit:
     url: str
     data: dict = field(default_factory=dict)  # a POST when not empty
     start: str = ""  # the page whose form sends `data`
+    password_only: bool = False  # signed in with the password, the second factor not yet
 
     @property
     def is_post(self) -> bool:
@@ -77,6 +81,9 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
         format=ReportRun.Format.values[0],
         requested_by=people["sam"],
     )
+    draft = intake.application_create(by=alice).reference
+    for name in ("bob", "dave", "sam"):  # enrolled: their login asks for the code
+        second_factor_device(people[name])
     detail = f"/applications/{ref}/"
     public = ["/", "/directory/", "/directory/P01/", "/eligibility/"]
     staff = [*public, "/accounts/tokens/", "/members/crcf/"]
@@ -121,8 +128,18 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
                 detail,
                 f"{detail}edit/",
                 f"{detail}receipt/",
+                f"{detail}withdraw-consent/",
+                f"/applications/{draft}/edit/",
             ],
         ),
+        Visit(
+            "alice",
+            "refused submission",
+            f"/applications/{draft}/submit/",
+            {"confirm": "yes"},
+            f"/applications/{draft}/edit/",
+        ),
+        Visit("bob", "second factor", "/accounts/otp/", password_only=True),
         *gets(
             "bob",
             [
@@ -149,6 +166,7 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
                 "/members/crcf/accounts/",
             ],
         ),
+        Visit("erin", "second factor enrolment", "/accounts/otp/enrol/", password_only=True),
     ]
 
 
