@@ -72,7 +72,11 @@ def change_label(section: str, name: str, forms=None) -> str:
     field = name.split("_", 1)[1] if name[:1] == "g" and name[1:2] in "12" else name
     field = {
         "household_province": "household_region",
+        "household_prefecture": "household_region",
+        "household_county": "household_region",
         "hospital_province": "treating_hospital",
+        "hospital_prefecture": "treating_hospital",
+        "hospital_county": "treating_hospital",
     }.get(field, field)
     code = next(
         (code for code, f in FIELD_CODES.items() if code.startswith(section) and f == field), ""
