@@ -2,11 +2,13 @@
 shows: the one list both the language scan (tests/test_page_languages.py) and the browser's
 axe run (tests/browser/test_every_page_in_browser.py) go through (issue 16).
 
-alice's application is submitted and routed; member 1 (bob) has pledged 30,000 yuan to it
-under P01 and recorded a receipt; member 3 (erin) asks for a paper; member 2 (dave) has not
-decided yet, so his approval form (refused, then confirmed) can be shown. sam has asked for
-a report. alice also has a draft, refused when she submits it; erin has not enrolled a
-second factor yet.
+alice's application is submitted and routed; member 3 (erin) asks for a paper and alice
+changes section A in answer (the history shows changes); member 1 (bob) has pledged 30,000
+yuan to it under P01 and recorded a receipt; member 2 (dave) has not decided yet, so his
+approval form (refused, then confirmed) can be shown. sam has asked for a report. alice
+also has a draft, refused when she submits it; erin has not enrolled a second factor yet.
+The error pages are reached as people reach them: a typo, another member's workspace
+(carol), the secretariat's reports (alice).
 
 A visit is a GET, or a POST of `data` made from the page at `start` (as a person sends the
 form they see there); `user` None is someone not signed in. `password_only` stops the login
@@ -166,6 +168,13 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
                 f"/receipts/{receipt.pk}/",
                 f"{detail}receipts/new/",
             ],
+        ),
+        Visit(
+            "bob",
+            "refused receipt",
+            f"{detail}receipts/new/",
+            {**{k: str(v) for k, v in RECEIPT.items()}, "issued_on": "2026-02-30", "total": "五万"},
+            f"{detail}receipts/new/",
         ),
         Visit("carol", "another member's workspace", "/members/crcf/", status=404),
         *gets("dave", ["/inbox/", detail]),

@@ -324,7 +324,7 @@ def _refuse_second_open_application(application: Application, by) -> None:
             "%(member)s. Contact %(member)s (%(phone)s) before going on."
         )
         % {
-            "member": other.member.name_zh,
+            "member": str(other.member),  # in the page's language
             "phone": other.member.contact_phone or _("no phone in the directory"),
         },
         match=PossibleMatch(member=other.member, basis=["id_number"]),

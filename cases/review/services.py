@@ -290,7 +290,7 @@ def review_approve(
     if not snapshot.get("eligible") and not override_reason.strip():
         raise WorkflowError(
             _("%(project)s is not eligible here: give the reason for approving anyway.")
-            % {"project": project.name_zh},
+            % {"project": str(project)},  # code and name, in the page's language
             field="override_reason",
         )
     if project.kind == AidProject.Kind.GRANT:
