@@ -50,6 +50,7 @@ ALLOWED_EN = {
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]{1,}")
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 HAN = re.compile(r"[\u4e00-\u9fff]+")
+LABELS = re.compile(r"(?is)<(label|legend|th|dt|option|button|h[1-6])\b[^>]*>(.*?)</\1>")
 
 
 def visible_text(page: str) -> str:
@@ -116,25 +117,41 @@ def _render(client, visit, language):
         visit,
         response.status_code,
     )
-    return visible_text(response.content.decode())
+    return response.content.decode()
 
 
 def test_no_english_is_left_in_the_chinese_pages(client, people, pages):
     found = {}
     for visit in pages[1]:
-        words = english_left(_render(client, visit, "zh-hans"))
+        words = english_left(visible_text(_render(client, visit, "zh-hans")))
         if words:
             found[f"{visit.user} {visit.name}"] = words
     assert not found, "\n" + "\n".join(f"{page}: {' '.join(left)}" for page, left in found.items())
 
 
+def lower_case_labels(page: str) -> list[str]:
+    """Labels, headings, table headers, options and buttons that start in lower case
+    ("city", "rural"): words written for the middle of a sentence, used as a label. A
+    field's code in front ("A07 ") is skipped."""
+    found = []
+    for _tag, inner in LABELS.findall(page):
+        text = re.sub(r"^[A-H]\d\d\s+", "", html.unescape(re.sub(r"<[^>]+>", " ", inner)).strip())
+        if text[:1].islower():
+            found.append(text[:40])
+    return found
+
+
 def test_no_chinese_is_left_in_the_english_pages(client, people, pages, proper_names):
+    """Outside proper names, and the labels are capitalised as labels (issue 16)."""
     found = {}
     for visit in pages[1]:
-        text = _render(client, visit, "en")
-        chinese = {run for run in HAN.findall(text) if not region_or_typed(run, proper_names)}
-        if chinese:
-            found[f"{visit.user} {visit.name}"] = sorted(chinese)
+        page = _render(client, visit, "en")
+        chinese = {
+            run for run in HAN.findall(visible_text(page)) if not region_or_typed(run, proper_names)
+        }
+        lower = lower_case_labels(page)
+        if chinese or lower:
+            found[f"{visit.user} {visit.name}"] = sorted(chinese) + sorted(set(lower))
     assert not found, "\n" + "\n".join(f"{page}: {' '.join(left)}" for page, left in found.items())
 
 
@@ -145,3 +162,8 @@ def test_the_english_scan_sees_chinese_that_is_not_a_proper_name(proper_names):
     assert not region_or_typed("白血病", proper_names)
     assert not region_or_typed("汉族", proper_names)
     assert not region_or_typed("北京市白血病", proper_names)
+
+
+def test_the_label_check_sees_a_label_in_lower_case():
+    page = '<label for="x">A07 city</label><th>Rural</th><label><input name="r"> rural</label>'
+    assert lower_case_labels(page) == ["city", "rural"]
