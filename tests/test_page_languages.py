@@ -8,7 +8,9 @@ import re
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
+from cases.standard import ETHNIC_GROUPS, ETHNIC_GROUPS_EN, ethnic_group_choices
 from organizations import regions
 from organizations.models import MemberOrganization, User
 from tests.named_pages import named_pages, typed_texts
@@ -167,3 +169,14 @@ def test_the_english_scan_sees_chinese_that_is_not_a_proper_name(proper_names):
 def test_the_label_check_sees_a_label_in_lower_case():
     page = '<label for="x">A07 city</label><th>Rural</th><label><input name="r"> rural</label>'
     assert lower_case_labels(page) == ["city", "rural"]
+
+
+def test_every_ethnic_group_has_its_english_name():
+    """A06 stores the Chinese name and shows either (GB/T 3304, 56 groups)."""
+    assert len(ETHNIC_GROUPS_EN) == len(set(ETHNIC_GROUPS_EN)) == len(ETHNIC_GROUPS) == 56
+    with translation.override("en"):
+        english = dict((value, str(label)) for value, label in ethnic_group_choices())
+    with translation.override("zh-hans"):
+        chinese = dict((value, str(label)) for value, label in ethnic_group_choices())
+    assert english["汉族"] == "Han" and english["维吾尔族"] == "Uyghur"
+    assert all(value == label for value, label in chinese.items())
