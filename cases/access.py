@@ -127,7 +127,8 @@ def _detail(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("child", "category", "member", "created_by").prefetch_related(
         "guardians",
         "other_aid",
-        "documents",
+        # With the paper a member asked for, when the family sent it (no query more).
+        Prefetch("documents", queryset=Document.objects.select_related("family_request")),
         Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
     )
 

@@ -425,8 +425,18 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     status = models.CharField(_("review"), max_length=10, choices=Status, default=Status.RECEIVED)
     reject_reason = models.CharField(_("reason for rejecting"), max_length=200, blank=True)
+    # None when the family sent it from its status page (it has no account).
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The paper a member asked for that the family sent this as (§3): "sent by the family,
+    # not yet checked" until the caseworker accepts or rejects it.
+    family_request = models.ForeignKey(
+        "cases.RequestedDocument",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     reviewed_by = models.ForeignKey(
@@ -445,6 +455,10 @@ class Document(models.Model):
 
     def __str__(self):
         return f"{self.get_doc_type_display()} {self.original_name}"
+
+    @property
+    def awaits_check_from_family(self) -> bool:
+        return self.family_request_id is not None and self.status == self.Status.RECEIVED
 
 
 class ApplicationEvent(models.Model):
@@ -469,10 +483,15 @@ class ApplicationEvent(models.Model):
         PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
         CONSENT_WITHDRAWN = "consent_withdrawn", _("The guardian withdrew consent to sharing")
         ANONYMISED = "anonymised", _("Anonymised at the end of the retention period")
+        FAMILY_UPLOADED = "family_uploaded", _("Document sent by the family, not yet checked")
+        OPENED_FROM_LEAD = "opened_from_lead", _("Opened from a call-back request")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None only for the family's own uploads from the status page (it has no account).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     action = models.CharField(max_length=30)
     section = models.CharField(max_length=1, blank=True)
     changes = models.JSONField(default=dict, blank=True)  # field -> [old, new]

@@ -125,7 +125,7 @@ def review_action(request, pk, action):
             request,
             application,
             lambda: services.review_request_info(
-                review=review, items=post["items"], by=by, note=note
+                review=review, items=post["items"], documents=post["documents"], by=by, note=note
             ),
             _("Information requested; the caseworker is told."),
         )
