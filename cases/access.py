@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from cases import references
 from cases.errors import NotAllowed
 from cases.identity import ACCOUNT_FIELDS, MASKED_FIELDS
-from cases.models import Application, ApplicationEvent, Document, MemberReview, Receipt
+from cases.models import Application, ApplicationEvent, Document, Lead, MemberReview, Receipt
 
 # --- who is who --------------------------------------------------------------------------
 
@@ -337,3 +337,22 @@ def may_export_data(user, application: Application) -> bool:
     the staff of the member that entered the application. (Not reports.services
     .may_export, which is about the alliance's reports.)"""
     return reads_all(user) or is_own_staff(user, application)
+
+
+# --- call-back requests from the pre-check (leads) ---------------------------------------------
+
+
+def leads_of(user) -> QuerySet:
+    """The call-back requests `user` may work: their own member's, and only those (§3: "the
+    request is that member's lead ... another member never sees it"). Nobody else reads
+    them, the secretariat included: a lead is a family's phone number given to one member."""
+    if not getattr(user, "is_member_staff", False):
+        raise PermissionDenied
+    return Lead.objects.filter(member_id=user.organization_id)
+
+
+def get_lead_for(user, pk) -> Lead:
+    """The lead if it is `user`'s member's; another member's staff get a 404."""
+    return get_object_or_404(
+        leads_of(user).select_related("member", "category", "application"), pk=pk
+    )

@@ -59,15 +59,6 @@ def family_text(text: str, *, reference: str) -> str:
     )
 
 
-def text_family(*, phone: str, reference: str, text: str) -> None:
-    """Send `text` with the reference and the status page's address; never raises (an SMS
-    gateway down must not undo what was already committed)."""
-    try:
-        family_notifier().send(phone=phone, text=family_text(text, reference=reference))
-    except Exception:
-        logger.exception("text to the family of %s not sent", reference)
-
-
 def email_staff(user, subject: str, body: str) -> None:
     if not user.email:
         logger.info("no e-mail address for %s: %s", user.get_username(), subject)

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -53,11 +55,30 @@ def precheck(request):
             category_labels=state.labels,
             region_label=regions.name_of,
         )
-    context = {"form": form, "results": _group_results(results)}
+    grouped = _group_results(results)
+    context = {"form": form, "results": grouped, **_callback_context(form, grouped)}
     template = "organizations/precheck.html"
     if request.htmx and request.method == "POST":
         template = "organizations/_precheck_results.html"
     return render(request, template, context)
+
+
+def _callback_context(form, grouped) -> dict:
+    """The members whose projects could help, each once, for "ask this member to call me"
+    (issue 17), with what the pre-check already knows: the household's region, the illness."""
+    if not grouped:
+        return {}
+    members = list(
+        {project.member_id: project.member for project, _ in grouped["eligible"]}.values()
+    )
+    data = form.cleaned_data
+    query = urlencode(
+        {
+            "region": form.applicant().household_region,
+            "category": data["category"].code if data.get("category") else "",
+        }
+    )
+    return {"callback_members": members, "callback_query": query}
 
 
 def _group_results(results):

@@ -143,3 +143,19 @@ ACCESS_VIEWS = {
 @register.filter
 def access_view_label(view: str) -> str:
     return str(ACCESS_VIEWS.get(view, view))
+
+
+@register.filter
+def lead_state_label(value: str) -> str:
+    """A call-back request's state as a person reads it."""
+    from cases.models import Lead
+
+    return str(Lead.State(value).label) if value in Lead.State.values else value or "—"
+
+
+@register.filter
+def region_name(code: str) -> str:
+    """A GB/T 2260 code as its name (province, city, county)."""
+    from organizations import regions
+
+    return regions.name_of(code) if code else "—"
