@@ -9,6 +9,7 @@ import re
 import pytest
 from django.conf import settings
 
+from cases.leads import services as lead_services
 from cases.models import MemberReview
 from tests.test_workflow import review_of, submitted
 
@@ -70,8 +71,24 @@ def pages(people):
     bob_review = review_of(application, 1)
     ref = application.reference
     common = ["/", "/directory/", "/eligibility/", "/accounts/tokens/"]
+    member = application.member
+    lead = lead_services.lead_create(
+        member=member,
+        name="王大明",
+        phone="13800138000",
+        region="530000",
+        category=application.category,
+        consent=True,
+    )
     return {
-        "alice": [*common, "/applications/", f"/applications/{ref}/", f"/applications/{ref}/edit/"],
+        "alice": [
+            *common,
+            "/applications/",
+            f"/applications/{ref}/",
+            f"/applications/{ref}/edit/",
+            "/leads/",
+            f"/leads/{lead.pk}/",
+        ],
         "bob": [
             *common,
             "/inbox/",
@@ -82,7 +99,13 @@ def pages(people):
         if bob_review.state in MemberReview.PLEDGING_STATES
         else [*common, "/inbox/", f"/applications/{ref}/", "/payments/"],
         "sam": [*common, "/reports/", "/access-records/", f"/applications/{ref}/"],
-        None: ["/status/", "/accounts/login/", "/eligibility/"],
+        None: [
+            "/status/",
+            "/accounts/login/",
+            "/eligibility/",
+            f"/contact-me/{member.short_name}/",
+            f"/contact-me/{member.short_name}/sent/",
+        ],
     }
 
 
