@@ -22,7 +22,7 @@ from cases.models import ApplicationEvent, Document, MemberReview, RequestedDocu
 from cases.review import services as workflow
 from organizations.models import RateLimitHit
 from tests import pdf_samples
-from tests.conftest import StaffClient
+from tests.conftest import StaffClient, api_token_for
 from tests.test_family_status import RESULT, opened, page, zh
 from tests.test_workflow import review_of, submitted
 
@@ -134,6 +134,9 @@ def test_the_caseworker_checks_then_answers_and_only_then_the_review_resumes(
     opened(family, application)
     family.post(UPLOAD, {f"paper-{register.pk}": file("a.jpg", photo_with_location())})
     document = Document.objects.get(application=application)
+    # The list marks the application; the page marks the document and the request.
+    listed = page(client_for_alice.get("/applications/"))
+    assert zh("Needs your answer") in listed
     html = page(client_for_alice.get(f"/applications/{application.reference}/"))
     assert zh("Sent by the family, not yet checked") in html
     assert f'id="needs-answer-{asked.pk}"' in html
@@ -157,6 +160,7 @@ def test_the_caseworker_checks_then_answers_and_only_then_the_review_resumes(
     intake.document_review(document=second, accept=True, reason="", by=people["alice"])
     html = page(client_for_alice.get(f"/applications/{application.reference}/"))
     assert f'id="needs-answer-{asked.pk}"' not in html
+    assert zh("Needs your answer") not in page(client_for_alice.get("/applications/"))
     response = client_for_alice.post(
         f"/applications/{application.reference}/reviews/{asked.pk}/answer/", {"note": "齐了"}
     )
@@ -298,3 +302,22 @@ def test_texts_to_the_family_carry_the_reference_and_the_status_address(
     ((phone, text),) = notify.LoggingNotifier.sent
     assert application.reference in text and "https://aid.example.org/status/" in text
     assert "状态" in text or "进度" in text or "status" in text.lower()
+
+
+def test_the_api_asks_for_papers_of_the_list_with_the_same_rules(application, people, client):
+    review = review_of(application, 1)
+    auth = {"HTTP_AUTHORIZATION": f"Token {api_token_for(people['bob'])}"}
+    url = f"/api/v1/reviews/{review.pk}/request-info/"
+    refused = client.post(
+        url, {"documents": ["no_such_paper"]}, content_type="application/json", **auth
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "documents"
+    response = client.post(
+        url,
+        {"documents": ["guardian_id", "consent_form"], "items": "请补充"},
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code == 200, response.content
+    assert [i.doc_type for i in items_of(review)] == ["guardian_id", "consent_form"]

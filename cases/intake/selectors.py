@@ -10,7 +10,7 @@ from django.db.models import Exists, Func, OuterRef, Prefetch, Q, TextField, Val
 from django.utils.translation import gettext, gettext_lazy
 
 from cases import access, crypto, identity, references
-from cases.models import Application, ApplicationEvent, Guardian
+from cases.models import Application, ApplicationEvent, Document, Guardian
 from organizations.models import MemberOrganization
 
 
@@ -37,6 +37,18 @@ def application_list(user, *, q="", status="", category=None, member=None):
             "category__name_en",  # names follow the page's language (local_name)
             "member__name_zh",
             "member__name_en",
+        )
+        .annotate(
+            # "Needs your answer": papers the family sent for an open request, not yet
+            # checked (issue 17). A subquery in the page's one query, evaluated per row shown.
+            family_waiting=Exists(
+                Document.objects.filter(
+                    application=OuterRef("pk"),
+                    family_request__isnull=False,
+                    family_request__answered_at__isnull=True,
+                    status=Document.Status.RECEIVED,
+                )
+            )
         )
         .order_by("-created_at", "-pk")
     )
