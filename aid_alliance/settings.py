@@ -570,6 +570,7 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "cases.models.Application.Status",
         "ClosingReasonEnum": "cases.models.Application.ClosingReason",
         "DocumentStatusEnum": "cases.models.Document.Status",
+        "DocumentTypeEnum": "cases.models.Document.Type",
         "RelationshipEnum": "cases.models.Guardian.Relationship",
         "OtherAidKindEnum": "cases.models.OtherAid.Kind",
         "ReviewStateEnum": "cases.models.MemberReview.State",

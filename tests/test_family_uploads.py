@@ -321,3 +321,16 @@ def test_the_api_asks_for_papers_of_the_list_with_the_same_rules(application, pe
     )
     assert response.status_code == 200, response.content
     assert [i.doc_type for i in items_of(review)] == ["guardian_id", "consent_form"]
+
+
+def test_a_photo_that_cannot_be_decoded_is_refused_as_damaged(family, asked, application):
+    register, _ = items_of(asked)
+    whole = photo_with_location()
+    opened(family, application)
+    # Its header says JPEG and gives a size, but the picture stops half-way.
+    response = family.post(
+        UPLOAD, {f"paper-{register.pk}": file("cut.jpg", whole[: len(whole) // 2])}
+    )
+    assert response.status_code == 400
+    assert zh("The image file is damaged.") in page(response)
+    assert not Document.objects.exists()

@@ -35,7 +35,13 @@ def without_metadata(upload, kind: str) -> ContentFile:
         with Image.open(upload) as image:
             image.load()
             upright = ImageOps.exif_transpose(image)
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError):
+    except (
+        OSError,
+        SyntaxError,  # Pillow's plugins raise it for a broken chunk or marker
+        ValueError,
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+    ):
         raise InvalidInput(_("The image file is damaged."), field="file") from None
     out = io.BytesIO()
     if kind == "image/jpeg":

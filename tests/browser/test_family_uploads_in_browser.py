@@ -59,6 +59,9 @@ def test_a_family_sends_a_requested_photo_and_the_caseworker_checks_it_and_answe
     expect(paper).to_have_attribute("accept", "image/*,application/pdf")
     expect(paper).to_have_attribute("capture", "environment")
     check_page(page, axe_source, "papers")
+    page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phone we serve
+    check_page(page, axe_source, "papers")
+    page.set_viewport_size(PHONE_SIZE)
     paper.set_input_files(
         files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()}]
     )
