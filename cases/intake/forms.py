@@ -84,7 +84,7 @@ class SectionForm(forms.Form):
 
     def full_clean(self):
         # "Fill this in" / "Choose one", not Django's "This field is required": the error
-        # summary reads "A07 户籍所在地：请选择一项。" (every field, the ones added in __init__ too).
+        # summary reads "A07 户籍所在地：请选择一项。" (fields added in __init__ included).
         for field in self.fields.values():
             if (
                 field.error_messages.get("required")
