@@ -85,7 +85,7 @@ def test_the_summary_lists_every_missing_or_wrong_field_across_sections(client, 
         "id_consent_method_0",
     ]
     assert labels[0] == "A07 户籍所在地：省份：请选择一项。"
-    assert labels[2] == "B04 手机号码 (监护人 1)：请填写此项。"
+    assert labels[2] == "B04 手机号码（监护人 1）：请填写此项。"
     assert labels[3].startswith("G04 账号：")
     html = response.content.decode()
     assert html.index('id="error-summary"') < html.index("<h1>")

@@ -39,6 +39,11 @@ def coded(code: str, label) -> str:
     return format_lazy("{} {}", code, label)
 
 
+def in_group(label, group) -> str:
+    """'B04 手机号码（监护人 2）': a field's label with the group it repeats in (the summary)."""
+    return _("%(label)s (%(group)s)") % {"label": label, "group": group}
+
+
 def _initial_text(value) -> str:
     return "" if value is None else str(value)
 
@@ -294,7 +299,7 @@ class GuardiansForm(SectionForm):
 
     def summary_labels(self):
         return {
-            f"g{n}_{attr}": format_lazy("{} ({})", self.fields[f"g{n}_{attr}"].label, legend)
+            f"g{n}_{attr}": in_group(self.fields[f"g{n}_{attr}"].label, legend)
             for n, legend in ((1, _("Guardian 1")), (2, _("Guardian 2")))
             for attr in GUARDIAN_ATTRS
         }
@@ -599,8 +604,8 @@ class CoverageForm(SectionForm):
 
     def summary_labels(self):
         return {
-            f"aid{n}_{attr}": format_lazy(
-                "{} ({})", self.fields[f"aid{n}_{attr}"].label, _("Other aid %(n)s") % {"n": n}
+            f"aid{n}_{attr}": in_group(
+                self.fields[f"aid{n}_{attr}"].label, _("Other aid %(n)s") % {"n": n}
             )
             for n in range(1, AID_ROWS + 1)
             for attr in ("kind", "source", "amount", "received")

@@ -44,6 +44,7 @@ def test_a_refused_submission_lists_every_field_and_its_links_focus_them(page: P
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()
     shoot(page, "refused")
+    shoot(page, "refused-full", full_page=True)
     links = summary.locator("a")
     expect(links).to_have_count(3)
     expect(summary.locator("a[href='#id_household_province']")).to_contain_text("A07")
