@@ -13,7 +13,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_autosave_in_browser import TYPING_DELAY_MS, draft_without, type_slowly
-from tests.browser.test_pages_in_browser import log_in
+from tests.browser.test_pages_in_browser import fill_precheck, log_in, submit_precheck
 
 
 def shoot(page: Page, name: str, *, full_page=False) -> None:
@@ -87,3 +87,20 @@ def test_an_autosave_updates_the_section_state_in_the_task_list(page: Page, site
     expect(page.locator("#section-B-title [data-section-state]")).to_have_text("已完成")
     # The save indicator is apart from the state: it speaks of saving only.
     expect(page.locator("#section-B [data-save-state]")).to_have_text("已保存")
+
+
+def test_a_refused_precheck_swapped_in_by_htmx_focuses_its_error_summary(page: Page, site):
+    page.goto(f"{site}/eligibility/")
+    fill_precheck(page)
+    page.fill("#id_household_size", "0")
+    submit_precheck(page)
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    shoot(page, "precheck-refused")
+    link = summary.locator("a[href='#id_household_size']")
+    expect(link).to_have_count(1)
+    link.click()
+    assert active_id(page) == "id_household_size"
+    expect(page.locator("#id_household_size")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_household_size")).to_have_value("0")
+    expect(page.locator("#id_household_prefecture")).to_have_value("110101")  # kept
