@@ -13,7 +13,12 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_autosave_in_browser import TYPING_DELAY_MS, draft_without, type_slowly
-from tests.browser.test_pages_in_browser import fill_precheck, log_in, submit_precheck
+from tests.browser.test_pages_in_browser import (
+    fill_precheck,
+    log_in,
+    serious_axe_violations,
+    submit_precheck,
+)
 
 
 def shoot(page: Page, name: str, *, full_page=False) -> None:
@@ -27,7 +32,9 @@ def active_id(page: Page) -> str:
     return page.evaluate("document.activeElement && document.activeElement.id")
 
 
-def test_a_refused_submission_lists_every_field_and_its_links_focus_them(page: Page, site, people):
+def test_a_refused_submission_lists_every_field_and_its_links_focus_them(
+    page: Page, site, people, axe_source
+):
     application = draft_without(
         people, household_province="", household_prefecture="", registration="", g1_phone=""
     )
@@ -62,6 +69,11 @@ def test_a_refused_submission_lists_every_field_and_its_links_focus_them(page: P
     assert "id_household_province_error" in described.split()
     expect(page.locator("#id_household_province_error")).to_be_visible()
     expect(page.locator("#id_g1_phone_error")).to_contain_text("请")
+
+    for width, height in ((1280, 800), (375, 667)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert serious_axe_violations(page, axe_source) == [], width
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     # One state per section, in words, the same in the task list and at the section.
     expect(page.locator("#task-A [data-section-state]")).to_have_text("有错误")
