@@ -348,3 +348,20 @@ def test_the_apis_submit_refusal_lists_every_field_as_the_page_does(client, peop
     }
     page_errors = selectors.submission_errors(application)
     assert len(page_errors) == len(response.json()["errors"]) == 7
+
+
+def test_the_application_page_shows_empty_e02_amounts_as_zero_not_as_nothing(client, people):
+    application = draft_with(
+        people,
+        blank={"critical_illness_insurance", "medical_assistance", "commercial_insurance"},
+    )
+    client.force_login(people["alice"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/applications/{application.reference}/").content.decode()
+    for label in (
+        "Paid by critical illness insurance (yuan)",
+        "Paid by government medical assistance (yuan)",
+        "Paid by commercial insurance (yuan)",
+    ):
+        # Zero, in the page's money format (80,000; 0), not an empty answer.
+        assert re.search(rf"<dt>E02 {re.escape(label)}</dt><dd>0(\.00)?</dd>", html), label
