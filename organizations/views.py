@@ -5,10 +5,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aid_alliance.error_summary import form_error_summary
 from organizations import directory_cache, regions, selectors
-from organizations.eligibility import evaluate
+from organizations.eligibility import TREATMENTS, evaluate
 from organizations.forms import PrecheckForm
 from organizations.models import AidProject, MemberOrganization, User
 
@@ -56,7 +58,19 @@ def precheck(request):
             region_label=regions.name_of,
         )
     grouped = _group_results(results)
-    context = {"form": form, "results": grouped, **_callback_context(form, grouped)}
+    context = {
+        "form": form,
+        "results": grouped,
+        **_callback_context(form, grouped),
+        # The GOV.UK error summary: every field in error, linked to its input.
+        "errors": form_error_summary(
+            form,
+            whole_form_anchor=form["plan_" + next(iter(TREATMENTS))].auto_id,
+            whole_form_label=_("Treatment plan"),
+        )
+        if form.errors
+        else [],
+    }
     template = "organizations/precheck.html"
     if request.htmx and request.method == "POST":
         template = "organizations/_precheck_results.html"

@@ -165,13 +165,14 @@ def _detail(application: Application, user, *, view="api-detail", code=status.HT
 
 def submit_problems(application: Application) -> list[dict]:
     """Why a draft cannot be submitted yet: its sections' errors, required fields included
-    (what services.application_submit checks)."""
-    problems = []
-    for key in SECTION_FORMS:
-        if not services.section_complete(application, key):
-            form = services.section_form(application, key, strict=True)
-            problems += api_sections.form_errors(key, form)
-    return problems
+    (what services.application_submit checks): every field, as the page's error summary
+    lists them (cases.intake.selectors.section_status)."""
+    return [
+        problem
+        for status in selectors.application_sections(application, checked=True)
+        if status.form is not None and status.state != selectors.SectionState.COMPLETE
+        for problem in api_sections.form_errors(status.key, status.form)
+    ]
 
 
 @extend_schema_view(

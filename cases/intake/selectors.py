@@ -6,12 +6,18 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Exists, Func, OuterRef, Prefetch, Q, TextField, Value
+from django.db.models import Exists, Func, OuterRef, Prefetch, Q, TextChoices, TextField, Value
 from django.utils.translation import gettext, gettext_lazy
 
-from cases import access, crypto, identity, references
+from cases import access, crypto, documents, identity, references
+from cases.fields import as_querydict
+from cases.intake.forms import SECTION_FORMS, SectionForm
 from cases.models import Application, ApplicationEvent, Document, Guardian
+from cases.standard import SECTIONS
 from organizations.models import MemberOrganization
+
+# The encryption context of a draft's pending input (cases.crypto).
+PENDING = "cases_application.pending_input"
 
 
 def application_list(user, *, q="", status="", category=None, member=None):
@@ -205,3 +211,122 @@ def linkable_match(application: Application, user, reference: str) -> Applicatio
         ),
         None,
     )
+
+
+# --- the draft's sections: as stored, checked, and each one's state -------------------------
+
+
+def section_form(application: Application, section: str, *, strict=False) -> SectionForm:
+    """The section as stored, pending input shown back, validated to show its messages;
+    `strict`: as the submission checks it, an empty required field an error too."""
+    form_class = SECTION_FORMS[section]
+    pending = crypto.open_values(application.pending_input.get(section, {}), context=PENDING)
+    data = {**form_class.initial_for(application), **pending}
+    form = form_class(as_querydict(data), application=application, strict=strict)
+    form.is_valid()
+    form.quiet_required_errors()
+    return form
+
+
+def section_complete(application: Application, section: str) -> bool:
+    if section == "F":
+        return not documents.missing(application)
+    if application.pending_input.get(section):
+        return False
+    return section_form(application, section, strict=True).is_valid()
+
+
+class SectionState(TextChoices):
+    NOT_STARTED = "not_started", gettext_lazy("Not started")
+    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+    COMPLETE = "complete", gettext_lazy("Complete")
+    HAS_ERRORS = "has_errors", gettext_lazy("Has errors")
+
+
+@dataclass
+class SectionStatus:
+    """One section of the application page: its one state, the form to show (F, the
+    documents, has none) and, once a submission was refused, its fields in error."""
+
+    key: str
+    title: str
+    state: SectionState
+    form: SectionForm | None = None
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def state_label(self) -> str:
+        return str(self.state.label)
+
+
+def _has_input(form: SectionForm) -> bool:
+    """Whether anything is stored or kept as typed in the section (the form's data is
+    what is stored with the pending input over it; an unticked box is absent)."""
+    return any(value.strip() for _name, values in form.data.lists() for value in values)
+
+
+def section_status(application: Application, key: str, *, checked=False) -> SectionStatus:
+    """The section's one state, in one place for the page, its task list and the autosave's
+    answer, from what is stored and how it validates:
+
+    - complete: it passes the submission's check and nothing typed waits to be corrected;
+    - has errors: something typed or stored breaks a rule; once a submission was refused
+      (`checked`), a required field left empty too, and the form shows those messages;
+    - not started: nothing stored or typed; in progress: the rest.
+    """
+    title = str(SECTIONS[key])
+    if key == "F":
+        return _documents_status(application, title)
+    form = section_form(application, key)
+    if not application.pending_input.get(key) and not form.errors:
+        strict = section_form(application, key, strict=True)
+        complete = strict.is_valid()
+    else:
+        strict, complete = None, False
+    if complete:
+        state = SectionState.COMPLETE
+    elif checked:
+        state = SectionState.HAS_ERRORS
+        form = strict if strict is not None else section_form(application, key, strict=True)
+    elif form.errors:
+        state = SectionState.HAS_ERRORS
+    elif _has_input(form):
+        state = SectionState.IN_PROGRESS
+    else:
+        state = SectionState.NOT_STARTED
+    errors = form.error_summary() if checked else []
+    return SectionStatus(key=key, title=title, state=state, form=form, errors=errors)
+
+
+def _documents_status(application: Application, title: str) -> SectionStatus:
+    """F: complete when no document of the checklist is missing; has errors when a missing
+    one was rejected (the family must send it again); not started before any upload."""
+    missing = documents.missing(application)
+    uploaded = list(application.documents.all())
+    if not missing:
+        state = SectionState.COMPLETE
+    elif not uploaded:
+        state = SectionState.NOT_STARTED
+    elif any(
+        doc.status == Document.Status.REJECTED and (doc.doc_type, doc.flag) in missing
+        for doc in uploaded
+    ):
+        state = SectionState.HAS_ERRORS
+    else:
+        state = SectionState.IN_PROGRESS
+    return SectionStatus(key="F", title=title, state=state)
+
+
+def application_sections(application: Application, *, checked=False) -> list[SectionStatus]:
+    """Every section of the application page in the standard's order (F included)."""
+    return [section_status(application, key, checked=checked) for key in SECTIONS]
+
+
+def submission_errors(application: Application) -> list[dict]:
+    """Every field that keeps the draft from being submitted, across all sections, as the
+    error summary's entries (what services.application_submit refuses)."""
+    return [
+        error
+        for status in application_sections(application, checked=True)
+        for error in status.errors
+    ]

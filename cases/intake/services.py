@@ -9,13 +9,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import access, crypto, documents, events, funding, identity, references
+from cases import access, crypto, events, funding, identity, references
 from cases.documents import document_upload  # noqa: F401 - the intake's upload, shared with bills
-from cases.errors import ApplicationError, DuplicateApplication, consent_withdrawn_refusal
-from cases.fields import as_querydict
+from cases.errors import (
+    ApplicationError,
+    DuplicateApplication,
+    IncompleteApplication,
+    consent_withdrawn_refusal,
+)
 from cases.identity import MASKED_FIELDS
 from cases.intake.forms import SECTION_FORMS, SectionForm, SectionValues
-from cases.intake.selectors import PossibleMatch
+from cases.intake.selectors import (  # noqa: F401 - section_form: the sections' reads
+    PENDING,
+    PossibleMatch,
+    section_complete,
+    section_form,
+)
 from cases.models import (
     Application,
     Child,
@@ -27,7 +36,6 @@ from cases.models import (
 from cases.review import services as review_services
 from cases.standard import SECTIONS
 
-PENDING = "cases_application.pending_input"
 Action = events.Action
 
 
@@ -199,25 +207,6 @@ def section_save(*, application: Application, section: str, data, by) -> Section
     return SectionResult(form=form, changed=changed)
 
 
-def section_form(application: Application, section: str, *, strict=False) -> SectionForm:
-    """The section as stored, pending input shown back, validated to show its messages."""
-    form_class = SECTION_FORMS[section]
-    pending = crypto.open_values(application.pending_input.get(section, {}), context=PENDING)
-    data = {**form_class.initial_for(application), **pending}
-    form = form_class(as_querydict(data), application=application, strict=strict)
-    form.is_valid()
-    form.quiet_required_errors()
-    return form
-
-
-def section_complete(application: Application, section: str) -> bool:
-    if section == "F":
-        return not documents.missing(application)
-    if application.pending_input.get(section):
-        return False
-    return section_form(application, section, strict=True).is_valid()
-
-
 @transaction.atomic
 def application_submit(*, application: Application, by) -> Application:
     """Submit a complete, valid draft with consent H01 (§2 rules)."""
@@ -233,7 +222,7 @@ def application_submit(*, application: Application, by) -> Application:
         str(SECTIONS[key]) for key in SECTION_FORMS if not section_complete(application, key)
     ]
     if incomplete:
-        raise ApplicationError(
+        raise IncompleteApplication(
             _("These sections are not complete or not valid yet: %(sections)s.")
             % {"sections": "、".join(incomplete)}
         )
