@@ -9,7 +9,9 @@ import re
 import pytest
 from django.conf import settings
 
+from cases.intake import services as intake
 from cases.models import MemberReview
+from cases.review import services as workflow
 from tests.test_workflow import review_of, submitted
 
 pytestmark = pytest.mark.django_db
@@ -69,9 +71,20 @@ def pages(people):
     application = submitted(people["alice"])
     bob_review = review_of(application, 1)
     ref = application.reference
+    # The caseworker's home with a request waiting for her answer and a draft (issue 16).
+    workflow.review_request_info(
+        review=review_of(application, 2), items="请补充病案首页", by=people["dave"]
+    )
+    draft = intake.application_create(by=people["alice"]).reference
     common = ["/", "/directory/", "/eligibility/", "/accounts/tokens/"]
     return {
-        "alice": [*common, "/applications/", f"/applications/{ref}/", f"/applications/{ref}/edit/"],
+        "alice": [
+            *common,
+            "/applications/",
+            f"/applications/{ref}/",
+            f"/applications/{ref}/edit/",
+            f"/applications/{draft}/discard/",
+        ],
         "bob": [
             *common,
             "/inbox/",

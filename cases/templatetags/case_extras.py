@@ -123,6 +123,8 @@ def review_note(note: str) -> str:
 # What each access record's `view` names, in words (cases.audit.access_record's callers).
 ACCESS_VIEWS = {
     "list": _("application list"),
+    "home": _("home page"),
+    "discard": _("draft discarded"),
     "inbox": _("member inbox"),
     "detail": _("application page"),
     "edit": _("edit page"),
