@@ -431,8 +431,7 @@ def test_a_reviewer_allocates_and_pays_through_the_pledge_page(
     )
     assert response.status_code == 400
     assert (
-        "Only 15,000 yuan of the pledge"
-        in response.context["allocation_form"].errors["amount"][0]
+        "Only 15,000 yuan of the pledge" in response.context["allocation_form"].errors["amount"][0]
     )
     response = client.post(
         f"/pledges/{bob_pledge.pk}/allocate/", {"receipt": receipt.pk, "amount": "15,000"}
