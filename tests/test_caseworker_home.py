@@ -245,3 +245,18 @@ def test_the_database_refuses_a_discarded_application_that_is_not_a_draft(people
         Application.objects.filter(pk=application.pk).update(
             discarded_at=application.submitted_at, discarded_by=people["alice"]
         )
+
+
+def test_the_secretariats_csv_says_which_drafts_were_discarded(client, people):
+    kept, discarded = drafts_of(people, 2)
+    services.application_discard_draft(application=discarded, by=people["alice"], reason="重复")
+    client.force_login(people["sam"])
+    client.cookies["django_language"] = "en"
+    response = client.get("/applications.csv")
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    rows = {line.split(",")[0]: line for line in lines[1:]}
+    assert rows[discarded.reference].split(",")[1] == "Discarded draft"
+    assert rows[kept.reference].split(",")[1] == "Draft"
+    client.force_login(people["alice"])
+    mine = b"".join(client.get("/applications.csv").streaming_content).decode("utf-8-sig")
+    assert discarded.reference not in mine and kept.reference in mine
