@@ -260,3 +260,17 @@ def test_the_secretariats_csv_says_which_drafts_were_discarded(client, people):
     client.force_login(people["alice"])
     mine = b"".join(client.get("/applications.csv").streaming_content).decode("utf-8-sig")
     assert discarded.reference not in mine and kept.reference in mine
+
+
+def test_the_api_lists_a_discarded_draft_only_for_the_secretariat_with_its_time(client, people):
+    kept, discarded = drafts_of(people, 2)
+    services.application_discard_draft(application=discarded, by=people["alice"], reason="重复")
+    client.force_login(people["alice"])
+    mine = [row["reference"] for row in client.get("/api/v1/applications/").json()["results"]]
+    assert mine == [kept.reference]
+    client.force_login(people["sam"])
+    rows = {r["reference"]: r for r in client.get("/api/v1/applications/").json()["results"]}
+    assert rows[discarded.reference]["discarded_at"] is not None
+    assert rows[kept.reference]["discarded_at"] is None
+    detail = client.get(f"/api/v1/applications/{discarded.reference}/").json()
+    assert detail["discarded_at"] is not None and detail["editable"] is False
