@@ -155,6 +155,30 @@ def get_application_for(
     return application
 
 
+def may_discard_draft(user, application: Application) -> bool:
+    """Only the caseworkers of the member that entered a draft discard it (issue 16): the
+    person who enters applications tidies what they began. A reviewer decides on reviews
+    and does not discard; another member never sees the draft (a 404 before this)."""
+    return (
+        is_own_staff(user, application)
+        and user.role == user.Role.CASEWORKER
+        and application.status == Application.Status.DRAFT
+        and application.discarded_at is None
+    )
+
+
+def get_draft_to_discard_for(user, reference: str) -> Application:
+    """The draft `user` may discard: another member's staff get a 404 (they never learn
+    it exists), the secretariat and the member's reviewers a 403, and anything that is
+    not an open draft a 404."""
+    application = get_application_for(user, reference, edit=True)
+    if application.status != Application.Status.DRAFT or application.discarded_at is not None:
+        raise Http404
+    if not may_discard_draft(user, application):
+        raise PermissionDenied(_("Only the member's caseworkers discard its drafts."))
+    return application
+
+
 def get_document_for(user, pk, *, edit: bool = False) -> Document:
     document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
     # The same rule as the application's: another member's staff get a 404.

@@ -279,6 +279,8 @@ def document_upload(
     application = Application.objects.select_for_update().get(pk=application.pk)
     if application.status in (Application.Status.WITHDRAWN, Application.Status.CLOSED):
         raise ApplicationError(gettext("This application is closed."))
+    if application.discarded_at is not None:
+        raise ApplicationError(gettext("This draft was discarded."))
     try:
         content_type = check_upload(upload, max_bytes=settings.DOCUMENT_MAX_BYTES)
     except ValidationError as exc:

@@ -9,8 +9,10 @@ import re
 import pytest
 from django.conf import settings
 
+from cases.intake import services as intake
 from cases.leads import services as lead_services
 from cases.models import MemberReview
+from cases.review import services as workflow
 from tests.test_workflow import review_of, submitted
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +72,11 @@ def pages(people):
     application = submitted(people["alice"])
     bob_review = review_of(application, 1)
     ref = application.reference
+    # The caseworker's home with a request waiting for her answer and a draft (issue 16).
+    workflow.review_request_info(
+        review=review_of(application, 2), items="请补充病案首页", by=people["dave"]
+    )
+    draft = intake.application_create(by=people["alice"]).reference
     common = ["/", "/directory/", "/eligibility/", "/accounts/tokens/"]
     member = application.member
     lead = lead_services.lead_create(
@@ -88,6 +95,7 @@ def pages(people):
             f"/applications/{ref}/edit/",
             "/leads/",
             f"/leads/{lead.pk}/",
+            f"/applications/{draft}/discard/",
         ],
         "bob": [
             *common,

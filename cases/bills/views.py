@@ -39,7 +39,13 @@ def _receipt_context(receipt: Receipt) -> dict:
 
 def _duplicate_message(same_child: bool) -> str:
     return (
-        _("This receipt is already recorded: see who recorded it above.")
+        # No "above" or "below": the error summary, the field's message and the panel of
+        # the receipt sit in different places on the page (issue 16); the summary links
+        # to the panel.
+        _(
+            "This receipt is already recorded: see who recorded it in the register entry on "
+            "this page."
+        )
         if same_child
         else _("This receipt is already recorded for another child.")
     )

@@ -814,3 +814,14 @@ class ApplicationSearchForm(forms.Form):
         empty_label=_("Any"),
     )
     member = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class DiscardDraftForm(forms.Form):
+    """Why a draft is discarded (issue 16): kept with it for the record."""
+
+    reason = PlainTextField(
+        label=_("Why discard this draft"),
+        max_length=300,
+        help_text=_("For example: entered twice, or the family did not go on. Kept on record."),
+        error_messages={"required": _("Say why the draft is discarded.")},
+    )

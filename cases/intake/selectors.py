@@ -12,7 +12,7 @@ from django.utils.translation import gettext, gettext_lazy
 from cases import access, crypto, documents, identity, references
 from cases.fields import as_querydict
 from cases.intake.forms import SECTION_FORMS, SectionForm
-from cases.models import Application, ApplicationEvent, Document, Guardian
+from cases.models import Application, ApplicationEvent, Document, Guardian, MemberReview
 from cases.standard import SECTIONS
 from organizations.models import MemberOrganization
 
@@ -25,18 +25,22 @@ def application_list(user, *, q="", status="", category=None, member=None):
     per page whatever the number of rows (pinned by a test)."""
     # Member staff list their own member's applications; those routed to them from other
     # members are in the inbox. The secretariat lists all.
+    # A discarded draft leaves the member's list; the secretariat still lists it, marked.
     if user.is_superuser or user.is_secretariat:
         base = Application.objects.all()
     else:
-        base = Application.objects.filter(member_id=user.organization_id)
+        base = Application.objects.filter(member_id=user.organization_id).not_discarded()
     queryset = (
         base.select_related("child", "category", "member")
+        # "Information requested" instead of "submitted" while a member waits for an answer.
+        .annotate(info_requested=Exists(_info_requests()))
         # Only what the list shows: narrower rows make sorting and deep pages cheaper.
         .only(
             "reference",
             "status",
             "created_at",
             "consent_withdrawn_at",
+            "discarded_at",
             "child__name",
             "child__id_number",
             "category__name_zh",
@@ -75,6 +79,70 @@ def application_list(user, *, q="", status="", category=None, member=None):
         else:
             queryset = name_contains(queryset, q)
     return queryset
+
+
+def _info_requests():
+    return MemberReview.objects.filter(
+        application=OuterRef("pk"), state=MemberReview.State.INFO_REQUESTED
+    )
+
+
+# The caseworker's home shows at most this many of each list (oldest request first,
+# newest draft first); the application list has the rest.
+HOME_ROWS = 50
+
+
+def awaiting_answer(user) -> list[MemberReview]:
+    """The information requests the user's member has not answered yet (§3: the review
+    waits in "information requested" until the caseworker says it is there), oldest
+    first: one query whatever their number."""
+    if not getattr(user, "is_member_staff", False):
+        return []
+    return list(
+        MemberReview.objects.filter(
+            state=MemberReview.State.INFO_REQUESTED,
+            application__member_id=user.organization_id,
+        )
+        .select_related("application__child", "member")
+        .only(
+            "requested_items",
+            "info_requested_at",
+            "member__name_zh",
+            "member__name_en",
+            "application__reference",
+            "application__member_id",
+            "application__child__name",
+        )
+        .order_by("info_requested_at", "pk")[:HOME_ROWS]
+    )
+
+
+def own_drafts(user) -> list[Application]:
+    """The drafts the user began and has not submitted or discarded, newest change first:
+    one query whatever their number."""
+    if not getattr(user, "is_member_staff", False):
+        return []
+    return list(
+        Application.objects.filter(
+            member_id=user.organization_id,
+            created_by=user,
+            status=Application.Status.DRAFT,
+        )
+        .not_discarded()
+        .select_related("child", "category")
+        .only(
+            "reference",
+            "status",
+            "member_id",
+            "discarded_at",
+            "created_at",
+            "updated_at",
+            "child__name",
+            "category__name_zh",
+            "category__name_en",
+        )
+        .order_by("-updated_at", "-pk")[:HOME_ROWS]
+    )
 
 
 class NameGrams(Func):
@@ -160,7 +228,7 @@ def possible_duplicates(application: Application, user) -> list[PossibleMatch]:
         .annotate(phone_match=same_phone if phones else Value(False))
         .exclude(pk=application.pk)
         .exclude(child__identity_id=child.identity_id)
-        .filter(anonymised_at__isnull=True)
+        .filter(anonymised_at__isnull=True, discarded_at__isnull=True)
         .select_related("member", "child")
         # Never the other record's encrypted numbers, not even in memory.
         .only(

@@ -9,12 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import access, crypto, events, funding, identity, references
+from cases import access, audit, crypto, events, funding, identity, references
 from cases.documents import document_upload  # noqa: F401 - the intake's upload, shared with bills
 from cases.errors import (
     ApplicationError,
     DuplicateApplication,
     IncompleteApplication,
+    InvalidInput,
+    NotAllowed,
     consent_withdrawn_refusal,
 )
 from cases.identity import MASKED_FIELDS
@@ -74,7 +76,7 @@ def application_create(*, by) -> Application:
 def is_editable(application: Application) -> bool:
     """A draft, or a submitted application a member asked more information for (§3)."""
     if application.status == Application.Status.DRAFT:
-        return True
+        return application.discarded_at is None
     return (
         application.status == Application.Status.SUBMITTED
         and application.reviews.filter(state="info_requested").exists()
@@ -218,6 +220,8 @@ def application_submit(*, application: Application, by) -> Application:
         raise ApplicationError(consent_withdrawn_refusal())
     if application.status != Application.Status.DRAFT:
         raise ApplicationError(_("This application has already been submitted."))
+    if application.discarded_at is not None:
+        raise ApplicationError(_("This draft was discarded."))
     incomplete = [
         str(SECTIONS[key]) for key in SECTION_FORMS if not section_complete(application, key)
     ]
@@ -327,7 +331,7 @@ def application_link_child(*, application: Application, other: Application, by) 
     joined: each application keeps its own section A, so nothing of `other` is copied
     into this draft and no edit of one changes the other (issue 14)."""
     application = _lock(application)
-    if application.status != Application.Status.DRAFT:
+    if application.status != Application.Status.DRAFT or application.discarded_at is not None:
         raise ApplicationError(_("Only a draft can be linked to another child record."))
     if not access.may_link_child(by, application, other):
         raise ApplicationError(_("This application cannot be linked to that one."))
@@ -349,6 +353,37 @@ def application_link_child(*, application: Application, other: Application, by) 
         section="A",
         note=other.reference,
     )
+    return application
+
+
+DISCARD_REASON_MAX_CHARS = 300
+
+
+@transaction.atomic
+def application_discard_draft(*, application: Application, by, reason: str) -> Application:
+    """Discard a draft the caseworker will not go on with (issue 16): it leaves the
+    member's lists and can no longer be edited or submitted. Nothing is deleted: the
+    draft keeps who discarded it, when and why, with a history row and a row of the
+    tamper-evident access record, so the secretariat still sees it (§5)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the draft is discarded."), field="reason")
+    if len(reason) > DISCARD_REASON_MAX_CHARS:
+        raise InvalidInput(
+            _("At most 300 characters."),
+            field="reason",
+        )
+    application = _lock(application)
+    if application.status != Application.Status.DRAFT or application.discarded_at is not None:
+        raise ApplicationError(_("Only a draft that is not discarded yet can be discarded."))
+    if not access.may_discard_draft(by, application):
+        raise NotAllowed(_("Only the member's caseworkers discard its drafts."))
+    application.discarded_at = timezone.now()
+    application.discarded_by = by
+    application.discard_reason = reason
+    application.save(update_fields=["discarded_at", "discarded_by", "discard_reason", "updated_at"])
+    events.record_event(application=application, by=by, kind=Action.DISCARDED, note=reason)
+    audit.access_record(application=application, user=by, view="discard", detail=reason)
     return application
 
 

@@ -10,15 +10,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import access, audit, documents, reveal
 from cases.bills import selectors as bill_selectors
-from cases.errors import ApplicationError, IncompleteApplication
+from cases.errors import ApplicationError, IncompleteApplication, InvalidInput, NotAllowed
 from cases.intake import downloads, list_export, selectors, services
 from cases.intake.forms import (
     SECTION_FORMS,
     ApplicationSearchForm,
+    DiscardDraftForm,
     DocumentReviewForm,
     DocumentUploadForm,
 )
@@ -177,6 +178,47 @@ def application_submit(request, reference):
         % {"reference": application.reference},
     )
     return redirect("application-detail", application.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_discard(request, reference):
+    """Discard a draft in one decision (issue 16): the page names the draft and asks why;
+    only the confirmed post discards. A refusal comes back with the reason as typed."""
+    application = access.get_draft_to_discard_for(request.user, reference)
+    form = DiscardDraftForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            services.application_discard_draft(
+                application=application, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except NotAllowed:
+            raise PermissionDenied from None
+        except InvalidInput as exc:
+            form.add_error(exc.field, str(exc))
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Draft %(reference)s is discarded. It is kept on record, no longer listed.")
+                % {"reference": application.reference},
+            )
+            return redirect("home")
+    errors = [
+        {
+            "anchor": form[name].id_for_label if name in form.fields else "id_reason",
+            "code": "",
+            "label": form.fields[name].label if name in form.fields else _("Discard"),
+            "message": " ".join(messages_),
+        }
+        for name, messages_ in form.errors.items()
+    ]
+    return render(
+        request,
+        "cases/application_discard.html",
+        {"application": application, "form": form, "errors": errors},
+    )
 
 
 @login_required

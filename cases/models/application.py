@@ -121,6 +121,10 @@ class ApplicationQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status__in=[Application.Status.WITHDRAWN, Application.Status.CLOSED])
 
+    def not_discarded(self):
+        """Without the drafts their caseworkers discarded (kept for the record, not listed)."""
+        return self.filter(discarded_at__isnull=True)
+
     def visible_to(self, user):
         """What a staff user may read: the secretariat everything; member staff their own
         member's applications and every application routed to their member (§3, §5)."""
@@ -236,6 +240,19 @@ class Application(models.Model):
     consent_withdrawal_note = models.CharField(
         _("consent withdrawal note"), max_length=300, blank=True
     )
+    # A draft the caseworker gave up (issue 16): it leaves the member's lists and can no
+    # longer be edited or submitted, but is never deleted, so that the secretariat still
+    # sees who discarded it and when (cases.intake.services.application_discard_draft).
+    discarded_at = models.DateTimeField(_("discarded at"), null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("discarded by"),
+    )
+    discard_reason = models.CharField(_("why the draft was discarded"), max_length=300, blank=True)
     # Set when the retention command replaced the personal data of a closed application.
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
@@ -279,6 +296,12 @@ class Application(models.Model):
         constraints = [
             # Section A is the application's own (ChildIdentity): never shared by two.
             models.UniqueConstraint(fields=["child"], name="cases_application_own_child_record"),
+            # Only a draft is discarded, and always by someone, at a time.
+            models.CheckConstraint(
+                condition=Q(discarded_at__isnull=True, discarded_by__isnull=True)
+                | Q(status="draft", discarded_at__isnull=False, discarded_by__isnull=False),
+                name="cases_application_discarded_draft",
+            ),
         ]
 
     def __str__(self):
@@ -485,6 +508,7 @@ class ApplicationEvent(models.Model):
         ANONYMISED = "anonymised", _("Anonymised at the end of the retention period")
         FAMILY_UPLOADED = "family_uploaded", _("Document sent by the family, not yet checked")
         OPENED_FROM_LEAD = "opened_from_lead", _("Opened from a call-back request")
+        DISCARDED = "discarded", _("Draft discarded")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from aid_alliance.money import ZERO
+from aid_alliance.money import ZERO, yuan
 from cases import access, events, funding, notify
 from cases.errors import InvalidInput, NotAllowed, WorkflowError, consent_withdrawn_refusal
 from cases.models import Application, Document, MemberReview, RequestedDocument, ReviewEvent
@@ -342,7 +342,7 @@ def review_approve(
                     "The remaining need is %(room)s yuan: a pledge of %(amount)s yuan would go "
                     "beyond it. Revise the estimate first if the costs have grown."
                 )
-                % {"room": room, "amount": amount},
+                % {"room": yuan(room), "amount": yuan(amount)},
                 field="amount",
             )
         description = ""

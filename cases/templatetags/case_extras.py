@@ -1,8 +1,11 @@
 import ast
+from decimal import InvalidOperation
 
 from django import template
+from django.forms import DecimalField
 from django.utils.translation import gettext_lazy as _
 
+from aid_alliance import money
 from cases import reveal
 from cases.identity import mask_id_number
 from cases.models import ApplicationEvent, Document, ReviewEvent
@@ -95,6 +98,11 @@ def change_value(section: str, name: str, value, forms=None) -> str:
     found = _section_field(forms, section, name)
     if isinstance(value, bool) or value in ("True", "False"):
         return str(_("Yes") if value in (True, "True") else _("No"))
+    if isinstance(found, DecimalField):
+        try:  # money as every page writes it (issue 16)
+            return money.yuan(value)
+        except (InvalidOperation, ValueError, TypeError):
+            return str(value)
     choices = dict(getattr(found, "choices", None) or []) if found is not None else {}
     values = value if isinstance(value, list) else [value]
     shown = [str(choices.get(item, choices.get(str(item), item))) for item in values]
@@ -123,6 +131,8 @@ def review_note(note: str) -> str:
 # What each access record's `view` names, in words (cases.audit.access_record's callers).
 ACCESS_VIEWS = {
     "list": _("application list"),
+    "home": _("home page"),
+    "discard": _("draft discarded"),
     "inbox": _("member inbox"),
     "detail": _("application page"),
     "edit": _("edit page"),
