@@ -18,6 +18,18 @@ AMOUNT = {**MONEY, "min_value": ZERO}
 ZERO_YUAN = Decimal("0.00")
 
 
+def yuan(amount) -> str:
+    """An amount as people read it, one way everywhere (issue 16): thousands separators,
+    and fen only when there are any, "95,000" and "1,234.50" (GOV.UK writes pounds so).
+    Pages (the `yuan` filter), the services' messages, the history's notes and the
+    reports' tables all write money through this; CSV and XLSX files keep plain numbers
+    for the machines that read them. The unit (元 / yuan) stays with the words around."""
+    amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+    if amount == amount.to_integral_value():
+        return f"{int(amount):,}"
+    return f"{amount:,.2f}"
+
+
 def need(*, estimated_cost, coverage, other_aid) -> Decimal:
     """What the family still has to find: the estimate less insurance and other aid (§3)."""
     return max((estimated_cost or ZERO) - (coverage or ZERO) - (other_aid or ZERO), ZERO)

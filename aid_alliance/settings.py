@@ -428,6 +428,37 @@ if (
         "must be at least 1; TRUSTED_PROXY_COUNT at least 0"
     )
 
+# The site's address as families type it: every text to a family names the status page
+# (SITE_URL + /status/), so a message always carries the way back (issue 17).
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with https:// or http://")
+# Documents a family sends from the status page (standard.md §3): at most this many per
+# application and per client address in the window (a day), then HTTP 429.
+FAMILY_UPLOAD_MAX_PER_DAY = env_int("FAMILY_UPLOAD_MAX_PER_DAY", 20)
+FAMILY_UPLOAD_WINDOW_SECONDS = env_int("FAMILY_UPLOAD_WINDOW_SECONDS", 24 * 3600)
+# Call-back requests from the pre-check, with no account: at most this many per client
+# address and per phone number in the window, then HTTP 429.
+LEAD_MAX_REQUESTS = env_int("LEAD_MAX_REQUESTS", 5)
+LEAD_WINDOW_SECONDS = env_int("LEAD_WINDOW_SECONDS", 24 * 3600)
+# A call-back request's name, phone and note are cleared this long after its last change
+# (`manage.py anonymise_closed`); an application opened from it has its own retention.
+LEAD_RETENTION_DAYS = env_int("LEAD_RETENTION_DAYS", 365)
+if (
+    min(
+        FAMILY_UPLOAD_MAX_PER_DAY,
+        FAMILY_UPLOAD_WINDOW_SECONDS,
+        LEAD_MAX_REQUESTS,
+        LEAD_WINDOW_SECONDS,
+        LEAD_RETENTION_DAYS,
+    )
+    < 1
+):
+    raise ImproperlyConfigured(
+        "FAMILY_UPLOAD_MAX_PER_DAY, FAMILY_UPLOAD_WINDOW_SECONDS, LEAD_MAX_REQUESTS, "
+        "LEAD_WINDOW_SECONDS and LEAD_RETENTION_DAYS must be at least 1"
+    )
+
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@aid-alliance.local")
 
 # HTTPS hardening is on by default in production mode; `make run` serves plain HTTP on
@@ -539,6 +570,7 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "cases.models.Application.Status",
         "ClosingReasonEnum": "cases.models.Application.ClosingReason",
         "DocumentStatusEnum": "cases.models.Document.Status",
+        "DocumentTypeEnum": "cases.models.Document.Type",
         "RelationshipEnum": "cases.models.Guardian.Relationship",
         "OtherAidKindEnum": "cases.models.OtherAid.Kind",
         "ReviewStateEnum": "cases.models.MemberReview.State",

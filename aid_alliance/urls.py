@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("organizations.urls")),
     path("", include("cases.urls")),
     path("status/", include("cases.family.urls")),
+    path("", include("cases.leads.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", include("organizations.api_urls")),
     path("api/v1/", include("cases.api_urls")),

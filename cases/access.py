@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from cases import references
 from cases.errors import NotAllowed
 from cases.identity import ACCOUNT_FIELDS, MASKED_FIELDS
-from cases.models import Application, ApplicationEvent, Document, MemberReview, Receipt
+from cases.models import Application, ApplicationEvent, Document, Lead, MemberReview, Receipt
 
 # --- who is who --------------------------------------------------------------------------
 
@@ -127,7 +127,8 @@ def _detail(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("child", "category", "member", "created_by").prefetch_related(
         "guardians",
         "other_aid",
-        "documents",
+        # With the paper a member asked for, when the family sent it (no query more).
+        Prefetch("documents", queryset=Document.objects.select_related("family_request")),
         Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
     )
 
@@ -151,6 +152,30 @@ def get_application_for(
         raise PermissionDenied  # the secretariat reads, it does not enter applications
     if personal and shared_data_withheld(user, application):
         raise PermissionDenied(_("The guardian has withdrawn consent to sharing."))
+    return application
+
+
+def may_discard_draft(user, application: Application) -> bool:
+    """Only the caseworkers of the member that entered a draft discard it (issue 16): the
+    person who enters applications tidies what they began. A reviewer decides on reviews
+    and does not discard; another member never sees the draft (a 404 before this)."""
+    return (
+        is_own_staff(user, application)
+        and user.role == user.Role.CASEWORKER
+        and application.status == Application.Status.DRAFT
+        and application.discarded_at is None
+    )
+
+
+def get_draft_to_discard_for(user, reference: str) -> Application:
+    """The draft `user` may discard: another member's staff get a 404 (they never learn
+    it exists), the secretariat and the member's reviewers a 403, and anything that is
+    not an open draft a 404."""
+    application = get_application_for(user, reference, edit=True)
+    if application.status != Application.Status.DRAFT or application.discarded_at is not None:
+        raise Http404
+    if not may_discard_draft(user, application):
+        raise PermissionDenied(_("Only the member's caseworkers discard its drafts."))
     return application
 
 
@@ -336,3 +361,22 @@ def may_export_data(user, application: Application) -> bool:
     the staff of the member that entered the application. (Not reports.services
     .may_export, which is about the alliance's reports.)"""
     return reads_all(user) or is_own_staff(user, application)
+
+
+# --- call-back requests from the pre-check (leads) ---------------------------------------------
+
+
+def leads_of(user) -> QuerySet:
+    """The call-back requests `user` may work: their own member's, and only those (§3: "the
+    request is that member's lead ... another member never sees it"). Nobody else reads
+    them, the secretariat included: a lead is a family's phone number given to one member."""
+    if not getattr(user, "is_member_staff", False):
+        raise PermissionDenied
+    return Lead.objects.filter(member_id=user.organization_id)
+
+
+def get_lead_for(user, pk) -> Lead:
+    """The lead if it is `user`'s member's; another member's staff get a 404."""
+    return get_object_or_404(
+        leads_of(user).select_related("member", "category", "application"), pk=pk
+    )

@@ -51,14 +51,25 @@ def scalar(value) -> str | None:
 def form_data(body: dict, form_class):
     """A JSON body as the form data the browser's form would post; each field one value."""
     problems = []
+    values = {}
     for name, value in body.items():
-        if name not in form_class.base_fields:
+        field = form_class.base_fields.get(name)
+        if field is None:
             problems.append(error(_("Unknown field."), field=name))
+        elif isinstance(field, django_forms.MultipleChoiceField):
+            # A list of choices (e.g. the papers of an information request), each one value.
+            items = value if isinstance(value, list) else [value]
+            if any(scalar(item) is None for item in items):
+                problems.append(error(_("Give a list of texts."), field=name))
+            else:
+                values[name] = [scalar(item) for item in items]
         elif scalar(value) is None:
             problems.append(error(_("Give a single text or number value."), field=name))
+        else:
+            values[name] = scalar(value)
     if problems:
         raise Invalid(problems)
-    return as_querydict({name: scalar(value) for name, value in body.items()})
+    return as_querydict(values)
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -286,6 +297,10 @@ def _schema_field(field):
     common = {"required": field.required, "help_text": field.label or ""}
     if isinstance(field, django_forms.ModelChoiceField):
         return serializers.IntegerField(**common)
+    if isinstance(field, django_forms.MultipleChoiceField):
+        return serializers.MultipleChoiceField(
+            choices=field.choices, allow_empty=not field.required, **common
+        )
     if isinstance(field, django_forms.ChoiceField):
         return serializers.ChoiceField(
             choices=field.choices, allow_blank=not field.required, **common

@@ -269,11 +269,18 @@ def missing(application) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def document_upload(*, application: Application, doc_type: str, flag: str, upload, by) -> Document:
-    """Store a checked upload (type by its bytes, size limit) outside public paths."""
+def document_upload(
+    *, application: Application, doc_type: str, flag: str, upload, by, family_request=None
+) -> Document:
+    """Store a checked upload (type by its bytes, size limit) outside public paths.
+
+    `by` is None, and `family_request` the paper asked for, when the family sent it from
+    its status page (cases.family.services): "sent by the family, not yet checked"."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     if application.status in (Application.Status.WITHDRAWN, Application.Status.CLOSED):
         raise ApplicationError(gettext("This application is closed."))
+    if application.discarded_at is not None:
+        raise ApplicationError(gettext("This draft was discarded."))
     try:
         content_type = check_upload(upload, max_bytes=settings.DOCUMENT_MAX_BYTES)
     except ValidationError as exc:
@@ -291,6 +298,7 @@ def document_upload(*, application: Application, doc_type: str, flag: str, uploa
         size=upload.size,
         sha256=digest.hexdigest(),
         uploaded_by=by,
+        family_request=family_request,
     )
     document.file.save(f"{application.reference}-{digest.hexdigest()[:16]}", upload, save=False)
     try:
@@ -302,7 +310,7 @@ def document_upload(*, application: Application, doc_type: str, flag: str, uploa
     events.record_event(
         application=application,
         by=by,
-        kind=events.Action.DOCUMENT_UPLOADED,
+        kind=events.Action.FAMILY_UPLOADED if family_request else events.Action.DOCUMENT_UPLOADED,
         section="F",
         note=f"{document.get_doc_type_display()}: {document.original_name}",
     )

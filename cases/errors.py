@@ -35,6 +35,11 @@ class DuplicateApplication(ApplicationError):
         self.match = match
 
 
+class IncompleteApplication(ApplicationError):
+    """Submission refused: a section is not complete or not valid yet. The page lists every
+    field in error (cases.intake.selectors.submission_errors), the API too."""
+
+
 class InvalidInput(WorkflowError):
     """A value of the request refused before anything changed: a message at `field` on the
     page, a 400 naming the field in the API."""

@@ -54,7 +54,7 @@ def refuse_need_below_pledges(application: Application, *, error=WorkflowError) 
     if application.need < pledged:
         raise error(
             _("Members have pledged %(pledged)s yuan: the need cannot go below that.")
-            % {"pledged": pledged}
+            % {"pledged": money.yuan(pledged)}
         )
 
 

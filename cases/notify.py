@@ -12,6 +12,7 @@ from functools import cache
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 logger = logging.getLogger("aid_alliance.notify")
 
@@ -37,6 +38,25 @@ class LoggingNotifier(FamilyNotifier):
 @cache
 def family_notifier() -> FamilyNotifier:
     return import_string(settings.FAMILY_NOTIFIER)()
+
+
+def status_page_url() -> str:
+    """The family status page's absolute address (SITE_URL): families read it in a text."""
+    return f"{settings.SITE_URL}/status/"
+
+
+def family_text(text: str, *, reference: str) -> str:
+    """A text to a family that carries the way back (issue 17): it names the reference and
+    the status page's address, where the reference and the guardian's phone open it.
+    Callers build `text` in Chinese (translation.override("zh-hans"))."""
+    if reference not in text:
+        text = f"{reference}: {text}"
+    return (
+        text
+        + " "
+        + gettext("See the status at %(url)s with reference %(reference)s and this phone number.")
+        % {"url": status_page_url(), "reference": reference}
+    )
 
 
 def email_staff(user, subject: str, body: str) -> None:

@@ -311,6 +311,11 @@ class ApplicationListSerializer(serializers.Serializer):
     consent_withdrawn_at = serializers.DateTimeField(
         allow_null=True, help_text="When the guardian withdrew consent to sharing (H01)."
     )
+    discarded_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a caseworker discarded the draft (kept on record, no longer "
+        "listed for the member; the secretariat still lists it).",
+    )
 
     def _withheld(self, application) -> bool:
         user = self.context.get("user")
@@ -417,6 +422,11 @@ class ApplicationDetailSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     consent_withdrawn_at = serializers.DateTimeField(
         allow_null=True, help_text="When the guardian withdrew consent to sharing (H01)."
+    )
+    discarded_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a caseworker discarded the draft (kept on record, no longer "
+        "listed for the member; the secretariat still lists it).",
     )
     personal_data_withheld = serializers.BooleanField(
         help_text="True for another member's staff once the guardian withdrew consent: the "

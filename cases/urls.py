@@ -21,6 +21,11 @@ urlpatterns = [
         name="application-section",
     ),
     path(
+        "applications/<str:reference>/discard/",
+        views.application_discard,
+        name="application-discard",
+    ),
+    path(
         "applications/<str:reference>/submit/", views.application_submit, name="application-submit"
     ),
     path(

@@ -392,10 +392,8 @@ def plain_number(value: Decimal) -> str:
 
 
 def yuan(amount: Decimal) -> str:
-    amount = Decimal(amount)
-    if amount == amount.to_integral_value():
-        return f"{int(amount):,}"
-    return f"{amount:,.2f}"
+    """Money in the engine's sentences, as everywhere (aid_alliance.money.yuan)."""
+    return money.yuan(amount)
 
 
 def _join_now(items: list) -> str:

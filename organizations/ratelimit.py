@@ -1,5 +1,6 @@
 """One rate limiter for every limit on people (standard.md §5): the staff login lockout,
-the family status page and password reset. The API's request throttles are DRF's.
+the family status page, password reset, the family's uploads and call-back requests. The
+API's request throttles are DRF's.
 
 A scope names its settings (the most hits allowed in a window) and its keys, at most two
 (the table has two key columns): a hit counts against each of them, and any one of them
@@ -62,6 +63,15 @@ SCOPES = {
         ("address", "email"),
         "organizations.password_reset",
     ),
+    # Documents sent from the family status page: per application and per client a day.
+    "family_upload": Scope(
+        "FAMILY_UPLOAD_MAX_PER_DAY",
+        "FAMILY_UPLOAD_WINDOW_SECONDS",
+        ("application", "client"),
+        "cases.family_upload",
+    ),
+    # Call-back requests from the pre-check (no account): per client address and per phone.
+    "lead": Scope("LEAD_MAX_REQUESTS", "LEAD_WINDOW_SECONDS", ("client", "phone"), "cases.lead"),
 }
 _COLUMNS = ("first_key", "second_key")
 

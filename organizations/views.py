@@ -1,12 +1,16 @@
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aid_alliance.error_summary import form_error_summary
 from organizations import directory_cache, regions, selectors
-from organizations.eligibility import evaluate
+from organizations.eligibility import TREATMENTS, evaluate
 from organizations.forms import PrecheckForm
 from organizations.models import AidProject, MemberOrganization, User
 
@@ -53,11 +57,42 @@ def precheck(request):
             category_labels=state.labels,
             region_label=regions.name_of,
         )
-    context = {"form": form, "results": _group_results(results)}
+    grouped = _group_results(results)
+    context = {
+        "form": form,
+        "results": grouped,
+        **_callback_context(form, grouped),
+        # The GOV.UK error summary: every field in error, linked to its input.
+        "errors": form_error_summary(
+            form,
+            whole_form_anchor=form["plan_" + next(iter(TREATMENTS))].auto_id,
+            whole_form_label=_("Treatment plan"),
+        )
+        if form.errors
+        else [],
+    }
     template = "organizations/precheck.html"
     if request.htmx and request.method == "POST":
         template = "organizations/_precheck_results.html"
     return render(request, template, context)
+
+
+def _callback_context(form, grouped) -> dict:
+    """The members whose projects could help, each once, for "ask this member to call me"
+    (issue 17), with what the pre-check already knows: the household's region, the illness."""
+    if not grouped:
+        return {}
+    members = list(
+        {project.member_id: project.member for project, _ in grouped["eligible"]}.values()
+    )
+    data = form.cleaned_data
+    query = urlencode(
+        {
+            "region": form.applicant().household_region,
+            "category": data["category"].code if data.get("category") else "",
+        }
+    )
+    return {"callback_members": members, "callback_query": query}
 
 
 def _group_results(results):

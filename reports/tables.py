@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from aid_alliance import money
 from reports.selectors import Figures, Line
 
 
@@ -27,17 +28,27 @@ def is_number(value) -> bool:
     return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
+def is_money(value) -> bool:
+    """Money is kept to the fen (two places); days to 0.1, counts whole."""
+    return isinstance(value, Decimal) and value.as_tuple().exponent == -2
+
+
 def display(value) -> str:
-    """A cell on a page or in the PDF: thousands separated, '—' for none."""
+    """A cell on a page or in the PDF: thousands separated, money as every page writes it
+    (aid_alliance.money.yuan: "95,000", "1,234.50"), '—' for none."""
     if value is None:
         return "—"
+    if is_money(value):
+        return money.yuan(value)
     if is_number(value):
         return f"{value:,}"
     return str(value)
 
 
 def plain(value) -> str:
-    """A cell in CSV: digits and a decimal point only, empty for none."""
+    """A cell in CSV: digits and a decimal point only, empty for none. The files are read
+    by machines (spreadsheets, the authorities' systems): no thousands separators, the
+    fen always written ("95000.00"), whatever the pages show."""
     return "" if value is None else str(value)
 
 

@@ -7,8 +7,8 @@ changes section A in answer (the history shows changes); member 1 (bob) has pled
 yuan to it under P01 and recorded a receipt; member 2 (dave) has not decided yet, so his
 approval form (refused, then confirmed) can be shown. sam has asked for a report. alice
 also has a draft, refused when she submits it; erin has not enrolled a second factor yet.
-The error pages are reached as people reach them: a typo, another member's workspace
-(carol), the secretariat's reports (alice).
+A family has asked member 1 to call back. The error pages are reached as people reach
+them: a typo, another member's workspace (carol), the secretariat's reports (alice).
 
 A visit is a GET, or a POST of `data` made from the page at `start` (as a person sends the
 form they see there); `user` None is someone not signed in. `password_only` stops the login
@@ -24,6 +24,7 @@ from aid_alliance.text import PlainTextField
 from cases.bills import services as bills
 from cases.intake import services as intake
 from cases.intake.forms import SECTION_FORMS
+from cases.leads import services as lead_services
 from cases.models import Application
 from cases.review import services as workflow
 from reports.models import ReportRun
@@ -94,6 +95,16 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
         requested_by=people["sam"],
     )
     draft = intake.application_create(by=alice).reference
+    # A family asked member 1 to call back from the pre-check (issue 17).
+    member = application.member
+    lead = lead_services.lead_create(
+        member=member,
+        name=SECTIONS["B"]["g1_name"],
+        phone=SECTIONS["B"]["g1_phone"],
+        region="530000",
+        category=application.category,
+        consent=True,
+    )
     for name in ("bob", "dave", "sam"):  # enrolled: their login asks for the code
         second_factor_device(people[name])
     detail = f"/applications/{ref}/"
@@ -118,7 +129,17 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
     approve = f"/reviews/{cccf.pk}/approve/"
     approval = {"project": "P04", "amount": "10000", "note": APPROVAL_NOTE}
     return application, [
-        *gets(None, [*public, "/status/", "/accounts/login/", "/accounts/password_reset/"]),
+        *gets(
+            None,
+            [
+                *public,
+                "/status/",
+                "/accounts/login/",
+                "/accounts/password_reset/",
+                f"/contact-me/{member.short_name}/",
+                f"/contact-me/{member.short_name}/sent/",
+            ],
+        ),
         *precheck,
         Visit(
             None,
@@ -145,6 +166,9 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
                 f"{detail}receipt/",
                 f"{detail}withdraw-consent/",
                 f"/applications/{draft}/edit/",
+                f"/applications/{draft}/discard/",
+                "/leads/",
+                f"/leads/{lead.pk}/",
             ],
         ),
         Visit(

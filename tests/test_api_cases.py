@@ -439,7 +439,7 @@ def test_a_pledge_beyond_the_funding_gap_is_a_conflict(as_, application):
         f"/reviews/{review_of(application, 1).pk}/approve/", {"project": "P01", "amount": 200000}
     )
     assert response.status_code == 409
-    assert "The remaining need is 105000.00 yuan" in response.json()["detail"]
+    assert "The remaining need is 105,000 yuan" in response.json()["detail"]
     assert review_of(application, 1).state == "pending"
 
 
@@ -468,7 +468,7 @@ def test_over_allocation_is_a_conflict(as_, people, application):
         f"/reviews/{review.pk}/allocations/", {"receipt": receipt["id"], "amount": "20000.01"}
     )
     assert response.status_code == 409
-    assert response.json()["detail"].startswith("Only 20000.00 yuan of this receipt is left")
+    assert response.json()["detail"].startswith("Only 20,000 yuan of this receipt is left")
     assert not Allocation.objects.exists()
     # Paying more than is allocated is refused the same way.
     response = bob.post(f"/reviews/{review.pk}/payments/", {**PAYMENT, "amount": "1"})
@@ -500,7 +500,10 @@ def test_a_duplicate_receipt_is_a_conflict_naming_who_recorded_it(as_, people, a
     assert response.status_code == 409
     body = response.json()
     assert body["detail"] == "This receipt is already recorded."
-    assert error_of(response, "number")["message"].startswith("This receipt is already recorded")
+    message = error_of(response, "number")["message"]
+    assert message.startswith("This receipt is already recorded")
+    # No page, no panel "below" or "above": the message names where the details are.
+    assert "below" not in message and "above" not in message and "existing" in message
     existing = body["existing"]
     assert existing["id"] == first["id"] and existing["same_child"] is True
     assert (existing["recorded_by"], existing["recorded_member"]) == ("bob", "crcf")

@@ -131,7 +131,9 @@ def test_the_same_receipt_typed_with_full_width_digits_is_recognised(
     assert response.status_code == 400
     assert Receipt.objects.count() == 1
     form = response.context["form"]
-    assert form.errors["number"] == ["This receipt is already recorded: see who recorded it above."]
+    assert form.errors["number"] == [
+        "This receipt is already recorded: see who recorded it in the register entry on this page."
+    ]
     # The error summary's link goes to the panel of the recorded receipt, above the form.
     assert [e["anchor"] for e in response.context["errors"]] == ["existing-receipt"]
     html = response.content.decode()
@@ -195,7 +197,7 @@ def test_parts_that_do_not_add_up_are_refused_at_the_field(client, people, appli
     )
     assert response.status_code == 400
     assert response.context["form"].errors["total"] == [
-        "The three parts add up to 49000 yuan, not 50000 yuan: check the amounts on the receipt."
+        "The three parts add up to 49,000 yuan, not 50,000 yuan: check the amounts on the receipt."
     ]
     # What was typed is shown again, and nothing is written.
     assert 'value="7000"' in response.content.decode()
@@ -263,7 +265,7 @@ def test_allocations_on_a_receipt_stop_at_what_the_family_paid(people, receipt, 
     bills.allocation_create(
         review=bob_pledge, receipt=receipt, amount=Decimal(12000), by=people["bob"]
     )
-    with pytest.raises(workflow.WorkflowError, match="Only 8000.00 yuan of this receipt"):
+    with pytest.raises(workflow.WorkflowError, match="Only 8,000 yuan of this receipt"):
         bills.allocation_create(
             review=dave_pledge, receipt=receipt, amount=Decimal("8000.01"), by=people["dave"]
         )
@@ -282,7 +284,7 @@ def test_over_allocation_of_a_pledge_is_refused(people, application, receipt, pl
     bills.allocation_create(
         review=bob_pledge, receipt=receipt, amount=Decimal(10000), by=people["bob"]
     )
-    with pytest.raises(workflow.WorkflowError, match="Only 5000.00 yuan of the pledge"):
+    with pytest.raises(workflow.WorkflowError, match="Only 5,000 yuan of the pledge"):
         bills.allocation_create(
             review=bob_pledge, receipt=second, amount=Decimal(6000), by=people["bob"]
         )
@@ -376,7 +378,7 @@ def test_a_member_pays_only_against_allocated_receipts(people, receipt, pledges)
     bills.allocation_create(
         review=bob_pledge, receipt=receipt, amount=Decimal(4000), by=people["bob"]
     )
-    with pytest.raises(workflow.WorkflowError, match="Only 4000.00 yuan"):
+    with pytest.raises(workflow.WorkflowError, match="Only 4,000 yuan"):
         pay(bob_pledge, people["bob"], 4001)
     with pytest.raises(workflow.WorkflowError, match="future"):
         pay(bob_pledge, people["bob"], 100, paid_on=TODAY + timedelta(days=1))
@@ -429,8 +431,7 @@ def test_a_reviewer_allocates_and_pays_through_the_pledge_page(
     )
     assert response.status_code == 400
     assert (
-        "Only 15000.00 yuan of the pledge"
-        in response.context["allocation_form"].errors["amount"][0]
+        "Only 15,000 yuan of the pledge" in response.context["allocation_form"].errors["amount"][0]
     )
     response = client.post(
         f"/pledges/{bob_pledge.pk}/allocate/", {"receipt": receipt.pk, "amount": "15,000"}

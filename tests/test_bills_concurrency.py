@@ -67,7 +67,7 @@ def test_two_members_allocating_one_receipt_at_once_cannot_exceed_what_the_famil
         refused = [o for o in outcomes if isinstance(o, workflow.WorkflowError)]
         assert len(done) == 1 and len(refused) == 1, outcomes
         # The refusal names what is left: 20000 paid by the family − 12000 allocated.
-        assert "8000.00" in str(refused[0])
+        assert "8,000" in str(refused[0])
         receipt.refresh_from_db()
         net = Allocation.objects.filter(receipt=receipt).aggregate(total=Sum("amount"))["total"]
         assert receipt.allocated_total == net == Decimal(12000)

@@ -410,7 +410,9 @@ def test_with_the_code_switched_on_the_page_opens_only_with_the_texted_code(
         "Do not tell anyone."
     )
     with translation.override("zh-hans"):
-        assert sent[-1][1] == gettext(texted) % {"reference": application.reference, "code": code}
+        # Like every text to a family, it ends with the status page's address (issue 17).
+        expected = gettext(texted) % {"reference": application.reference, "code": code}
+        assert sent[-1][1] == notify.family_text(expected, reference=application.reference)
     assert code not in str(dict(family.session))
     wrong = family.post("/status/code/", {"code": "000000" if code != "000000" else "111111"})
     assert wrong.status_code == 200 and zh(WRONG_CODE) in page(wrong)

@@ -53,3 +53,80 @@ def test_staff_pages_show_money_as_the_public_pages_do(client, people, pledged):
     # Section D's estimated cost and E's insurance, as typed "200000" and "80000".
     assert "<dd>200,000</dd>" in detail and "<dd>80,000</dd>" in detail
     assert "<dd>200000" not in detail
+
+
+# --- one way beyond the templates (issue 16): messages, history, reports; CSV stays plain ---
+
+
+def test_the_services_refusals_write_money_one_way(people, pledged):
+    from cases.errors import WorkflowError
+
+    second = review_of(pledged, 2)
+    with pytest.raises(WorkflowError) as refused:
+        workflow.review_approve(
+            review=second,
+            project=project("P04"),
+            amount=Decimal("123456.5"),
+            override_reason="测试",
+            by=dave(people),
+        )
+    message = str(refused.value)
+    # 105,000 need − 30,000 pledged by member 1
+    assert "75,000" in message and "123,456.50" in message, message
+    assert "75000" not in message and "123456" not in message
+
+
+def dave(people):
+    return people["dave"]
+
+
+def test_the_funding_guard_writes_the_pledges_one_way(people, pledged):
+    from cases.errors import WorkflowError
+
+    with pytest.raises(WorkflowError, match="30,000"):
+        workflow.application_revise_estimate(
+            application=pledged, estimated_cost=Decimal("1000"), by=people["alice"]
+        )
+
+
+def test_the_history_shows_a_revised_estimate_as_money(client, people, pledged):
+    workflow.application_revise_estimate(
+        application=pledged, estimated_cost=Decimal("250000.5"), by=people["alice"]
+    )
+    html = client_for(client, people["alice"]).get(f"/applications/{pledged.reference}/")
+    text = html.content.decode()
+    assert "250,000.50" in text
+    assert "250000.50" not in text and "200000.00" not in text
+
+
+def test_report_cells_write_money_as_pages_do_and_csv_keeps_plain_numbers():
+    from reports.tables import display, plain
+
+    assert display(Decimal("95000.00")) == "95,000"
+    assert display(Decimal("1234.50")) == "1,234.50"
+    assert display(Decimal("3.5")) == "3.5"  # days, to 0.1: not money
+    assert display(12345) == "12,345"  # a count
+    assert display(None) == "—"
+    # CSV is for machines: no separators, the fen always written.
+    assert plain(Decimal("95000.00")) == "95000.00"
+
+
+def test_the_bills_messages_write_money_one_way(people, pledged):
+    from cases.bills import services as bills
+    from cases.errors import WorkflowError
+
+    with pytest.raises(WorkflowError) as refused:
+        bills.receipt_record(
+            application=pledged,
+            kind="inpatient",
+            code="1101",
+            number="000001",
+            hospital="北京儿童医院",
+            issued_on=pledged.submitted_at.date(),
+            total=Decimal("50000"),
+            insurance_fund=Decimal("30000"),
+            co_payment=Decimal("12000.5"),
+            self_paid=Decimal("7000"),
+            by=people["bob"],
+        )
+    assert "49,000.50" in str(refused.value) and "50,000" in str(refused.value)

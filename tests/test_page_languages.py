@@ -10,6 +10,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
+from cases.leads.selectors import masked_name
+from cases.models import Lead
 from cases.standard import ETHNIC_GROUPS, ETHNIC_GROUPS_EN, ethnic_group_choices
 from organizations import regions
 from organizations.models import MemberOrganization, User
@@ -91,13 +93,16 @@ def pages(people):
 def proper_names(pages):
     """Chinese that an English page keeps: region names (GB/T 2260 has no official
     English; read from the regions table), what people typed as free text (the demo
-    child's and guardians' names, hospitals, banks, notes), the members' contact people
+    child's and guardians' names, hospitals, banks, notes; a call-back request's name as the
+    list masks it), the members' contact people
     (the directory's data), the language switch's 中文, and the second-factor issuer's name
     as the authenticator app shows it."""
     application, _visits = pages
     names = {region.name for region in regions.all_regions().values()}
     contacts = MemberOrganization.objects.values_list("contact_name", flat=True)
-    for text in [*typed_texts(application), *contacts, "中文", settings.OTP_TOTP_ISSUER]:
+    # A call-back request's name is typed by the family, shown masked on the member's list.
+    leads = [masked_name(name) for name in Lead.objects.values_list("name", flat=True)]
+    for text in [*typed_texts(application), *contacts, *leads, "中文", settings.OTP_TOTP_ISSUER]:
         names |= set(HAN.findall(text))
     return names
 

@@ -110,7 +110,11 @@ def duplicate_body(exc: bills.DuplicateReceipt) -> dict:
         "held": [],
     }
     if exc.same_child:
-        message = _("This receipt is already recorded: see who recorded it below.")
+        # An API response has no page: what the page shows in its panel is in `existing`.
+        message = _(
+            "This receipt is already recorded: who recorded it and what was reimbursed are "
+            "in “existing”."
+        )
         existing.update(
             id=receipt.pk,
             reimbursable_amount=receipt.reimbursable_amount,

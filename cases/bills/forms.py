@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from aid_alliance.money import yuan
 from aid_alliance.text import PlainTextField
 from cases.bills.services import normalize_key
 from cases.fields import ACCOUNT_RE, YuanField
@@ -85,7 +86,7 @@ class ReceiptForm(forms.Form):
                     "The three parts add up to %(sum)s yuan, not %(total)s yuan: check the "
                     "amounts on the receipt."
                 )
-                % {"sum": sum(parts), "total": total},
+                % {"sum": yuan(sum(parts)), "total": yuan(total)},
             )
         return data
 
@@ -116,7 +117,7 @@ class AllocationForm(forms.Form):
             "key": receipt,
             "hospital": receipt.hospital,
             "day": receipt.issued_on.isoformat(),
-            "room": receipt.room,
+            "room": yuan(receipt.room),
         }
 
 

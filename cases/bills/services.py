@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aid_alliance.money import yuan
 from cases import access, documents, events
 from cases.errors import ApplicationError, NotAllowed, WorkflowError
 from cases.models import Allocation, Application, MemberReview, Payment, Receipt, ReviewEvent
@@ -105,7 +106,7 @@ def receipt_record(
                 "The parts add up to %(sum)s yuan, not to the total of %(total)s yuan: "
                 "check the amounts on the receipt."
             )
-            % {"sum": insurance_fund + co_payment + self_paid, "total": total}
+            % {"sum": yuan(insurance_fund + co_payment + self_paid), "total": yuan(total)}
         )
     document = None
     if scan is not None:
@@ -149,7 +150,7 @@ def receipt_record(
         application=application,
         by=by,
         kind=Action.RECEIPT_RECORDED,
-        note=f"{code}-{number} {total}",
+        note=f"{code}-{number} {yuan(total)}",
     )
     return receipt
 
@@ -194,16 +195,16 @@ def allocation_create(
                 "%(paid)s yuan; %(allocated)s yuan is allocated already)."
             )
             % {
-                "room": receipt.room,
-                "paid": receipt.reimbursable_amount,
-                "allocated": receipt.allocated_total,
+                "room": yuan(receipt.room),
+                "paid": yuan(receipt.reimbursable_amount),
+                "allocated": yuan(receipt.allocated_total),
             }
         )
     pledge_room = review.amount - review.allocated_total
     if amount > pledge_room:
         raise WorkflowError(
             _("Only %(room)s yuan of the pledge of %(pledge)s yuan is left to allocate.")
-            % {"room": pledge_room, "pledge": review.amount}
+            % {"room": yuan(pledge_room), "pledge": yuan(review.amount)}
         )
     allocation = Allocation.objects.create(
         receipt=receipt, review=review, amount=amount, note=note.strip()[:300], created_by=by
@@ -214,7 +215,7 @@ def allocation_create(
         application=application,
         by=by,
         kind=Action.ALLOCATED,
-        note=f"{receipt} {amount} {review.member.short_name}",
+        note=f"{receipt} {yuan(amount)} {review.member.short_name}",
     )
     return allocation
 
@@ -239,7 +240,7 @@ def allocation_reverse(*, allocation: Allocation, by, note: str = "") -> Allocat
                 "%(paid)s yuan of this pledge is paid already against its receipts: reverse "
                 "the payment first."
             )
-            % {"paid": review.paid_total}
+            % {"paid": yuan(review.paid_total)}
         )
     reversal = Allocation.objects.create(
         receipt=receipt,
@@ -259,7 +260,7 @@ def allocation_reverse(*, allocation: Allocation, by, note: str = "") -> Allocat
         application=application,
         by=by,
         kind=Action.ALLOCATION_REVERSED,
-        note=f"{receipt} {original.amount} {note}"[:300],
+        note=f"{receipt} {yuan(original.amount)} {note}"[:300],
     )
     return reversal
 
@@ -310,7 +311,7 @@ def payment_record(
                 "Only %(unpaid)s yuan of receipts is allocated and not paid yet: allocate "
                 "receipts to the pledge before paying more."
             )
-            % {"unpaid": unpaid}
+            % {"unpaid": yuan(unpaid)}
         )
     payment = Payment.objects.create(
         review=review,
@@ -332,7 +333,7 @@ def payment_record(
         application=application,
         by=by,
         kind=Action.PAID,
-        note=f"{review.member.short_name} {amount} {paid_on}",
+        note=f"{review.member.short_name} {yuan(amount)} {paid_on}",
     )
     return payment
 
@@ -371,6 +372,6 @@ def payment_reverse(*, payment: Payment, by, note: str = "") -> Payment:
         application=application,
         by=by,
         kind=Action.PAYMENT_REVERSED,
-        note=f"{original.amount} {note}"[:300],
+        note=f"{yuan(original.amount)} {note}"[:300],
     )
     return reversal

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from aid_alliance.error_summary import form_error_summary
 from cases import access, audit, reveal
 from cases.bills import selectors
 from cases.bills import services as bills
@@ -38,33 +39,16 @@ def _receipt_context(receipt: Receipt) -> dict:
 
 def _duplicate_message(same_child: bool) -> str:
     return (
-        _("This receipt is already recorded: see who recorded it above.")
+        # No "above" or "below": the error summary, the field's message and the panel of
+        # the receipt sit in different places on the page (issue 16); the summary links
+        # to the panel.
+        _(
+            "This receipt is already recorded: see who recorded it in the register entry on "
+            "this page."
+        )
         if same_child
         else _("This receipt is already recorded for another child.")
     )
-
-
-def form_error_summary(form, *, anchors=None) -> list[dict]:
-    """A refused form's errors for templates/_error_summary.html: one per field, in the
-    form's order, linked to its input (or to `anchors`' target for that field); errors of
-    the whole form to the form itself."""
-    errors, anchors = [], anchors or {}
-    for field in form:
-        if field.errors:
-            errors.append(
-                {
-                    # A group of radios is reached at its first choice.
-                    "anchor": anchors.get(field.name)
-                    or field.id_for_label
-                    or (f"{field.auto_id}_0" if field.use_fieldset else field.auto_id),
-                    "code": "",
-                    "label": field.label,
-                    "message": " ".join(field.errors),
-                }
-            )
-    for message in form.non_field_errors():
-        errors.append({"anchor": "receipt-form", "code": "", "label": "", "message": message})
-    return errors
 
 
 @login_required
@@ -105,7 +89,9 @@ def receipt_new(request, reference):
             "existing": existing,
             # The duplicate's message links to the panel of the receipt already recorded.
             "errors": form_error_summary(
-                form, anchors={"number": "existing-receipt"} if existing else None
+                form,
+                anchors={"number": "existing-receipt"} if existing else None,
+                whole_form_anchor="receipt-form",
             )
             if form.errors
             else [],

@@ -30,6 +30,7 @@ from cases.models import (
     Guardian,
     MemberReview,
     Payment,
+    RequestedDocument,
 )
 from organizations.eligibility import ECONOMIC_FLAGS
 from organizations.models import MemberOrganization
@@ -162,6 +163,30 @@ class NeededItem:
     member: MemberOrganization | None = None  # who asked; None for the checklist
 
 
+class PaperState(models.TextChoices):
+    """A requested paper as the family sees it (§3 "documents from the family")."""
+
+    TO_SEND = "to_send", pgettext_lazy("family paper", "Not sent yet")
+    RETURNED = "returned", pgettext_lazy("family paper", "Returned: please send it again")
+    SENT = "sent", pgettext_lazy("family paper", "Sent, not yet checked")
+    ACCEPTED = "accepted", pgettext_lazy("family paper", "Checked and accepted")
+
+
+@dataclass(frozen=True)
+class RequestedPaper:
+    """One paper a member asked for, which the family may send from the page."""
+
+    pk: int
+    text: str
+    state: PaperState
+    member: MemberOrganization
+    reject_reason: str = ""
+
+    @property
+    def can_send(self) -> bool:
+        return self.state in (PaperState.TO_SEND, PaperState.RETURNED)
+
+
 @dataclass
 class FamilyView:
     reference: str
@@ -171,6 +196,11 @@ class FamilyView:
     needed: list[NeededItem] = field(default_factory=list)
     payments: list[PaymentLine] = field(default_factory=list)
     contact: MemberOrganization | None = None
+    papers: list[RequestedPaper] = field(default_factory=list)
+
+    @property
+    def papers_to_send(self) -> list[RequestedPaper]:
+        return [paper for paper in self.papers if paper.can_send]
 
     @property
     def explanation(self) -> str:
@@ -200,7 +230,15 @@ def family_view(application_id: int) -> FamilyView | None:
         .prefetch_related(
             Prefetch(
                 "documents",
-                queryset=Document.objects.only("application", "doc_type", "flag", "status"),
+                queryset=Document.objects.only(
+                    "application",
+                    "doc_type",
+                    "flag",
+                    "status",
+                    "family_request",
+                    "reject_reason",
+                    "uploaded_at",
+                ),
             )
         )
         .filter(pk=application_id)
@@ -240,6 +278,7 @@ def family_view(application_id: int) -> FamilyView | None:
     ]
     is_open = application.status == Application.Status.SUBMITTED
     needed = _needed(application, reviews) if is_open else []
+    papers = _papers(application, reviews) if is_open else []
     return FamilyView(
         reference=application.reference,
         state=_overall(is_open, reviews, needed),
@@ -250,7 +289,45 @@ def family_view(application_id: int) -> FamilyView | None:
             PaymentLine(members_by_review[p.review_id], p.paid_on, p.amount) for p in payments
         ],
         contact=application.member,
+        papers=papers,
     )
+
+
+def _papers(application: Application, reviews: list[MemberReview]) -> list[RequestedPaper]:
+    """The papers of the open information requests, each with what the family sent for it
+    (its latest upload decides). One query, and only while a member asks for something."""
+    asking = {r.pk: r for r in reviews if r.state == MemberReview.State.INFO_REQUESTED}
+    if not asking:
+        return []
+    latest: dict[int, Document] = {}
+    for document in sorted(application.documents.all(), key=lambda d: (d.uploaded_at, d.pk)):
+        if document.family_request_id:
+            latest[document.family_request_id] = document
+    papers = []
+    for item in (
+        RequestedDocument.objects.open()
+        .filter(review_id__in=asking)
+        .only("review_id", "doc_type", "position")
+    ):
+        sent = latest.get(item.pk)
+        if sent is None:
+            state = PaperState.TO_SEND
+        elif sent.status == Document.Status.REJECTED:
+            state = PaperState.RETURNED
+        elif sent.status == Document.Status.ACCEPTED:
+            state = PaperState.ACCEPTED
+        else:
+            state = PaperState.SENT
+        papers.append(
+            RequestedPaper(
+                pk=item.pk,
+                text=_document_words(item.doc_type, ""),
+                state=state,
+                member=asking[item.review_id].member,
+                reject_reason=sent.reject_reason if state == PaperState.RETURNED else "",
+            )
+        )
+    return papers
 
 
 def _closing_words(reason: str) -> str:
@@ -279,7 +356,8 @@ def _needed(application: Application, reviews: list[MemberReview]) -> list[Neede
 
 
 def _document_words(doc_type: str, flag: str) -> str:
-    words = str(DOCUMENT_WORDS.get(doc_type, doc_type))
+    fallback = Document.Type(doc_type).label if doc_type in Document.Type.values else doc_type
+    words = str(DOCUMENT_WORDS.get(doc_type, fallback))
     # Which hardship the certificate must prove: 低保, 特困 …
     if flag not in ECONOMIC_FLAGS:
         return words

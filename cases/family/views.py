@@ -26,8 +26,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.errors import ApplicationError
 from cases.family import selectors as family_status
-from cases.notify import family_notifier
+from cases.family import services as family_services
+from cases.notify import family_notifier, family_text
 from organizations import ratelimit
 
 logger = logging.getLogger("aid_alliance.family")
@@ -144,9 +146,8 @@ def status_lookup(request):
     return render(request, "cases/family_status_form.html", {"form": form})
 
 
-@never_cache
-@require_http_methods(["GET"])
-def status_result(request):
+def _opened(request) -> dict | None:
+    """The session's open view ({"application", "until"}), or None when it has closed."""
     opened = request.session.get(VIEW_KEY) or {}
     if opened.get("until", 0) <= time.time():
         if opened:
@@ -155,16 +156,101 @@ def status_result(request):
                 request,
                 _("To protect your information the page closed. Please enter the details again."),
             )
-        return redirect("family-status")
+        return None
+    return opened
+
+
+def _result_page(request, opened: dict, *, errors=None, status=200):
     view = family_status.family_view(opened["application"])
     if view is None:
         del request.session[VIEW_KEY]
         return redirect("family-status")
+    errors = errors or {}
+    labels = {paper.pk: paper.text for paper in view.papers}
     return render(
         request,
         "cases/family_status_result.html",
-        {"view": view, "open_until": datetime.fromtimestamp(opened["until"], tz=UTC)},
+        {
+            "view": view,
+            "open_until": datetime.fromtimestamp(opened["until"], tz=UTC),
+            "paper_errors": errors,
+            "max_mb": settings.DOCUMENT_MAX_BYTES // 1048576,
+            "errors": [
+                {"anchor": f"paper-{pk}", "code": "", "label": labels.get(pk, ""), "message": m}
+                for pk, m in errors.items()
+            ],
+        },
+        status=status,
     )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def status_result(request):
+    opened = _opened(request)
+    if opened is None:
+        return redirect("family-status")
+    return _result_page(request, opened)
+
+
+@never_cache
+@transaction.non_atomic_requests  # each upload is its own transaction; the limit's rows too
+@require_POST
+def status_upload(request):
+    """The papers a member asked for, from the family's phone: one file per paper, each
+    stored on its own (a refused file never costs the family the others it chose). Only the
+    papers of the application this session opened are found."""
+    opened = _opened(request)
+    if opened is None:
+        return redirect("family-status")
+    application_id = opened["application"]
+    chosen = {
+        int(name.removeprefix("paper-")): upload
+        for name, upload in request.FILES.items()
+        if name.startswith("paper-") and name.removeprefix("paper-").isdigit()
+    }
+    if not chosen:
+        messages.error(request, _("Choose a photo or a PDF file first."))
+        return redirect("family-status-result")
+    errors: dict[int, str] = {}
+    sent = 0
+    for pk, upload in sorted(chosen.items()):
+        attempt = ratelimit.hit(
+            "family_upload",
+            application=str(application_id),
+            client=family_status.client_address(request),
+        )
+        if not attempt.allowed:
+            response = _limited_uploads(request, attempt.retry_at)
+            if sent:
+                messages.success(request, _("Sent: the caseworker will check it."))
+            return response
+        try:
+            family_services.family_document_send(
+                application_id=application_id, item_id=pk, upload=upload
+            )
+        except ApplicationError as exc:
+            errors[pk] = str(exc)
+        else:
+            sent += 1
+    if errors:
+        if sent:
+            messages.success(request, _("Sent: the caseworker will check it."))
+        return _result_page(request, opened, errors=errors, status=400)
+    messages.success(request, _("Sent: the caseworker will check it."))
+    return redirect("family-status-result")
+
+
+def _limited_uploads(request, retry_at):
+    seconds = max(1, math.ceil((retry_at - timezone.now()).total_seconds()))
+    response = render(
+        request,
+        "cases/family_upload_limited.html",
+        {"retry_at": retry_at, "minutes": math.ceil(seconds / 60)},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 @never_cache
@@ -192,6 +278,7 @@ def _send_code(request, application_id: int, *, phone: str, reference: str, atte
             "Your code to see application %(reference)s is %(code)s. It works for 5 minutes. "
             "Do not tell anyone."
         ) % {"reference": reference, "code": code}
+        text = family_text(text, reference=reference)
     try:
         family_notifier().send(phone=phone, text=text)
     except Exception:  # an SMS gateway down must not show the family an error page

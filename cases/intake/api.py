@@ -100,6 +100,7 @@ def withheld_body(application: Application, user) -> dict:
         "closing_reason": application.closing_reason,
         "closed_at": application.closed_at,
         "consent_withdrawn_at": application.consent_withdrawn_at,
+        "discarded_at": application.discarded_at,
         "personal_data_withheld": True,
         "editable": False,
         "sections": {key: {} for key in SECTION_FORMS},
@@ -131,6 +132,7 @@ def application_body(application: Application) -> dict:
         "closing_reason": application.closing_reason,
         "closed_at": application.closed_at,
         "consent_withdrawn_at": application.consent_withdrawn_at,
+        "discarded_at": application.discarded_at,
         "personal_data_withheld": False,
         "editable": services.is_editable(application),
         "sections": {key: api_sections.section_values(application, key) for key in SECTION_FORMS},
@@ -165,13 +167,14 @@ def _detail(application: Application, user, *, view="api-detail", code=status.HT
 
 def submit_problems(application: Application) -> list[dict]:
     """Why a draft cannot be submitted yet: its sections' errors, required fields included
-    (what services.application_submit checks)."""
-    problems = []
-    for key in SECTION_FORMS:
-        if not services.section_complete(application, key):
-            form = services.section_form(application, key, strict=True)
-            problems += api_sections.form_errors(key, form)
-    return problems
+    (what services.application_submit checks): every field, as the page's error summary
+    lists them (cases.intake.selectors.section_status)."""
+    return [
+        problem
+        for status in selectors.application_sections(application, checked=True)
+        if status.form is not None and status.state != selectors.SectionState.COMPLETE
+        for problem in api_sections.form_errors(status.key, status.form)
+    ]
 
 
 @extend_schema_view(
@@ -206,6 +209,7 @@ class ApplicationViewSet(CasesApi, viewsets.GenericViewSet):
         "created_at",
         "submitted_at",
         "consent_withdrawn_at",
+        "discarded_at",
         "child__name",
         "child__id_number",
         "category__code",

@@ -18,6 +18,7 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aid_alliance import money
+from aid_alliance.error_summary import form_error_summary
 from aid_alliance.text import PlainTextField
 from cases import identity
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
@@ -29,11 +30,18 @@ from organizations.forms import RegionChoiceMixin, capitalised, icd_error
 from organizations.models import DiseaseCategory
 
 PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+REQUIRED_TEXT = _("Fill this in.")
+REQUIRED_CHOICE = _("Choose one.")
 
 
 def coded(code: str, label) -> str:
     """'A01 姓名': the standard's code before the label (lazy: read in the user's language)."""
     return format_lazy("{} {}", code, label)
+
+
+def in_group(label, group) -> str:
+    """'B04 手机号码（监护人 2）': a field's label with the group it repeats in (the summary)."""
+    return _("%(label)s (%(group)s)") % {"label": label, "group": group}
 
 
 def _initial_text(value) -> str:
@@ -69,11 +77,27 @@ class SectionForm(forms.Form):
     """A section of the application; `strict` shows 'required' errors (on submission)."""
 
     section = ""
+    # The errors of the section as a whole are shown in the summary under this field's
+    # label and linked to its input (the field they are about); none: to the section.
+    whole_form_field = ""
+    whole_form_label = ""
 
     def __init__(self, *args, application: Application, strict: bool = False, **kwargs):
         self.application = application
         self.strict = strict
         super().__init__(*args, **kwargs)
+
+    def full_clean(self):
+        # "Fill this in" / "Choose one", not Django's "This field is required": the error
+        # summary reads "A07 户籍所在地：请选择一项。" (fields added in __init__ included).
+        for field in self.fields.values():
+            if (
+                field.error_messages.get("required")
+                == forms.Field.default_error_messages["required"]
+            ):
+                choice = isinstance(field, forms.ChoiceField)
+                field.error_messages["required"] = REQUIRED_CHOICE if choice else REQUIRED_TEXT
+        super().full_clean()
 
     @classmethod
     def initial_for(cls, application: Application) -> dict:
@@ -82,6 +106,21 @@ class SectionForm(forms.Form):
     def values(self, cleaned: dict) -> SectionValues:
         """The rows' values from `cleaned` (the fields that are valid)."""
         raise NotImplementedError
+
+    def summary_labels(self) -> dict:
+        """Labels of fields that read the same as another's in the summary, made apart."""
+        return {}
+
+    def error_summary(self) -> list[dict]:
+        """The section's entries of the page's error summary (templates/_error_summary.html):
+        one per field in error, by code and label, linked to the field's first input."""
+        whole = self[self.whole_form_field] if self.whole_form_field else None
+        return form_error_summary(
+            self,
+            labels=self.summary_labels(),
+            whole_form_anchor=whole.auto_id if whole else f"section-{self.section}-title",
+            whole_form_label=self.whole_form_label if whole else "",
+        )
 
     def quiet_required_errors(self):
         """While drafting, an empty required field is not an error to shout about."""
@@ -260,6 +299,13 @@ class GuardiansForm(SectionForm):
         fields = {**_guardian_fields(1, True), **_guardian_fields(2, False)}
         self.fields = {**fields, "primary": self.fields["primary"]}
 
+    def summary_labels(self):
+        return {
+            f"g{n}_{attr}": in_group(self.fields[f"g{n}_{attr}"].label, legend)
+            for n, legend in ((1, _("Guardian 1")), (2, _("Guardian 2")))
+            for attr in GUARDIAN_ATTRS
+        }
+
     def guardian_fields(self, n: int):
         return [self[f"g{n}_{attr}"] for attr in GUARDIAN_ATTRS]
 
@@ -346,7 +392,7 @@ class EconomicsForm(SectionForm):
         max_length=1000,
         required=False,
     )
-    debt_amount = forms.DecimalField(label=_("Debts (yuan)"), **money.AMOUNT)
+    debt_amount = forms.DecimalField(label=coded("C04", _("Debts (yuan)")), **money.AMOUNT)
     economic_flags = forms.MultipleChoiceField(
         label=coded("C05", _("Status (tick all that apply)")),
         choices=capitalised(ECONOMIC_FLAGS.items()),
@@ -389,6 +435,8 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         label=coded("D01", _("Disease category")),
         queryset=DiseaseCategory.objects.all(),
         to_field_name="code",
+        # Django's own empty choice ("- Select an option -") is not translated to Chinese.
+        empty_label=_("Select…"),
     )
     icd = forms.CharField(label=coded("D02", _("Diagnosis code (ICD-10)")), max_length=16)
     diagnosis_text = PlainTextField(
@@ -403,7 +451,8 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
     treating_hospital = PlainTextField(
         label=coded("D06", _("Treating hospital")), max_length=100, name=True
     )
-    department = PlainTextField(label=_("Department"), max_length=50, name=True)
+    # §2: D06 is the treating hospital with its region code and department.
+    department = PlainTextField(label=coded("D06", _("Department")), max_length=50, name=True)
     estimated_cost = forms.DecimalField(
         label=coded("D08", _("Estimated total cost (yuan)")), **money.AMOUNT
     )
@@ -421,7 +470,7 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in _region_fields(
-            "hospital", _("Treating hospital's region: province")
+            "hospital", coded("D06", _("Treating hospital's region: province"))
         ).items():
             self.fields[name] = field
         stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
@@ -429,7 +478,20 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             self.fields[f"plan_{name}"] = forms.ChoiceField(
                 label=coded("D07", capfirst(label)), choices=stage_choices, required=False
             )
+        # In the standard's order: D06's region and department, D07, then the costs D08, D09.
+        self.order_fields(
+            [
+                *("category", "icd", "diagnosis_text", "diagnosis_date"),
+                *("diagnosing_hospital", "treating_hospital"),
+                *("hospital_province", "hospital_prefecture", "hospital_county", "department"),
+                *(f"plan_{name}" for name in TREATMENTS),
+            ]
+        )
         self._add_region_fields(self.data or self.initial)
+
+    # "Choose at least one treatment" is about D07: linked to its first select.
+    whole_form_field = f"plan_{next(iter(TREATMENTS))}"
+    whole_form_label = coded("D07", _("Treatment plan"))
 
     def plan_fields(self):
         return [self[f"plan_{name}"] for name in TREATMENTS]
@@ -493,6 +555,11 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
 AID_ROWS = 3
 
 
+# E02: most families have no critical illness, assistance or commercial payment: an empty
+# amount is 0, stored and shown as 0.00, not a required field left to type "0" into.
+E02_AMOUNT = {**money.AMOUNT, "required": False, "help_text": _("Empty counts as 0.")}
+
+
 class CoverageForm(SectionForm):
     section = "E"
     insurance_type = forms.ChoiceField(
@@ -501,16 +568,16 @@ class CoverageForm(SectionForm):
         widget=forms.RadioSelect,
     )
     basic_insurance = forms.DecimalField(
-        label=coded("E02", _("Paid by basic medical insurance (yuan)")), **money.AMOUNT
+        label=coded("E02", _("Paid by basic medical insurance (yuan)")), **E02_AMOUNT
     )
     critical_illness_insurance = forms.DecimalField(
-        label=coded("E02", _("Paid by critical illness insurance (yuan)")), **money.AMOUNT
+        label=coded("E02", _("Paid by critical illness insurance (yuan)")), **E02_AMOUNT
     )
     medical_assistance = forms.DecimalField(
-        label=coded("E02", _("Paid by government medical assistance (yuan)")), **money.AMOUNT
+        label=coded("E02", _("Paid by government medical assistance (yuan)")), **E02_AMOUNT
     )
     commercial_insurance = forms.DecimalField(
-        label=coded("E02", _("Paid by commercial insurance (yuan)")), **money.AMOUNT
+        label=coded("E02", _("Paid by commercial insurance (yuan)")), **E02_AMOUNT
     )
     AMOUNTS = (
         "basic_insurance",
@@ -536,6 +603,15 @@ class CoverageForm(SectionForm):
             self.fields[f"aid{n}_received"] = forms.BooleanField(
                 label=_("Already received"), required=False
             )
+
+    def summary_labels(self):
+        return {
+            f"aid{n}_{attr}": in_group(
+                self.fields[f"aid{n}_{attr}"].label, _("Other aid %(n)s") % {"n": n}
+            )
+            for n in range(1, AID_ROWS + 1)
+            for attr in ("kind", "source", "amount", "received")
+        }
 
     def main_fields(self):
         return [self[name] for name in ("insurance_type", *self.AMOUNTS)]
@@ -563,6 +639,9 @@ class CoverageForm(SectionForm):
 
     def clean(self):
         data = super().clean()
+        for name in self.AMOUNTS:
+            if name in data and data[name] is None:
+                data[name] = Decimal("0.00")
         for n in range(1, AID_ROWS + 1):
             given = [data.get(f"aid{n}_{a}") for a in ("kind", "source", "amount")]
             if any(v not in (None, "") for v in given) and not all(
@@ -737,3 +816,14 @@ class ApplicationSearchForm(forms.Form):
         empty_label=_("Any"),
     )
     member = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class DiscardDraftForm(forms.Form):
+    """Why a draft is discarded (issue 16): kept with it for the record."""
+
+    reason = PlainTextField(
+        label=_("Why discard this draft"),
+        max_length=300,
+        help_text=_("For example: entered twice, or the family did not go on. Kept on record."),
+        error_messages={"required": _("Say why the draft is discarded.")},
+    )

@@ -76,16 +76,27 @@ def csv_lines(queryset) -> Iterator[str]:
         "category__name_zh",
         "created_at",
         "submitted_at",
+        "discarded_at",
     )
+    # A discarded draft is listed only for the secretariat, and said so (issue 16).
+    discarded_label = _("Discarded draft")
     yield BOM
     yield csv_line(headers())
-    for reference, status, member, name, id_number, category, created, submitted in rows.iterator(
-        chunk_size=CHUNK
-    ):
+    for (
+        reference,
+        status,
+        member,
+        name,
+        id_number,
+        category,
+        created,
+        submitted,
+        discarded,
+    ) in rows.iterator(chunk_size=CHUNK):
         yield csv_line(
             [
                 reference,
-                statuses.get(status, status),
+                discarded_label if discarded else statuses.get(status, status),
                 member,
                 name,
                 mask_id_number(id_number) if id_number else "",

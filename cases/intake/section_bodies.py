@@ -75,6 +75,8 @@ def form_errors(section: str, form) -> list[dict]:
     """The form's messages, each naming its field in the body and its standard code."""
     found = []
     for form_field, messages in form.errors.items():
+        if form_field == "__all__" and form.whole_form_field:
+            form_field = form.whole_form_field  # D: "at least one treatment" is D07's
         field = api_field(section, form_field)
         for message in messages:
             found.append(

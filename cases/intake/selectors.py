@@ -6,12 +6,18 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Exists, Func, OuterRef, Prefetch, Q, TextField, Value
+from django.db.models import Exists, Func, OuterRef, Prefetch, Q, TextChoices, TextField, Value
 from django.utils.translation import gettext, gettext_lazy
 
-from cases import access, crypto, identity, references
-from cases.models import Application, ApplicationEvent, Guardian
+from cases import access, crypto, documents, identity, references
+from cases.fields import as_querydict
+from cases.intake.forms import SECTION_FORMS, SectionForm
+from cases.models import Application, ApplicationEvent, Document, Guardian, MemberReview
+from cases.standard import SECTIONS
 from organizations.models import MemberOrganization
+
+# The encryption context of a draft's pending input (cases.crypto).
+PENDING = "cases_application.pending_input"
 
 
 def application_list(user, *, q="", status="", category=None, member=None):
@@ -19,24 +25,40 @@ def application_list(user, *, q="", status="", category=None, member=None):
     per page whatever the number of rows (pinned by a test)."""
     # Member staff list their own member's applications; those routed to them from other
     # members are in the inbox. The secretariat lists all.
+    # A discarded draft leaves the member's list; the secretariat still lists it, marked.
     if user.is_superuser or user.is_secretariat:
         base = Application.objects.all()
     else:
-        base = Application.objects.filter(member_id=user.organization_id)
+        base = Application.objects.filter(member_id=user.organization_id).not_discarded()
     queryset = (
         base.select_related("child", "category", "member")
+        # "Information requested" instead of "submitted" while a member waits for an answer.
+        .annotate(info_requested=Exists(_info_requests()))
         # Only what the list shows: narrower rows make sorting and deep pages cheaper.
         .only(
             "reference",
             "status",
             "created_at",
             "consent_withdrawn_at",
+            "discarded_at",
             "child__name",
             "child__id_number",
             "category__name_zh",
             "category__name_en",  # names follow the page's language (local_name)
             "member__name_zh",
             "member__name_en",
+        )
+        .annotate(
+            # "Needs your answer": papers the family sent for an open request, not yet
+            # checked (issue 17). A subquery in the page's one query, evaluated per row shown.
+            family_waiting=Exists(
+                Document.objects.filter(
+                    application=OuterRef("pk"),
+                    family_request__isnull=False,
+                    family_request__answered_at__isnull=True,
+                    status=Document.Status.RECEIVED,
+                )
+            )
         )
         .order_by("-created_at", "-pk")
     )
@@ -57,6 +79,70 @@ def application_list(user, *, q="", status="", category=None, member=None):
         else:
             queryset = name_contains(queryset, q)
     return queryset
+
+
+def _info_requests():
+    return MemberReview.objects.filter(
+        application=OuterRef("pk"), state=MemberReview.State.INFO_REQUESTED
+    )
+
+
+# The caseworker's home shows at most this many of each list (oldest request first,
+# newest draft first); the application list has the rest.
+HOME_ROWS = 50
+
+
+def awaiting_answer(user) -> list[MemberReview]:
+    """The information requests the user's member has not answered yet (§3: the review
+    waits in "information requested" until the caseworker says it is there), oldest
+    first: one query whatever their number."""
+    if not getattr(user, "is_member_staff", False):
+        return []
+    return list(
+        MemberReview.objects.filter(
+            state=MemberReview.State.INFO_REQUESTED,
+            application__member_id=user.organization_id,
+        )
+        .select_related("application__child", "member")
+        .only(
+            "requested_items",
+            "info_requested_at",
+            "member__name_zh",
+            "member__name_en",
+            "application__reference",
+            "application__member_id",
+            "application__child__name",
+        )
+        .order_by("info_requested_at", "pk")[:HOME_ROWS]
+    )
+
+
+def own_drafts(user) -> list[Application]:
+    """The drafts the user began and has not submitted or discarded, newest change first:
+    one query whatever their number."""
+    if not getattr(user, "is_member_staff", False):
+        return []
+    return list(
+        Application.objects.filter(
+            member_id=user.organization_id,
+            created_by=user,
+            status=Application.Status.DRAFT,
+        )
+        .not_discarded()
+        .select_related("child", "category")
+        .only(
+            "reference",
+            "status",
+            "member_id",
+            "discarded_at",
+            "created_at",
+            "updated_at",
+            "child__name",
+            "category__name_zh",
+            "category__name_en",
+        )
+        .order_by("-updated_at", "-pk")[:HOME_ROWS]
+    )
 
 
 class NameGrams(Func):
@@ -142,7 +228,7 @@ def possible_duplicates(application: Application, user) -> list[PossibleMatch]:
         .annotate(phone_match=same_phone if phones else Value(False))
         .exclude(pk=application.pk)
         .exclude(child__identity_id=child.identity_id)
-        .filter(anonymised_at__isnull=True)
+        .filter(anonymised_at__isnull=True, discarded_at__isnull=True)
         .select_related("member", "child")
         # Never the other record's encrypted numbers, not even in memory.
         .only(
@@ -193,3 +279,122 @@ def linkable_match(application: Application, user, reference: str) -> Applicatio
         ),
         None,
     )
+
+
+# --- the draft's sections: as stored, checked, and each one's state -------------------------
+
+
+def section_form(application: Application, section: str, *, strict=False) -> SectionForm:
+    """The section as stored, pending input shown back, validated to show its messages;
+    `strict`: as the submission checks it, an empty required field an error too."""
+    form_class = SECTION_FORMS[section]
+    pending = crypto.open_values(application.pending_input.get(section, {}), context=PENDING)
+    data = {**form_class.initial_for(application), **pending}
+    form = form_class(as_querydict(data), application=application, strict=strict)
+    form.is_valid()
+    form.quiet_required_errors()
+    return form
+
+
+def section_complete(application: Application, section: str) -> bool:
+    if section == "F":
+        return not documents.missing(application)
+    if application.pending_input.get(section):
+        return False
+    return section_form(application, section, strict=True).is_valid()
+
+
+class SectionState(TextChoices):
+    NOT_STARTED = "not_started", gettext_lazy("Not started")
+    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+    COMPLETE = "complete", gettext_lazy("Complete")
+    HAS_ERRORS = "has_errors", gettext_lazy("Has errors")
+
+
+@dataclass
+class SectionStatus:
+    """One section of the application page: its one state, the form to show (F, the
+    documents, has none) and, once a submission was refused, its fields in error."""
+
+    key: str
+    title: str
+    state: SectionState
+    form: SectionForm | None = None
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def state_label(self) -> str:
+        return str(self.state.label)
+
+
+def _has_input(form: SectionForm) -> bool:
+    """Whether anything is stored or kept as typed in the section (the form's data is
+    what is stored with the pending input over it; an unticked box is absent)."""
+    return any(value.strip() for _name, values in form.data.lists() for value in values)
+
+
+def section_status(application: Application, key: str, *, checked=False) -> SectionStatus:
+    """The section's one state, in one place for the page, its task list and the autosave's
+    answer, from what is stored and how it validates:
+
+    - complete: it passes the submission's check and nothing typed waits to be corrected;
+    - has errors: something typed or stored breaks a rule; once a submission was refused
+      (`checked`), a required field left empty too, and the form shows those messages;
+    - not started: nothing stored or typed; in progress: the rest.
+    """
+    title = str(SECTIONS[key])
+    if key == "F":
+        return _documents_status(application, title)
+    form = section_form(application, key)
+    if not application.pending_input.get(key) and not form.errors:
+        strict = section_form(application, key, strict=True)
+        complete = strict.is_valid()
+    else:
+        strict, complete = None, False
+    if complete:
+        state = SectionState.COMPLETE
+    elif checked:
+        state = SectionState.HAS_ERRORS
+        form = strict if strict is not None else section_form(application, key, strict=True)
+    elif form.errors:
+        state = SectionState.HAS_ERRORS
+    elif _has_input(form):
+        state = SectionState.IN_PROGRESS
+    else:
+        state = SectionState.NOT_STARTED
+    errors = form.error_summary() if checked else []
+    return SectionStatus(key=key, title=title, state=state, form=form, errors=errors)
+
+
+def _documents_status(application: Application, title: str) -> SectionStatus:
+    """F: complete when no document of the checklist is missing; has errors when a missing
+    one was rejected (the family must send it again); not started before any upload."""
+    missing = documents.missing(application)
+    uploaded = list(application.documents.all())
+    if not missing:
+        state = SectionState.COMPLETE
+    elif not uploaded:
+        state = SectionState.NOT_STARTED
+    elif any(
+        doc.status == Document.Status.REJECTED and (doc.doc_type, doc.flag) in missing
+        for doc in uploaded
+    ):
+        state = SectionState.HAS_ERRORS
+    else:
+        state = SectionState.IN_PROGRESS
+    return SectionStatus(key="F", title=title, state=state)
+
+
+def application_sections(application: Application, *, checked=False) -> list[SectionStatus]:
+    """Every section of the application page in the standard's order (F included)."""
+    return [section_status(application, key, checked=checked) for key in SECTIONS]
+
+
+def submission_errors(application: Application) -> list[dict]:
+    """Every field that keeps the draft from being submitted, across all sections, as the
+    error summary's entries (what services.application_submit refuses)."""
+    return [
+        error
+        for status in application_sections(application, checked=True)
+        for error in status.errors
+    ]

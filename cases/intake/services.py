@@ -9,13 +9,24 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import access, crypto, documents, events, funding, identity, references
+from cases import access, audit, crypto, events, funding, identity, references
 from cases.documents import document_upload  # noqa: F401 - the intake's upload, shared with bills
-from cases.errors import ApplicationError, DuplicateApplication, consent_withdrawn_refusal
-from cases.fields import as_querydict
+from cases.errors import (
+    ApplicationError,
+    DuplicateApplication,
+    IncompleteApplication,
+    InvalidInput,
+    NotAllowed,
+    consent_withdrawn_refusal,
+)
 from cases.identity import MASKED_FIELDS
 from cases.intake.forms import SECTION_FORMS, SectionForm, SectionValues
-from cases.intake.selectors import PossibleMatch
+from cases.intake.selectors import (  # noqa: F401 - section_form: the sections' reads
+    PENDING,
+    PossibleMatch,
+    section_complete,
+    section_form,
+)
 from cases.models import (
     Application,
     Child,
@@ -27,7 +38,6 @@ from cases.models import (
 from cases.review import services as review_services
 from cases.standard import SECTIONS
 
-PENDING = "cases_application.pending_input"
 Action = events.Action
 
 
@@ -66,7 +76,7 @@ def application_create(*, by) -> Application:
 def is_editable(application: Application) -> bool:
     """A draft, or a submitted application a member asked more information for (§3)."""
     if application.status == Application.Status.DRAFT:
-        return True
+        return application.discarded_at is None
     return (
         application.status == Application.Status.SUBMITTED
         and application.reviews.filter(state="info_requested").exists()
@@ -199,25 +209,6 @@ def section_save(*, application: Application, section: str, data, by) -> Section
     return SectionResult(form=form, changed=changed)
 
 
-def section_form(application: Application, section: str, *, strict=False) -> SectionForm:
-    """The section as stored, pending input shown back, validated to show its messages."""
-    form_class = SECTION_FORMS[section]
-    pending = crypto.open_values(application.pending_input.get(section, {}), context=PENDING)
-    data = {**form_class.initial_for(application), **pending}
-    form = form_class(as_querydict(data), application=application, strict=strict)
-    form.is_valid()
-    form.quiet_required_errors()
-    return form
-
-
-def section_complete(application: Application, section: str) -> bool:
-    if section == "F":
-        return not documents.missing(application)
-    if application.pending_input.get(section):
-        return False
-    return section_form(application, section, strict=True).is_valid()
-
-
 @transaction.atomic
 def application_submit(*, application: Application, by) -> Application:
     """Submit a complete, valid draft with consent H01 (§2 rules)."""
@@ -229,11 +220,13 @@ def application_submit(*, application: Application, by) -> Application:
         raise ApplicationError(consent_withdrawn_refusal())
     if application.status != Application.Status.DRAFT:
         raise ApplicationError(_("This application has already been submitted."))
+    if application.discarded_at is not None:
+        raise ApplicationError(_("This draft was discarded."))
     incomplete = [
         str(SECTIONS[key]) for key in SECTION_FORMS if not section_complete(application, key)
     ]
     if incomplete:
-        raise ApplicationError(
+        raise IncompleteApplication(
             _("These sections are not complete or not valid yet: %(sections)s.")
             % {"sections": "、".join(incomplete)}
         )
@@ -338,7 +331,7 @@ def application_link_child(*, application: Application, other: Application, by) 
     joined: each application keeps its own section A, so nothing of `other` is copied
     into this draft and no edit of one changes the other (issue 14)."""
     application = _lock(application)
-    if application.status != Application.Status.DRAFT:
+    if application.status != Application.Status.DRAFT or application.discarded_at is not None:
         raise ApplicationError(_("Only a draft can be linked to another child record."))
     if not access.may_link_child(by, application, other):
         raise ApplicationError(_("This application cannot be linked to that one."))
@@ -360,6 +353,37 @@ def application_link_child(*, application: Application, other: Application, by) 
         section="A",
         note=other.reference,
     )
+    return application
+
+
+DISCARD_REASON_MAX_CHARS = 300
+
+
+@transaction.atomic
+def application_discard_draft(*, application: Application, by, reason: str) -> Application:
+    """Discard a draft the caseworker will not go on with (issue 16): it leaves the
+    member's lists and can no longer be edited or submitted. Nothing is deleted: the
+    draft keeps who discarded it, when and why, with a history row and a row of the
+    tamper-evident access record, so the secretariat still sees it (§5)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the draft is discarded."), field="reason")
+    if len(reason) > DISCARD_REASON_MAX_CHARS:
+        raise InvalidInput(
+            _("At most 300 characters."),
+            field="reason",
+        )
+    application = _lock(application)
+    if application.status != Application.Status.DRAFT or application.discarded_at is not None:
+        raise ApplicationError(_("Only a draft that is not discarded yet can be discarded."))
+    if not access.may_discard_draft(by, application):
+        raise NotAllowed(_("Only the member's caseworkers discard its drafts."))
+    application.discarded_at = timezone.now()
+    application.discarded_by = by
+    application.discard_reason = reason
+    application.save(update_fields=["discarded_at", "discarded_by", "discard_reason", "updated_at"])
+    events.record_event(application=application, by=by, kind=Action.DISCARDED, note=reason)
+    audit.access_record(application=application, user=by, view="discard", detail=reason)
     return application
 
 

@@ -10,15 +10,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import access, audit, documents, reveal
 from cases.bills import selectors as bill_selectors
-from cases.errors import ApplicationError
+from cases.errors import ApplicationError, IncompleteApplication, InvalidInput, NotAllowed
 from cases.intake import downloads, list_export, selectors, services
 from cases.intake.forms import (
     SECTION_FORMS,
     ApplicationSearchForm,
+    DiscardDraftForm,
     DocumentReviewForm,
     DocumentUploadForm,
 )
@@ -81,10 +82,15 @@ def application_new(request):
     return redirect("application-edit", application.reference)
 
 
-def _sections_context(application):
-    forms = {key: services.section_form(application, key) for key in SECTION_FORMS}
-    status = {key: services.section_complete(application, key) for key in SECTIONS}
-    return {"forms": forms, "section_status": status}
+def _sections_context(application, *, checked=False):
+    """The sections, each with its one state (cases.intake.selectors.section_status); once
+    a submission was refused (`checked`), with every field in error in the error summary."""
+    statuses = selectors.application_sections(application, checked=checked)
+    return {
+        "section_list": statuses,
+        "section_states": {status.key: status for status in statuses},
+        "forms": {status.key: status.form for status in statuses if status.form is not None},
+    }
 
 
 @login_required
@@ -94,6 +100,9 @@ def application_edit(request, reference):
     if not services.is_editable(application):
         return redirect("application-detail", application.reference)
     audit.access_record(application=application, user=request.user, view="edit")
+    # ?check=1: where a refused submission leads (a reload shows the check again).
+    checked = request.GET.get("check") == "1"
+    sections = _sections_context(application, checked=checked)
     return render(
         request,
         "cases/application_edit.html",
@@ -103,7 +112,9 @@ def application_edit(request, reference):
             "upload_form": DocumentUploadForm(),
             "missing": documents.missing(application),
             "duplicates": selectors.possible_duplicates(application, request.user),
-            **_sections_context(application),
+            "checked": checked,
+            "errors": [error for status in sections["section_list"] for error in status.errors],
+            **sections,
         },
     )
 
@@ -122,19 +133,30 @@ def section_save(request, reference, section):
         messages.error(request, str(exc))
         return redirect("application-detail", application.reference)
     application.refresh_from_db()
+    # After a refused submission the section goes on showing its empty required fields.
+    checked = request.POST.get("check") == "1"
+    status = selectors.section_status(application, section, checked=checked)
+    form = result.form
+    if checked and status.state != selectors.SectionState.COMPLETE:
+        form = SECTION_FORMS[section](request.POST, application=application, strict=True)
+        form.is_valid()
     context = {
         "application": application,
         "key": section,
         "title": SECTIONS[section],
-        "form": result.form,
-        "complete": services.section_complete(application, section),
+        "form": form,
+        "status": status,
+        "checked": checked,
         "saved": True,
+        "oob": True,  # the task list's state of this section, swapped out of band
     }
     if request.htmx:
         return render(request, "cases/_section.html", context)
     messages.success(request, _("Section saved."))
     return redirect(
-        reverse("application-edit", args=[application.reference]) + f"#section-{section}"
+        reverse("application-edit", args=[application.reference])
+        + ("?check=1" if checked else "")
+        + f"#section-{section}"
     )
 
 
@@ -144,6 +166,9 @@ def application_submit(request, reference):
     application = access.get_application_for(request.user, reference, edit=True)
     try:
         services.application_submit(application=application, by=request.user)
+    except IncompleteApplication:
+        # The page lists every field in error at the top, each linked to its input.
+        return redirect(reverse("application-edit", args=[application.reference]) + "?check=1")
     except ApplicationError as exc:
         messages.error(request, str(exc))
         return redirect("application-edit", application.reference)
@@ -153,6 +178,47 @@ def application_submit(request, reference):
         % {"reference": application.reference},
     )
     return redirect("application-detail", application.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_discard(request, reference):
+    """Discard a draft in one decision (issue 16): the page names the draft and asks why;
+    only the confirmed post discards. A refusal comes back with the reason as typed."""
+    application = access.get_draft_to_discard_for(request.user, reference)
+    form = DiscardDraftForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            services.application_discard_draft(
+                application=application, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except NotAllowed:
+            raise PermissionDenied from None
+        except InvalidInput as exc:
+            form.add_error(exc.field, str(exc))
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Draft %(reference)s is discarded. It is kept on record, no longer listed.")
+                % {"reference": application.reference},
+            )
+            return redirect("home")
+    errors = [
+        {
+            "anchor": form[name].id_for_label if name in form.fields else "id_reason",
+            "code": "",
+            "label": form.fields[name].label if name in form.fields else _("Discard"),
+            "message": " ".join(messages_),
+        }
+        for name, messages_ in form.errors.items()
+    ]
+    return render(
+        request,
+        "cases/application_discard.html",
+        {"application": application, "form": form, "errors": errors},
+    )
 
 
 @login_required

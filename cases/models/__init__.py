@@ -14,6 +14,8 @@ from cases.models.application import (
     private_storage,
 )
 from cases.models.bills import Allocation, Payment, Receipt
+from cases.models.family import RequestedDocument
+from cases.models.leads import Lead, LeadEvent
 from cases.models.review import MemberReview, ReviewCount, ReviewEvent
 
 __all__ = [
@@ -26,10 +28,13 @@ __all__ = [
     "ChildIdentity",
     "Document",
     "Guardian",
+    "Lead",
+    "LeadEvent",
     "MemberReview",
     "OtherAid",
     "Payment",
     "Receipt",
+    "RequestedDocument",
     "ReviewCount",
     "ReviewEvent",
     "Sex",

@@ -121,6 +121,10 @@ class ApplicationQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status__in=[Application.Status.WITHDRAWN, Application.Status.CLOSED])
 
+    def not_discarded(self):
+        """Without the drafts their caseworkers discarded (kept for the record, not listed)."""
+        return self.filter(discarded_at__isnull=True)
+
     def visible_to(self, user):
         """What a staff user may read: the secretariat everything; member staff their own
         member's applications and every application routed to their member (§3, §5)."""
@@ -236,6 +240,19 @@ class Application(models.Model):
     consent_withdrawal_note = models.CharField(
         _("consent withdrawal note"), max_length=300, blank=True
     )
+    # A draft the caseworker gave up (issue 16): it leaves the member's lists and can no
+    # longer be edited or submitted, but is never deleted, so that the secretariat still
+    # sees who discarded it and when (cases.intake.services.application_discard_draft).
+    discarded_at = models.DateTimeField(_("discarded at"), null=True, blank=True)
+    discarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("discarded by"),
+    )
+    discard_reason = models.CharField(_("why the draft was discarded"), max_length=300, blank=True)
     # Set when the retention command replaced the personal data of a closed application.
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
@@ -279,6 +296,12 @@ class Application(models.Model):
         constraints = [
             # Section A is the application's own (ChildIdentity): never shared by two.
             models.UniqueConstraint(fields=["child"], name="cases_application_own_child_record"),
+            # Only a draft is discarded, and always by someone, at a time.
+            models.CheckConstraint(
+                condition=Q(discarded_at__isnull=True, discarded_by__isnull=True)
+                | Q(status="draft", discarded_at__isnull=False, discarded_by__isnull=False),
+                name="cases_application_discarded_draft",
+            ),
         ]
 
     def __str__(self):
@@ -425,8 +448,18 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     status = models.CharField(_("review"), max_length=10, choices=Status, default=Status.RECEIVED)
     reject_reason = models.CharField(_("reason for rejecting"), max_length=200, blank=True)
+    # None when the family sent it from its status page (it has no account).
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The paper a member asked for that the family sent this as (§3): "sent by the family,
+    # not yet checked" until the caseworker accepts or rejects it.
+    family_request = models.ForeignKey(
+        "cases.RequestedDocument",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     reviewed_by = models.ForeignKey(
@@ -445,6 +478,10 @@ class Document(models.Model):
 
     def __str__(self):
         return f"{self.get_doc_type_display()} {self.original_name}"
+
+    @property
+    def awaits_check_from_family(self) -> bool:
+        return self.family_request_id is not None and self.status == self.Status.RECEIVED
 
 
 class ApplicationEvent(models.Model):
@@ -469,10 +506,16 @@ class ApplicationEvent(models.Model):
         PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
         CONSENT_WITHDRAWN = "consent_withdrawn", _("The guardian withdrew consent to sharing")
         ANONYMISED = "anonymised", _("Anonymised at the end of the retention period")
+        FAMILY_UPLOADED = "family_uploaded", _("Document sent by the family, not yet checked")
+        OPENED_FROM_LEAD = "opened_from_lead", _("Opened from a call-back request")
+        DISCARDED = "discarded", _("Draft discarded")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None only for the family's own uploads from the status page (it has no account).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     action = models.CharField(max_length=30)
     section = models.CharField(max_length=1, blank=True)
     changes = models.JSONField(default=dict, blank=True)  # field -> [old, new]

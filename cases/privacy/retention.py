@@ -40,6 +40,8 @@ from cases.models import (
     Child,
     Document,
     Guardian,
+    Lead,
+    LeadEvent,
     MemberReview,
     OtherAid,
     Payment,
@@ -187,3 +189,26 @@ def _anonymise(application: Application, *, by, now, days: int, run: RetentionRu
         note=f"retention period {days} days",
     )
     return files
+
+
+# --- call-back requests (issue 17) ---------------------------------------------------------
+
+
+def anonymise_leads(*, older_than_days: int, dry_run: bool = False, now=None) -> int:
+    """Call-back requests untouched for longer than the period (settings.LEAD_RETENTION_DAYS)
+    lose the family's name, phone and note, and their history's notes; the member, the
+    province, the illness, the states and dates stay. Whatever became of a request: an
+    application opened from it holds its own copy of the data under its own retention.
+    One statement each, so safe to run twice or at once."""
+    now = now or timezone.now()
+    due = Lead.objects.filter(
+        anonymised_at__isnull=True, updated_at__lt=now - timedelta(days=older_than_days)
+    )
+    if dry_run:
+        return due.count()
+    with transaction.atomic():
+        ids = list(due.select_for_update().values_list("pk", flat=True))
+        LeadEvent.objects.filter(lead_id__in=ids).update(note="")
+        # .update(): updated_at stays the last real change.
+        Lead.objects.filter(pk__in=ids).update(name="", phone="", note="", anonymised_at=now)
+    return len(ids)

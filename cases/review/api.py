@@ -114,7 +114,11 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
         review = self.get_object()
         data = self.cleaned(RequestInfoForm, request)
         services.review_request_info(
-            review=review, items=data["items"], by=request.user, note=data["note"]
+            review=review,
+            items=data["items"],
+            documents=data["documents"],
+            by=request.user,
+            note=data["note"],
         )
         return review_detail(review, request.user)
 

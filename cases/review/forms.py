@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.fields import YuanField, optional_text
-from cases.models import MemberReview
+from cases.models import Document, MemberReview
 from organizations import regions
 from organizations.models import DiseaseCategory
 
@@ -55,6 +55,13 @@ class ReviewNoteForm(forms.Form):
 
 class RequestInfoForm(ReviewNoteForm):
     items = optional_text(gettext_lazy("Documents or answers needed"), 500)
+    # Papers of the standard's list (§2 F): the family can send each from its status page.
+    documents = forms.MultipleChoiceField(
+        label=gettext_lazy("Papers the family can send from its phone"),
+        choices=Document.Type.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class ApproveForm(ReviewNoteForm):

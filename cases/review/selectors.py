@@ -1,12 +1,13 @@
 """Reads of the review workflow (§3): a member's inbox, and what the application page
 shows of the reviews."""
 
+from collections import Counter
 from datetime import timedelta
 
 from django.utils import timezone
 
 from cases import funding
-from cases.models import Application, MemberReview
+from cases.models import Application, Document, MemberReview
 
 
 def inbox_queryset(member, filters: dict):
@@ -25,6 +26,17 @@ def inbox_queryset(member, filters: dict):
             routed_at__lte=timezone.now() - timedelta(days=filters["waiting"])
         )
     return queryset
+
+
+def family_waiting(application: Application) -> dict[int, int]:
+    """Per review, how many documents the family sent for its open request that nobody
+    has checked yet: the caseworker's "needs your answer" (from the prefetched documents)."""
+    waiting = Counter(
+        document.family_request.review_id
+        for document in application.documents.all()
+        if document.awaits_check_from_family and document.family_request.answered_at is None
+    )
+    return dict(waiting)
 
 
 def review_context(application: Application, user) -> dict:
@@ -52,6 +64,8 @@ def review_context(application: Application, user) -> dict:
             "room": funding.gap_summary(application, others).gap,
         }
     return {
+        "family_waiting": family_waiting(application),
+        "requestable_documents": Document.Type.choices,
         "approve_form": approve_form,
         "reviews": reviews,
         "own_review": own,

@@ -8,6 +8,7 @@ what makes the funding-gap check hold when two members approve at the same insta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from aid_alliance.money import ZERO
+from aid_alliance.money import ZERO, yuan
 from cases import access, events, funding, notify
 from cases.errors import InvalidInput, NotAllowed, WorkflowError, consent_withdrawn_refusal
-from cases.models import Application, MemberReview, ReviewEvent
+from cases.models import Application, Document, MemberReview, RequestedDocument, ReviewEvent
 from organizations import regions, selectors
 from organizations.eligibility import Applicant, evaluate
 from organizations.models import AidProject, MemberOrganization
@@ -197,6 +198,8 @@ def _tell_family(application, text):
     primary = application.guardians.filter(is_primary=True).first()
     if primary and primary.phone:
         phone = primary.phone
+        # Every text names the reference and the status page's address (issue 17).
+        text = notify.family_text(text, reference=application.reference)
         transaction.on_commit(lambda: notify.family_notifier().send(phone=phone, text=text))
 
 
@@ -213,12 +216,24 @@ def review_take(*, review: MemberReview, by, note: str = "") -> MemberReview:
 
 
 @transaction.atomic
-def review_request_info(*, review: MemberReview, items: str, by, note: str = "") -> MemberReview:
-    """Ask for documents or answers; the decision clock pauses until they come."""
-    if not items.strip():  # the input is refused at its field before anything is locked
+def review_request_info(
+    *, review: MemberReview, items: str, by, note: str = "", documents: Sequence[str] = ()
+) -> MemberReview:
+    """Ask for documents or answers; the decision clock pauses until they come.
+
+    `documents` are kinds of the standard's document list (§2 F): the family's status page
+    lists them and takes a photo or PDF for each (cases.family.services)."""
+    documents = list(dict.fromkeys(documents))  # each kind once, in the order given
+    if any(kind not in Document.Type.values for kind in documents):
+        raise InvalidInput(_("Choose the documents from the list."), field="documents")
+    if not items.strip() and not documents:
+        # The input is refused at its field before anything is locked.
         raise InvalidInput(_("Say which documents or answers are needed."), field="items")
     application, review = _lock(review)
     access.require_decider(by, review)
+    if not items.strip():
+        with override("zh-hans"):  # what every member and the family read
+            items = "、".join(str(Document.Type(kind).label) for kind in documents)
     _move(
         review,
         State.INFO_REQUESTED,
@@ -230,6 +245,10 @@ def review_request_info(*, review: MemberReview, items: str, by, note: str = "")
     review.requested_items = items.strip()
     review.info_requested_at = timezone.now()
     review.save(update_fields=["state", "requested_items", "info_requested_at"])
+    RequestedDocument.objects.bulk_create(
+        RequestedDocument(review=review, doc_type=kind, position=n)
+        for n, kind in enumerate(documents)
+    )
     _tell_caseworker(
         application,
         _("%(member)s needs more information for %(reference)s")
@@ -237,27 +256,45 @@ def review_request_info(*, review: MemberReview, items: str, by, note: str = "")
         items,
     )
     with override("zh-hans"):
-        _tell_family(
-            application,
-            _(
+        if documents:
+            text = _(
+                "Application %(reference)s: more documents are needed. You can send photos "
+                "of them from the status page, or give them to your caseworker."
+            )
+        else:
+            text = _(
                 "Application %(reference)s: more documents are needed. "
                 "Your caseworker will contact you."
             )
-            % {"reference": application.reference},
-        )
+        _tell_family(application, text % {"reference": application.reference})
     return review
 
 
 @transaction.atomic
 def review_answer_info(*, review: MemberReview, by, note: str = "") -> MemberReview:
-    """The caseworker has uploaded or edited what was asked: the review resumes."""
+    """The caseworker has uploaded or edited what was asked: the review resumes. What the
+    family sent from its status page must be checked first (accepted or rejected, §3)."""
     application, review = _lock(review)
     _require_owner_staff(application, by)
+    open_items = RequestedDocument.objects.open().filter(review=review)
+    if (
+        review.state == State.INFO_REQUESTED
+        and Document.objects.filter(
+            family_request__in=open_items, status=Document.Status.RECEIVED
+        ).exists()
+    ):
+        raise WorkflowError(
+            _(
+                "The family sent documents that are not checked yet: accept or reject each "
+                "of them first, then answer the request."
+            )
+        )
     _move(review, State.IN_REVIEW, by=by, allowed_from=(State.INFO_REQUESTED,), note=note)
     # The clock was paused while the family gathered the papers.
     review.due_at += timezone.now() - review.info_requested_at
     review.info_requested_at = None
     review.save(update_fields=["state", "due_at", "info_requested_at"])
+    open_items.update(answered_at=timezone.now())
     return review
 
 
@@ -305,7 +342,7 @@ def review_approve(
                     "The remaining need is %(room)s yuan: a pledge of %(amount)s yuan would go "
                     "beyond it. Revise the estimate first if the costs have grown."
                 )
-                % {"room": room, "amount": amount},
+                % {"room": yuan(room), "amount": yuan(amount)},
                 field="amount",
             )
         description = ""

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import access, audit, funding
 from cases.errors import ApplicationError, NotAllowed
-from cases.models import MemberReview, ReviewCount
+from cases.models import Document, MemberReview, ReviewCount
 from cases.review import selectors, services
 from cases.review.forms import (
     APPLICATION_ACTION_FORMS,
@@ -108,35 +108,96 @@ def review_action(request, pk, action):
         raise Http404
     if action == "approve":
         return _approve(request, review)
+    if action in DECISION_FIELDS:
+        return _decide(request, review, action)
     post = _checked(request, REVIEW_ACTION_FORMS[action])
     if post is None:
         return redirect("application-detail", application.reference)
-    note = post["note"]
-    by = request.user
     if action == "take":
         return _run(
             request,
             application,
-            lambda: services.review_take(review=review, by=by, note=note),
+            lambda: services.review_take(review=review, by=request.user, note=post["note"]),
             _("Taken for review."),
         )
-    if action == "request-info":
-        return _run(
-            request,
-            application,
-            lambda: services.review_request_info(
-                review=review, items=post["items"], by=by, note=note
-            ),
-            _("Information requested; the caseworker is told."),
-        )
-    if action == "decline":
-        return _run(
-            request,
-            application,
-            lambda: services.review_decline(review=review, reason=post["reason"], note=note, by=by),
-            _("Declined."),
-        )
     raise Http404
+
+
+# The fields of asking for information and of declining, in the order of their forms.
+DECISION_FIELDS = {
+    "request-info": ("documents", "items", "note"),
+    "decline": ("reason", "note"),
+}
+DECISION_ANCHORS = {
+    "request-info": {"documents": "info-documents-0", "items": "info-items", "note": "info-note"},
+    "decline": {"reason": "decline-reason", "note": "decline-note"},
+}
+
+
+def _decide(request, review, action):
+    """Ask for information or decline (§3). A refusal comes back on a page of its own with
+    everything as sent, the error summary on top and each message at its field, as the
+    approval does; nothing is lost to a banner."""
+    if not access.may_decide(request.user, review):
+        raise PermissionDenied  # the member's caseworkers see the review; they do not decide
+    form_class = REVIEW_ACTION_FORMS[action]
+    form = form_class(request.POST)
+    errors = {}
+    if form.is_valid():
+        post, by = form.cleaned_data, request.user
+        try:
+            if action == "request-info":
+                services.review_request_info(
+                    review=review,
+                    items=post["items"],
+                    documents=post["documents"],
+                    by=by,
+                    note=post["note"],
+                )
+                done = _("Information requested; the caseworker is told.")
+            else:
+                services.review_decline(
+                    review=review, reason=post["reason"], note=post["note"], by=by
+                )
+                done = _("Declined.")
+        except NotAllowed:
+            raise PermissionDenied from None
+        except ApplicationError as exc:
+            errors[getattr(exc, "field", None) or DECISION_FIELDS[action][0]] = str(exc)
+        else:
+            return _done(request, review.application, done)
+    else:
+        errors = {name: " ".join(messages) for name, messages in form.errors.items()}
+    names = DECISION_FIELDS[action]
+    return render(
+        request,
+        "cases/review_decision.html",
+        {
+            "action": action,
+            "heading": _("Request information") if action == "request-info" else _("Decline"),
+            "application": review.application,
+            "review": review,
+            "member": review.member,
+            "decline_reasons": MemberReview.DeclineReason.choices,
+            "values": {
+                name: (request.POST.getlist if name == "documents" else request.POST.get)(name)
+                or ""
+                for name in names
+            },
+            "requestable_documents": Document.Type.choices,
+            "field_errors": {name: errors.get(name, "") for name in names},
+            "errors": [
+                {
+                    "anchor": DECISION_ANCHORS[action][name],
+                    "code": "",
+                    "label": form_class.base_fields[name].label,
+                    "message": errors[name],
+                }
+                for name in names
+                if name in errors
+            ],
+        },
+    )
 
 
 # The approval's fields in the order of the form, with their codes in the error summary.

@@ -1,8 +1,11 @@
 import ast
+from decimal import InvalidOperation
 
 from django import template
+from django.forms import DecimalField
 from django.utils.translation import gettext_lazy as _
 
+from aid_alliance import money
 from cases import reveal
 from cases.identity import mask_id_number
 from cases.models import ApplicationEvent, Document, ReviewEvent
@@ -99,6 +102,11 @@ def change_value(section: str, name: str, value, forms=None) -> str:
     found = _section_field(forms, section, name)
     if isinstance(value, bool) or value in ("True", "False"):
         return str(_("Yes") if value in (True, "True") else _("No"))
+    if isinstance(found, DecimalField):
+        try:  # money as every page writes it (issue 16)
+            return money.yuan(value)
+        except (InvalidOperation, ValueError, TypeError):
+            return str(value)
     choices = dict(getattr(found, "choices", None) or []) if found is not None else {}
     values = value if isinstance(value, list) else [value]
     shown = [str(choices.get(item, choices.get(str(item), item))) for item in values]
@@ -127,6 +135,8 @@ def review_note(note: str) -> str:
 # What each access record's `view` names, in words (cases.audit.access_record's callers).
 ACCESS_VIEWS = {
     "list": _("application list"),
+    "home": _("home page"),
+    "discard": _("draft discarded"),
     "inbox": _("member inbox"),
     "detail": _("application page"),
     "edit": _("edit page"),
@@ -147,3 +157,19 @@ ACCESS_VIEWS = {
 @register.filter
 def access_view_label(view: str) -> str:
     return str(ACCESS_VIEWS.get(view, view))
+
+
+@register.filter
+def lead_state_label(value: str) -> str:
+    """A call-back request's state as a person reads it."""
+    from cases.models import Lead
+
+    return str(Lead.State(value).label) if value in Lead.State.values else value or "—"
+
+
+@register.filter
+def region_name(code: str) -> str:
+    """A GB/T 2260 code as its name (province, city, county)."""
+    from organizations import regions
+
+    return regions.name_of(code) if code else "—"

@@ -1,12 +1,12 @@
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django import forms, template
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from aid_alliance import money
 from organizations import selectors
 from organizations.describe import describe_rules
-from organizations.eligibility import yuan as format_yuan
 
 register = template.Library()
 
@@ -49,7 +49,7 @@ def yuan(amount) -> str:
     if amount is None or amount == "":
         return ""
     try:
-        return format_yuan(Decimal(str(amount)).quantize(Decimal("0.01")))
+        return money.yuan(amount)
     except (InvalidOperation, ValueError):
         return str(amount)
 

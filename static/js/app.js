@@ -203,27 +203,30 @@ const autosave = (() => {
   return { flush, pending };
 })();
 
-// The error summary (GOV.UK pattern): focused when the refused form comes back, and each
-// of its links moves the focus to the field it names, not only the scroll position.
+// The error summary (GOV.UK pattern): focused when the refused form comes back (a page, or
+// a form htmx swaps in, as the pre-check's), and each of its links moves the focus to the
+// field it names, not only the scroll position.
 (function () {
   "use strict";
-  function start() {
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
+  function focusNewSummary() {
     var summary = document.querySelector(".error-summary");
-    if (!summary) return;
+    if (!summary || summary.dataset.focused) return;
+    summary.dataset.focused = "true";
     summary.focus();
-    summary.addEventListener("click", function (event) {
-      var link = event.target.closest("a[href^='#']");
-      if (!link) return;
-      var field = document.getElementById(link.getAttribute("href").slice(1));
-      if (!field) return;
-      event.preventDefault();
-      field.scrollIntoView({ block: "center" });
-      field.focus();
-    });
   }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
+    document.addEventListener("DOMContentLoaded", focusNewSummary);
   } else {
-    start();
+    focusNewSummary();
   }
+  document.addEventListener("htmx:afterSettle", focusNewSummary);
 })();

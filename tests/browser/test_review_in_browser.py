@@ -335,6 +335,47 @@ def test_a_refused_approval_keeps_project_amount_and_note_with_the_error_at_the_
     assert internal == "理事会 3 月讨论", internal
 
 
+def test_a_refused_decline_keeps_its_note_and_shows_the_error_at_the_field(
+    page: Page, site, people, submitted
+):
+    """Issue 16: a note pasted from a chat app carries a zero-width space, which the note
+    may not hold. The decline comes back on its own page with the reason and the note as
+    sent, the summary focused and linking to the note, the message at the field; nothing
+    is decided until the corrected note is sent."""
+    crcf = review_of(submitted, 1)
+    pasted = "家属电话两次未接通\u200b，按规定婉拒"
+    sign_in_as(page, site, "bob")
+    page.goto(f"{site}/applications/{submitted.reference}/")
+    form = action_form(page, crcf, "decline")
+    # Apart from the approval: its own box, after the approval's.
+    expect(page.locator(".decline-group #decline-form")).to_have_count(1)
+    expect(page.locator(".approve-group #decline-form")).to_have_count(0)
+    form.locator("#decline-reason").select_option("not_reachable")
+    form.locator("#decline-note").fill(pasted)
+    press(page, form)
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(page.locator(".messages .message.error")).to_have_count(0)  # not a banner
+    expect(page.locator("#decline-reason")).to_have_value("not_reachable")
+    expect(page.locator("#decline-note")).to_have_value(pasted)
+    expect(page.locator("#decline-note")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#decline-note-error")).to_be_visible()
+    if shots := os.environ.get("BROWSER_SCREENSHOTS"):
+        page.screenshot(path=f"{shots}/review-decline-refused.png", full_page=True)
+    crcf.refresh_from_db()
+    assert crcf.state == "pending"
+    summary.locator("a[href='#decline-note']").click()
+    expect(page.locator("#decline-note")).to_be_focused()
+
+    page.locator("#decline-note").fill("家属电话两次未接通，按规定婉拒")
+    press(page, page.locator("#decline-form"))
+    expect(page).to_have_url(re.compile(rf"/applications/{submitted.reference}/$"))
+    crcf.refresh_from_db()
+    assert (crcf.state, crcf.decline_reason) == ("declined", "not_reachable")
+    assert crcf.events.last().internal_note == "家属电话两次未接通，按规定婉拒"
+
+
 def test_axe_finds_no_serious_violation_on_the_review_pages(
     page: Page, site, people, axe_source, submitted
 ):

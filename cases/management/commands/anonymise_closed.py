@@ -2,8 +2,9 @@
 
     python manage.py anonymise_closed [--older-than-days N] [--dry-run] [--by USERNAME]
 
-What goes and what stays: cases/retention.py. Safe to run again (or from cron): anonymised
-applications are skipped.
+What goes and what stays: cases/privacy/retention.py. Call-back requests untouched for
+LEAD_RETENTION_DAYS lose the family's name, phone and note in the same run. Safe to run
+again (or from cron): anonymised applications are skipped.
 """
 
 from django.conf import settings
@@ -67,3 +68,10 @@ class Command(BaseCommand):
                 f"({run.children} child records, {run.documents} documents deleted) "
                 f"in {run.batches} batches."
             )
+        # Call-back requests from the pre-check have their own, shorter period (issue 17).
+        lead_days = settings.LEAD_RETENTION_DAYS
+        leads = retention.anonymise_leads(older_than_days=lead_days, dry_run=dry_run)
+        self.stdout.write(
+            f"{'Dry run: ' if dry_run else ''}{leads} call-back requests untouched for more "
+            f"than {lead_days} days {'would be' if dry_run else 'were'} anonymised."
+        )
