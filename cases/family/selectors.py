@@ -14,7 +14,7 @@ import hmac
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
@@ -173,6 +173,8 @@ class FamilyView:
     needed: list[NeededItem] = field(default_factory=list)
     payments: list[PaymentLine] = field(default_factory=list)
     contact: MemberOrganization | None = None
+    # When the treating hospital confirmed the diagnosis and cost estimate (issue 17).
+    hospital_confirmed_at: datetime | None = None
 
     @property
     def explanation(self) -> str:
@@ -190,10 +192,11 @@ def family_view(application_id: int) -> FamilyView | None:
     """
     application = (
         Application.objects.exclude(status=Application.Status.DRAFT)
-        .select_related("member")
+        .select_related("member", "hospital_confirmation")
         .only(
             "reference",
             "status",
+            "hospital_confirmation__at",
             "closing_reason",
             "economic_flags",  # for the checklist only: which certificate is needed
             "consent_method",
@@ -252,6 +255,9 @@ def family_view(application_id: int) -> FamilyView | None:
             PaymentLine(members_by_review[p.review_id], p.paid_on, p.amount) for p in payments
         ],
         contact=application.member,
+        hospital_confirmed_at=application.hospital_confirmation.at
+        if application.hospital_confirmation
+        else None,
     )
 
 

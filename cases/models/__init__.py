@@ -14,6 +14,7 @@ from cases.models.application import (
     private_storage,
 )
 from cases.models.bills import Allocation, Payment, Receipt
+from cases.models.hospital import HospitalConfirmation
 from cases.models.review import MemberReview, ReviewCount, ReviewEvent
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ChildIdentity",
     "Document",
     "Guardian",
+    "HospitalConfirmation",
     "MemberReview",
     "OtherAid",
     "Payment",
