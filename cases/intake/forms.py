@@ -491,11 +491,16 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             )
         if self.strict and not any(data.get(f"plan_{t}") for t in TREATMENTS):
             self.add_error(None, _("Choose at least one treatment and its stage."))
-        if directory_hospital(data.get("treating_hospital") or "") is not None:
-            # The region of a hospital picked from the directory is the directory's.
-            for name in ("hospital_province", "hospital_prefecture", "hospital_county"):
-                if name in self.errors:
-                    del self.errors[name]
+        region_errors = [
+            name
+            for name in ("hospital_province", "hospital_prefecture", "hospital_county")
+            if name in self.errors
+        ]
+        # The region of a hospital picked from the directory is the directory's (looked up
+        # only when the region selects are refused: no query for a complete section).
+        if region_errors and directory_hospital(data.get("treating_hospital") or ""):
+            for name in region_errors:
+                del self.errors[name]
         return data
 
     def values(self, cleaned):
