@@ -551,6 +551,7 @@ SPECTACULAR_SETTINGS = {
         "HsdsServiceStatusEnum": "organizations.hsds.SERVICE_STATUSES",
         "HospitalDocumentTypeEnum": "cases.hospital.forms.HOSPITAL_UPLOAD_CHOICES",
         "DocumentTypeEnum": "cases.models.Document.Type",
+        "HospitalPlanStageEnum": "cases.hospital.forms.PLAN_STAGE_CHOICES",
     },
 }
 

@@ -680,3 +680,62 @@ def _d_section():
     from tests.intake_data import SECTIONS
 
     return {**SECTIONS["D"], "treating_hospital": BCH}
+
+
+# --- the admin and the member pages ------------------------------------------------------------
+
+
+def test_the_secretariat_adds_a_hospital_in_the_admin_through_the_service(client, people):
+    client.force_login(people["sam"])
+    response = client.post(
+        "/admin/organizations/hospital/add/",
+        {
+            "code": "admin-h",
+            "name": "管理后台医院",
+            "region": "110105",
+            "level": "3a",
+            "is_active": "on",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "events-MIN_NUM_FORMS": "0",
+            "events-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    hospital = Hospital.objects.get(code="admin-h")
+    assert HospitalEvent.objects.filter(
+        hospital=hospital, kind="created", by=people["sam"]
+    ).exists()
+
+
+def test_hospital_staff_get_no_member_workspace_or_admin(client, hana):
+    client.force_login(hana)
+    assert client.get("/members/crcf/").status_code in (403, 404)
+    assert client.get("/admin/").status_code in (302, 403)
+
+
+def test_what_the_hospital_changed_is_shown_by_code_and_label_never_a_field_name(
+    client, people, hana, application
+):
+    hospital_services.hospital_correct(
+        application=application,
+        by=hana,
+        **_correction(
+            application,
+            treatment_plan={"chemotherapy": "in_progress", "transplant": "planned"},
+            estimated_cost=Decimal("320000"),
+        ),
+    )
+    application.refresh_from_db()
+    assert application.treatment_plan == {"chemotherapy": "in_progress", "transplant": "planned"}
+    for user, url in (
+        (people["dave"], reverse("application-detail", args=[application.reference])),
+        (hana, reverse("hospital-application", args=[application.reference])),
+    ):
+        html = as_user(client, user).get(url).content.decode()
+        section = html[
+            html.index('id="hospital-confirmation"' if user != hana else 'id="history"') :
+        ]
+        assert "D07" in section and "D08" in section
+        for name in ("plan_transplant", "treatment_plan", "estimated_cost"):
+            assert name not in section, (user, name)

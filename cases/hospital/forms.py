@@ -15,6 +15,9 @@ from organizations.eligibility import STAGES, TREATMENTS, normalize_icd
 from organizations.forms import icd_error
 from organizations.models import DiseaseCategory, Hospital
 
+# A D07 stage, or "" for a treatment not in the plan (one enum in the API's schema).
+PLAN_STAGE_CHOICES = [("", _("not in the plan")), *STAGES.items()]
+
 
 class HospitalCorrectionForm(forms.Form):
     """D01-D03, D07 and D08 as the hospital knows them, and why they differ."""
@@ -23,6 +26,7 @@ class HospitalCorrectionForm(forms.Form):
         label=coded("D01", _("Disease category")),
         queryset=DiseaseCategory.objects.all(),
         to_field_name="code",
+        empty_label=_("Choose the illness"),
     )
     icd = forms.CharField(label=coded("D02", _("Diagnosis code (ICD-10)")), max_length=16)
     diagnosis_text = PlainTextField(
@@ -43,9 +47,7 @@ class HospitalCorrectionForm(forms.Form):
     vars().update(
         {
             f"plan_{name}": forms.ChoiceField(
-                label=coded("D07", label),
-                choices=[("", _("not in the plan")), *STAGES.items()],
-                required=False,
+                label=coded("D07", label), choices=PLAN_STAGE_CHOICES, required=False
             )
             for name, label in TREATMENTS.items()
         }

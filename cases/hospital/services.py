@@ -76,8 +76,6 @@ def hospital_confirm(*, application: Application, by) -> HospitalConfirmation:
 def _shown(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, dict):
-        return ", ".join(f"{k}:{v}" for k, v in sorted(value.items()))
     return str(getattr(value, "code", value))
 
 
@@ -100,23 +98,26 @@ def hospital_correct(
     if not reason:
         raise InvalidInput(_("Say why the hospital corrects these values."), field="reason")
     application = _lock_for_hospital(application, by)
-    given = {
-        "category": category,
-        "icd": icd,
-        "diagnosis_text": diagnosis_text,
-        "treatment_plan": dict(treatment_plan),
-    }
+    given = {"category": category, "icd": icd, "diagnosis_text": diagnosis_text}
     before = {
         "category": application.category,
         "icd": application.icd,
         "diagnosis_text": application.diagnosis_text,
-        "treatment_plan": dict(application.treatment_plan or {}),
     }
+    # Named as the section's form names them (D07 by treatment: plan_chemotherapy …), so
+    # the history shows each change by its code and label, as the caseworker's edits.
     changes = {
         name: [_shown(before[name]), _shown(value)]
         for name, value in given.items()
         if _shown(before[name]) != _shown(value)
     }
+    plan_before, plan_after = dict(application.treatment_plan or {}), dict(treatment_plan)
+    for treatment in sorted(set(plan_before) | set(plan_after)):
+        if plan_before.get(treatment, "") != plan_after.get(treatment, ""):
+            changes[f"plan_{treatment}"] = [
+                plan_before.get(treatment, ""),
+                plan_after.get(treatment, ""),
+            ]
     cost_changed = application.estimated_cost != estimated_cost
     if cost_changed:
         changes["estimated_cost"] = [_shown(application.estimated_cost), _shown(estimated_cost)]
@@ -132,6 +133,7 @@ def hospital_correct(
         application.refresh_from_db()
     for name, value in given.items():
         setattr(application, name, value)
+    application.treatment_plan = plan_after
     application.save(
         update_fields=["category", "icd", "diagnosis_text", "treatment_plan", "updated_at"]
     )

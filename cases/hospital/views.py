@@ -78,6 +78,8 @@ def _page(request, application, *, form=None, upload_form=None, status=200):
             "upload_form": upload_form or HospitalDocumentForm(),
             "errors": errors,
             "correcting": form is not None,
+            # The history's changes by code and label (cases.templatetags change_label).
+            "forms": {"D": HospitalCorrectionForm()},
         },
         status=status,
     )

@@ -498,7 +498,8 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         ]
         # The region of a hospital picked from the directory is the directory's (looked up
         # only when the region selects are refused: no query for a complete section).
-        if region_errors and directory_hospital(data.get("treating_hospital") or ""):
+        typed = data.get("treating_hospital") or ""
+        if region_errors and typed and directory_hospital(typed):
             for name in region_errors:
                 del self.errors[name]
         return data
