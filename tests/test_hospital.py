@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import access
 from cases.errors import NotAllowed, WorkflowError
@@ -655,10 +656,15 @@ def test_the_approve_page_says_why_it_refuses(client, people, application):
 
 def test_the_family_status_page_says_when_the_hospital_confirmed(client, hana, application):
     from cases.family.selectors import family_view
+    from tests.test_family_status import opened
 
-    assert family_view(application.pk).hospital_confirmed_at is None
-    hospital_services.hospital_confirm(application=application, by=hana)
-    assert family_view(application.pk).hospital_confirmed_at is not None
+    client.defaults["REMOTE_ADDR"] = "203.0.113.7"
+    assert 'id="hospital-confirmed"' not in opened(client, application).content.decode()
+    confirmation = hospital_services.hospital_confirm(application=application, by=hana)
+    assert family_view(application.pk).hospital_confirmed_at == confirmation.at
+    html = client.get("/status/result/").content.decode()
+    assert 'id="hospital-confirmed"' in html
+    assert timezone.localtime(confirmation.at).strftime("%Y-%m-%d") in html
 
 
 def test_a_caseworkers_later_change_to_d08_asks_the_hospital_again(people, hana, application):

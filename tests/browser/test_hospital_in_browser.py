@@ -14,7 +14,11 @@ from playwright.sync_api import Page, expect
 from cases.models import Application
 from organizations.models import Hospital, User
 from organizations.templatetags.org_extras import yuan
-from tests.browser.test_pages_in_browser import log_in, serious_axe_violations
+from tests.browser.test_pages_in_browser import (
+    log_in,
+    no_horizontal_scroll,
+    serious_axe_violations,
+)
 from tests.intake_data import SECTIONS, resident_id
 
 BCH = "首都医科大学附属北京儿童医院"
@@ -84,6 +88,14 @@ def test_a_hospital_confirms_one_corrects_another_and_a_reviewer_sees_both(
     second.refresh_from_db()
     assert second.estimated_cost == Decimal("236000")
     assert second.hospital_confirmation.kind == "corrected"
+
+    # The hospital's pages on a 360 px phone.
+    page.set_viewport_size({"width": 360, "height": 740})
+    for url in ("/hospital/?show=confirmed", f"/hospital/applications/{second.reference}/"):
+        page.goto(f"{site}{url}")
+        fits, wide = no_horizontal_scroll(page)
+        assert fits, (url, wide)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     # A reviewer of member 2 sees both: the badge, the filter, the page.
     page.context.clear_cookies()
