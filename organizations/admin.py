@@ -226,13 +226,14 @@ class UserAdmin(DjangoUserAdmin):
         "username",
         "get_full_name",
         "organization",
+        "hospital",
         "role",
         "is_active",
         "has_second_factor",
     ]
     actions = ["deactivate", "activate", "reset_second_factor"]
-    list_filter = ["role", "organization", "is_active"]
-    list_select_related = ["organization"]
+    list_filter = ["role", "organization", "hospital", "is_active"]
+    list_select_related = ["organization", "hospital"]
     filter_horizontal = []
     fieldsets = [
         (None, {"fields": ["username", "password"]}),

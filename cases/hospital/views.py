@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,6 +19,8 @@ from cases.hospital import selectors, services
 from cases.hospital.forms import HospitalCorrectionForm, HospitalDocumentForm, HospitalMatchForm
 from cases.intake import downloads
 from cases.models import Application
+
+PAGE_SIZE = 25
 
 
 def error_summary(form, *, form_id: str) -> list[dict]:
@@ -48,14 +51,16 @@ def hospital_list(request):
     ?show=confirmed, those it confirmed); every row shown is in the access record."""
     access.require_hospital_staff(request.user)
     confirmed = request.GET.get("show") == "confirmed"
-    applications = list(selectors.to_confirm(request.user, confirmed=confirmed)[:200])
-    for application in applications:
+    page = Paginator(selectors.to_confirm(request.user, confirmed=confirmed), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for application in page:
         application.child_age = selectors.age_in_years(application.child.dob)
-    audit.access_record_list(applications=applications, user=request.user, view="hospital-list")
+    audit.access_record_list(applications=page.object_list, user=request.user, view="hospital-list")
     return render(
         request,
         "cases/hospital/list.html",
-        {"applications": applications, "confirmed": confirmed, "hospital": request.user.hospital},
+        {"page": page, "confirmed": confirmed, "hospital": request.user.hospital},
     )
 
 
