@@ -23,9 +23,8 @@ Kind = HospitalConfirmation.Kind
 def _lock_for_hospital(application: Application, by) -> Application:
     """The application's row, locked, and still the user's to see once locked (a consent
     withdrawn a moment ago ends the hospital's access here too)."""
-    application = (
-        Application.objects.select_for_update().select_related("category").get(pk=application.pk)
-    )
+    # The application's row only (PostgreSQL cannot lock the nullable side of a join).
+    application = Application.objects.select_for_update().get(pk=application.pk)
     if not access.hospital_applications(by).filter(pk=application.pk).exists():
         raise NotAllowed(_("This application is not shared with your hospital."))
     return application
