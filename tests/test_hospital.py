@@ -457,13 +457,26 @@ def test_the_hospital_gets_no_pdf_export_or_member_page(client, people, hana, ap
         reverse("application-list"),
         reverse("application-data-export", args=[ref]),
         reverse("inbox"),
+        reverse("reports-dashboard"),
+        reverse("reports-download") + "?period=year&year=2026&format=csv",
+        reverse("reports-authorities") + "?period=year&year=2026&format=csv",
+        reverse("payments"),
     ):
         response = client.get(url)
         assert response.status_code in (403, 404), url
         assert _leaks(response.content.decode(errors="replace")) == [], url
     headers = {"HTTP_AUTHORIZATION": f"Token {api_token_for(hana)}"}
-    for url in (f"/api/v1/applications/{ref}/", "/api/v1/applications/", "/api/v1/receipts/"):
-        assert client.get(url, **headers).status_code == 403, url
+    for url in (
+        f"/api/v1/applications/{ref}/",
+        "/api/v1/applications/",
+        "/api/v1/receipts/",
+        "/api/v1/reviews/",
+        "/api/v1/documents/",
+        "/api/v1/reports/figures/",
+    ):
+        response = client.get(url, **headers)
+        assert response.status_code == 403, url
+        assert _leaks(response.content.decode()) == [], url
 
 
 def test_every_hospital_read_is_in_the_access_record(client, hana, application):
