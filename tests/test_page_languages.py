@@ -13,6 +13,8 @@ from cases.intake import services as intake
 from cases.leads import services as lead_services
 from cases.models import MemberReview
 from cases.review import services as workflow
+from organizations.models import Hospital, User
+from organizations.services import user_create
 from tests.test_workflow import review_of, submitted
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +42,7 @@ ALLOWED_EN = {
     "dave",
     "sam",
     "root",
+    "hana",
     "e-mail",
     "English",  # the language switcher names each language in itself
     "Google",
@@ -69,7 +72,20 @@ def english_left(text: str) -> list[str]:
 @pytest.fixture
 def pages(people):
     """(user, url) of the pages each named user reaches, with one routed application."""
-    application = submitted(people["alice"])
+    # Treated at a hospital of the directory, with the guardian's consent to share with it
+    # (issue 17): the hospital user's pages show it, the members' show its confirmation.
+    application = submitted(
+        people["alice"],
+        D={"treating_hospital": "首都医科大学附属北京儿童医院"},
+        H={"consent_hospital": "on"},
+    )
+    people["hana"] = user_create(
+        by=None,
+        username="hana",
+        password="pw",
+        role=User.Role.HOSPITAL_STAFF,
+        hospital=Hospital.objects.get(code="bch"),
+    )
     bob_review = review_of(application, 1)
     ref = application.reference
     # The caseworker's home with a request waiting for her answer and a draft (issue 16).
@@ -106,7 +122,20 @@ def pages(people):
         ]
         if bob_review.state in MemberReview.PLEDGING_STATES
         else [*common, "/inbox/", f"/applications/{ref}/", "/payments/"],
-        "sam": [*common, "/reports/", "/access-records/", f"/applications/{ref}/"],
+        "sam": [
+            *common,
+            "/reports/",
+            "/access-records/",
+            f"/applications/{ref}/",
+            "/hospitals/match/",
+        ],
+        "hana": [
+            *common,
+            "/hospital/",
+            "/hospital/?show=confirmed",
+            f"/hospital/applications/{ref}/",
+            f"/hospital/applications/{ref}/receipts/new/",
+        ],
         None: [
             "/status/",
             "/accounts/login/",
