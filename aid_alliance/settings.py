@@ -581,6 +581,8 @@ SPECTACULAR_SETTINGS = {
         "MemberKindEnum": "organizations.models.MemberOrganization.Kind",
         "ProjectKindEnum": "organizations.models.AidProject.Kind",
         "HsdsServiceStatusEnum": "organizations.hsds.SERVICE_STATUSES",
+        "HospitalDocumentTypeEnum": "cases.hospital.forms.HOSPITAL_UPLOAD_CHOICES",
+        "HospitalPlanStageEnum": "cases.hospital.forms.PLAN_STAGE_CHOICES",
     },
 }
 

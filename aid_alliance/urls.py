@@ -37,11 +37,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("organizations.urls")),
     path("", include("cases.urls")),
+    path("", include("cases.hospital.urls")),
     path("status/", include("cases.family.urls")),
     path("", include("cases.leads.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", include("organizations.api_urls")),
     path("api/v1/", include("cases.api_urls")),
+    path("api/v1/", include("cases.hospital.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -124,7 +124,14 @@ def may_link_child(user, application: Application, other: Application) -> bool:
 
 
 def _detail(queryset: QuerySet) -> QuerySet:
-    return queryset.select_related("child", "category", "member", "created_by").prefetch_related(
+    return queryset.select_related(
+        "child",
+        "category",
+        "member",
+        "created_by",
+        "hospital_confirmation__hospital",
+        "hospital_confirmation__by",
+    ).prefetch_related(
         "guardians",
         "other_aid",
         # With the paper a member asked for, when the family sent it (no query more).
@@ -224,7 +231,10 @@ def require_decider(user, review: MemberReview) -> None:
 
 def may_record_receipts(user, application: Application) -> bool:
     """A reviewer of the member that entered the application or of a member it was routed
-    to (§5: reviewers record receipts and payments)."""
+    to (§5: reviewers record receipts and payments); the treating hospital's staff while
+    the application is theirs to see (issue 17)."""
+    if is_hospital_staff(user):
+        return hospital_applications(user).filter(pk=application.pk).exists()
     if not (user.is_member_staff and user.role == user.Role.REVIEWER):
         return False
     if user.organization_id == application.member_id:
@@ -315,6 +325,94 @@ def own_member_rows(user, queryset: QuerySet) -> QuerySet:
     if reads_all(user):
         return queryset
     return queryset.filter(review__member_id=getattr(user, "organization_id", None))
+
+
+# --- the treating hospital's staff (issue 17) -------------------------------------------------
+
+# The documents hospital staff upload and read: the medical papers, never the family's
+# identity, household or economic papers.
+HOSPITAL_DOCUMENT_TYPES = (
+    Document.Type.DIAGNOSIS_CERTIFICATE,
+    Document.Type.INPATIENT_RECORD,
+    Document.Type.COST_ESTIMATE,
+    Document.Type.DISCHARGE_SUMMARY,
+    Document.Type.MEDICAL_RECEIPT,
+)
+# The ones they upload themselves (the receipts' scans come with a receipt).
+HOSPITAL_UPLOAD_TYPES = (
+    Document.Type.DIAGNOSIS_CERTIFICATE,
+    Document.Type.COST_ESTIMATE,
+    Document.Type.DISCHARGE_SUMMARY,
+)
+
+
+def is_hospital_staff(user) -> bool:
+    return bool(getattr(user, "is_hospital_staff", False))
+
+
+def require_hospital_staff(user) -> None:
+    if not is_hospital_staff(user):
+        raise PermissionDenied
+
+
+def hospital_applications(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The applications a hospital user may see (§5 hospital staff): submitted and open,
+    naming the user's hospital as the treating hospital (D06, from the directory), whose
+    guardian consented to sharing with the treating hospital (H04) and has not withdrawn
+    consent. Nothing for anyone else."""
+    queryset = Application.objects.all() if queryset is None else queryset
+    if not is_hospital_staff(user):
+        return queryset.none()
+    return queryset.filter(
+        treating_hospital_ref_id=user.hospital_id,
+        status=Application.Status.SUBMITTED,
+        consent_hospital=True,
+        consent_withdrawn_at__isnull=True,
+        anonymised_at__isnull=True,
+    )
+
+
+def get_application_for_hospital(user, reference: str) -> Application:
+    """The application if it is the hospital user's to see, else 404 (any other user a 403:
+    the hospital pages are not member pages). Another hospital, a draft, a consent that
+    does not cover the hospital or was withdrawn: 404, nobody learns it exists."""
+    require_hospital_staff(user)
+    normalized = references.normalize_reference(reference)
+    if not normalized:
+        raise Http404
+    return get_object_or_404(
+        hospital_applications(user).select_related(
+            "child", "category", "treating_hospital_ref", "hospital_confirmation__hospital"
+        ),
+        reference=normalized,
+    )
+
+
+def get_document_for_hospital(user, pk) -> Document:
+    """A medical document of an application the hospital user sees; else 404."""
+    require_hospital_staff(user)
+    return get_object_or_404(
+        Document.objects.select_related("application").filter(
+            application__in=hospital_applications(user), doc_type__in=HOSPITAL_DOCUMENT_TYPES
+        ),
+        pk=pk,
+    )
+
+
+def may_revise_estimate(user, application: Application) -> bool:
+    """D08 is revised by the entering member's staff, or corrected by the treating
+    hospital's staff while the application is theirs to see (issue 17)."""
+    if is_own_staff(user, application):
+        return True
+    return (
+        is_hospital_staff(user) and hospital_applications(user).filter(pk=application.pk).exists()
+    )
+
+
+def may_match_hospital(user) -> bool:
+    """The secretariat edits the directory (§5), so it matches a typed treating hospital
+    to a directory entry."""
+    return reads_all(user)
 
 
 # --- ID and bank account numbers in full (PIPL art. 51; cases.reveal) ---------------------

@@ -193,6 +193,9 @@ class ConsentSectionSerializer(serializers.Serializer):
     consent_date = _date("H02", "date of consent")
     consent_method = _choice("H02", "how consent was obtained", Application.ConsentMethod.choices)
     consent_publicity = _flag("H03", "the guardian also consents to publicity (optional)")
+    consent_hospital = _flag(
+        "H04", "the guardian consents to sharing the medical sections with the treating hospital"
+    )
 
 
 SECTION_SERIALIZERS = {
@@ -469,6 +472,18 @@ class InboxItemSerializer(serializers.ModelSerializer):
     funding_gap = serializers.DecimalField(
         source="gap", max_digits=14, decimal_places=2, read_only=True
     )
+    hospital_confirmed_at = serializers.DateTimeField(
+        source="application.hospital_confirmation.at",
+        allow_null=True,
+        default=None,
+        help_text="When the treating hospital last confirmed or corrected D01-D03, D07, D08.",
+    )
+    hospital_confirmed_by = serializers.CharField(
+        source="application.hospital_confirmation.hospital.name",
+        allow_null=True,
+        default=None,
+        help_text="The hospital that confirmed.",
+    )
 
     class Meta:
         model = MemberReview
@@ -477,6 +492,8 @@ class InboxItemSerializer(serializers.ModelSerializer):
             "reference",
             "child_name",
             "consent_withdrawn_at",
+            "hospital_confirmed_at",
+            "hospital_confirmed_by",
             "state",
             "category",
             "province",

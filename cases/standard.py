@@ -57,6 +57,7 @@ FIELD_CODES = {
     "H01": "consent_sharing",
     "H02": "consent_date",
     "H03": "consent_publicity",
+    "H04": "consent_hospital",
 }
 
 # GB/T 3304 ethnic groups (民族), in the standard's order.

@@ -21,6 +21,8 @@ from organizations.models import (
     AccountEvent,
     AidProject,
     DiseaseCategory,
+    Hospital,
+    HospitalEvent,
     MemberOrganization,
     RuleSet,
     User,
@@ -90,6 +92,7 @@ class MemberOrganizationForm(forms.ModelForm):
             "is_executive",
             "is_active",
             "review_days",
+            "require_hospital_confirmation",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -113,6 +116,39 @@ class MemberOrganizationAdmin(SecretariatAccess, admin.ModelAdmin):
     ]
     list_filter = ["kind", "is_active"]
     search_fields = ["name_zh", "name_en", "short_name"]
+
+
+class HospitalEventInline(admin.TabularInline):
+    model = HospitalEvent
+    fields = ["at", "kind", "by", "changes", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Hospital)
+class HospitalAdmin(SecretariatAccess, admin.ModelAdmin):
+    """The hospital directory (issue 17): the secretariat adds and changes entries through
+    organizations.services, each change an event shown below the entry."""
+
+    list_display = ["name", "code", "region", "level", "is_childrens", "is_active", "is_demo"]
+    list_filter = ["level", "is_childrens", "is_active", "is_demo"]
+    search_fields = ["name", "code", "region"]
+    inlines = [HospitalEventInline]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.HOSPITAL_FIELDS}
+        if change:
+            services.hospital_update(hospital=obj, by=request.user, **fields)
+        else:
+            created = services.hospital_create(by=request.user, **fields)
+            obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
+
+    def save_related(self, request, form, formsets, change):
+        """The events are written by the services, never through the inline."""
 
 
 @admin.register(DiseaseCategory)
@@ -190,18 +226,22 @@ class UserAdmin(DjangoUserAdmin):
         "username",
         "get_full_name",
         "organization",
+        "hospital",
         "role",
         "is_active",
         "has_second_factor",
     ]
     actions = ["deactivate", "activate", "reset_second_factor"]
-    list_filter = ["role", "organization", "is_active"]
-    list_select_related = ["organization"]
+    list_filter = ["role", "organization", "hospital", "is_active"]
+    list_select_related = ["organization", "hospital"]
     filter_horizontal = []
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
-        (_("Alliance role"), {"fields": ["organization", "role", "is_active", "is_superuser"]}),
+        (
+            _("Alliance role"),
+            {"fields": ["organization", "hospital", "role", "is_active", "is_superuser"]},
+        ),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
@@ -209,7 +249,14 @@ class UserAdmin(DjangoUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": ["username", "password1", "password2", "organization", "role"],
+                "fields": [
+                    "username",
+                    "password1",
+                    "password2",
+                    "organization",
+                    "hospital",
+                    "role",
+                ],
             },
         ),
     ]
@@ -254,6 +301,7 @@ class UserAdmin(DjangoUserAdmin):
                 password=data["password1"] if data.get("set_usable_password", True) else None,
                 role=data.get("role", ""),
                 organization=data.get("organization"),
+                hospital=data.get("hospital"),
             )
             # The admin goes on with `obj` (the log entry, the redirect to the new user).
             obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
@@ -264,7 +312,11 @@ class UserAdmin(DjangoUserAdmin):
             **{name: data[name] for name in services.USER_DETAILS if name in data},
         )
         services.user_assign(
-            user=user, role=data["role"], organization=data["organization"], by=request.user
+            user=user,
+            role=data["role"],
+            organization=data["organization"],
+            hospital=data.get("hospital"),
+            by=request.user,
         )
         services.user_set_active(user=user, is_active=data["is_active"], by=request.user)
         services.user_set_administrator(

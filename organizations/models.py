@@ -39,6 +39,16 @@ class MemberOrganization(models.Model):
         default=30,
         help_text=_("A review with no decision this many days after routing expires."),
     )
+    # Issue 17: a member may want the treating hospital to have confirmed the diagnosis,
+    # treatment and estimate (D01-D03, D07, D08) before any of its reviewers approves.
+    require_hospital_confirmation = models.BooleanField(
+        _("require hospital confirmation before approving"),
+        default=False,
+        help_text=_(
+            "Approving is refused until the treating hospital has confirmed or corrected "
+            "the medical sections."
+        ),
+    )
 
     class Meta:
         verbose_name = _("member organisation")
@@ -408,6 +418,77 @@ class RuleSet(models.Model):
         )
 
 
+class Hospital(models.Model):
+    """医院: a hospital of the alliance's directory (issue 17), named as the treating
+    hospital (D06) of applications; its staff confirm their patients' medical sections."""
+
+    class Level(models.TextChoices):
+        # The National Health Commission's grading (医院等级).
+        GRADE_3A = "3a", _("Grade III, class A")
+        GRADE_3B = "3b", _("Grade III, class B")
+        GRADE_3C = "3c", _("Grade III, class C")
+        GRADE_2A = "2a", _("Grade II, class A")
+        GRADE_2B = "2b", _("Grade II, class B")
+        GRADE_2C = "2c", _("Grade II, class C")
+        GRADE_1 = "1", _("Grade I")
+        UNGRADED = "none", _("Not graded")
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    # A GB/T 2260 6-digit code, as the applications' region fields (organizations.regions).
+    region = models.CharField(_("region"), max_length=6)
+    level = models.CharField(_("level"), max_length=4, choices=Level, default=Level.GRADE_3A)
+    is_childrens = models.BooleanField(_("children's hospital"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("hospital")
+        verbose_name_plural = _("hospitals")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(region__regex=r"^[0-9]{6}$"), name="organizations_hospital_region_code"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.region and not regions.exists(self.region):
+            raise ValidationError({"region": _("Not a GB/T 2260 region code.")})
+
+
+class HospitalEvent(models.Model):
+    """A change to the hospital directory by the secretariat (organizations.services):
+    who created or changed which entry, and what changed (field -> [before, after])."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Hospital added")
+        CHANGED = "changed", _("Hospital changed")
+
+    hospital = models.ForeignKey(
+        Hospital, on_delete=models.CASCADE, related_name="events", verbose_name=_("hospital")
+    )
+    kind = models.CharField(_("event"), max_length=10, choices=Kind)
+    by = models.ForeignKey(
+        "User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("hospital event")
+        verbose_name_plural = _("hospital events")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.hospital_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
 class User(AbstractUser):
     """A staff user: belongs to one member organisation or to the secretariat (§5).
 
@@ -418,6 +499,7 @@ class User(AbstractUser):
         CASEWORKER = "caseworker", _("Caseworker")
         REVIEWER = "reviewer", _("Reviewer")
         SECRETARIAT = "secretariat", _("Secretariat")
+        HOSPITAL_STAFF = "hospital_staff", _("Hospital staff")
 
     organization = models.ForeignKey(
         MemberOrganization,
@@ -428,6 +510,15 @@ class User(AbstractUser):
         verbose_name=_("member organisation"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role, blank=True)
+    # Hospital staff (医院社工/医务人员, issue 17) belong to one hospital of the directory.
+    hospital = models.ForeignKey(
+        Hospital,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("hospital"),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -435,12 +526,20 @@ class User(AbstractUser):
         constraints = [
             # Caseworkers and reviewers belong to a member; the secretariat belongs to the
             # alliance itself; a user without a role (an administrator) has no member.
+            # Hospital staff belong to a hospital and to no member.
             models.CheckConstraint(
                 condition=(
                     Q(role__in=["caseworker", "reviewer"], organization__isnull=False)
-                    | Q(role__in=["secretariat", ""], organization__isnull=True)
+                    | Q(role__in=["secretariat", "", "hospital_staff"], organization__isnull=True)
                 ),
                 name="organizations_user_role_matches_member",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(role="hospital_staff", hospital__isnull=False)
+                    | (~Q(role="hospital_staff") & Q(hospital__isnull=True))
+                ),
+                name="organizations_user_hospital_staff_has_hospital",
             ),
         ]
 
@@ -452,6 +551,10 @@ class User(AbstractUser):
     def is_secretariat(self) -> bool:
         return self.role == self.Role.SECRETARIAT
 
+    @property
+    def is_hospital_staff(self) -> bool:
+        return self.role == self.Role.HOSPITAL_STAFF and self.hospital_id is not None
+
     def clean(self):
         super().clean()
         if self.role in (self.Role.CASEWORKER, self.Role.REVIEWER) and not self.organization_id:
@@ -462,6 +565,10 @@ class User(AbstractUser):
             raise ValidationError(
                 {"organization": _("Only caseworkers and reviewers belong to a member.")}
             )
+        if self.role == self.Role.HOSPITAL_STAFF and not self.hospital_id:
+            raise ValidationError({"hospital": _("Hospital staff belong to a hospital.")})
+        if self.role != self.Role.HOSPITAL_STAFF and self.hospital_id:
+            raise ValidationError({"hospital": _("Only hospital staff belong to a hospital.")})
 
 
 class RateLimitHit(models.Model):

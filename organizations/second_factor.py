@@ -38,11 +38,14 @@ DEVICE_NAME = "authenticator app"
 
 
 def required_by_role(user) -> bool:
-    """The role, or the admin access, asks for a second factor (no query)."""
+    """The role, or the admin access, asks for a second factor (no query). Hospital staff
+    always (issue 17): they read children's medical data from outside the alliance's
+    members, so no setting leaves them out."""
     return bool(
         user.is_superuser
         or user.is_staff
         or getattr(user, "role", "") in settings.OTP_REQUIRED_ROLES
+        or getattr(user, "role", "") == User.Role.HOSPITAL_STAFF
     )
 
 

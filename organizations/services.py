@@ -16,6 +16,8 @@ from organizations.models import (
     AccountEvent,
     AidProject,
     DiseaseCategory,
+    Hospital,
+    HospitalEvent,
     MemberOrganization,
     RuleSet,
     User,
@@ -106,7 +108,7 @@ def directory_load(*, data: dict, by: User | None = None) -> dict[str, int]:
     Idempotent: loading the same file twice changes nothing; a project whose rules
     differ from its current version gets a new version. Returns what was created.
     """
-    created = {"members": 0, "categories": 0, "projects": 0, "rule_versions": 0}
+    created = {"members": 0, "categories": 0, "projects": 0, "rule_versions": 0, "hospitals": 0}
     for order, row in enumerate(data["categories"]):
         _obj, new = DiseaseCategory.objects.update_or_create(
             code=row["code"],
@@ -163,6 +165,7 @@ def directory_load(*, data: dict, by: User | None = None) -> dict[str, int]:
         if current is None or rules_values(current) != rules_values(rules):
             rules_publish(rules=rules, by=by, note="directory file")
             created["rule_versions"] += 1
+    created["hospitals"] = hospitals_load(rows=data.get("hospitals", []), by=by)
     return created
 
 
@@ -267,25 +270,37 @@ def user_create(
 
 @transaction.atomic
 def user_assign(
-    *, user: User, role: str, organization: MemberOrganization | None, by: User | None
+    *,
+    user: User,
+    role: str,
+    organization: MemberOrganization | None,
+    by: User | None,
+    hospital: Hospital | None = None,
 ) -> User:
-    """Give the user a role, and a member for caseworkers and reviewers: one event, "role
-    changed" (which may move them too) or "moved"; nothing when both stay."""
+    """Give the user a role, and a member for caseworkers and reviewers (a hospital for
+    hospital staff): one event, "role changed" (which may move them too) or "moved";
+    nothing when all stay."""
     require_administrator(by)
     user = _locked(user)
     role_before, organization_before = user.role, user.organization
-    if role == role_before and getattr(organization, "pk", None) == user.organization_id:
+    hospital_before = user.hospital_id
+    if (
+        role == role_before
+        and getattr(organization, "pk", None) == user.organization_id
+        and getattr(hospital, "pk", None) == hospital_before
+    ):
         return user
-    user.role, user.organization = role, organization
+    user.role, user.organization, user.hospital = role, organization, hospital
     user.is_staff = _staff_flag(user)
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["role", "organization", "is_staff"])
+    user.save(update_fields=["role", "organization", "hospital", "is_staff"])
     account_event_record(
         user=user,
         kind=(AccountEvent.Kind.ROLE_CHANGED if role != role_before else AccountEvent.Kind.MOVED),
         by=by,
         role_before=role_before,
         organization_before=organization_before,
+        note=f"hospital: {hospital.code}" if hospital is not None else "",
     )
     return user
 
@@ -360,3 +375,87 @@ def user_change_details(*, user: User, by: User | None, **details: str) -> User:
     note = "; ".join(f"{name}: {old} → {new}" for name, (old, new) in changed.items())
     account_event_record(user=user, kind=AccountEvent.Kind.DETAILS_CHANGED, by=by, note=note)
     return user
+
+
+# --- the hospital directory (issue 17): the secretariat edits it (§5) ----------------------------
+
+HOSPITAL_FIELDS = ("code", "name", "region", "level", "is_childrens", "is_active", "is_demo")
+
+
+def require_directory_editor(by: User | None) -> None:
+    """The secretariat and administrators edit the directory; None is the command line."""
+    if by is not None and not (by.is_active and (by.is_superuser or by.is_secretariat)):
+        raise PermissionDenied(_("Only the secretariat edits the hospital directory."))
+
+
+@transaction.atomic
+def hospital_create(*, by: User | None, note: str = "", **fields: Any) -> Hospital:
+    """A new hospital in the directory, checked (a real GB/T 2260 region), with its event."""
+    require_directory_editor(by)
+    unknown = set(fields) - set(HOSPITAL_FIELDS)
+    if unknown:
+        raise TypeError(f"not hospital fields: {sorted(unknown)}")
+    hospital = Hospital(**fields)
+    hospital.full_clean()
+    hospital.save()
+    HospitalEvent.objects.create(
+        hospital=hospital,
+        kind=HospitalEvent.Kind.CREATED,
+        by=by,
+        changes={name: ["", str(getattr(hospital, name))] for name in HOSPITAL_FIELDS},
+        note=(note or ("" if by is not None else _command_line_note()))[:200],
+    )
+    return hospital
+
+
+@transaction.atomic
+def hospital_update(
+    *, hospital: Hospital, by: User | None, note: str = "", **fields: Any
+) -> Hospital:
+    """Change a directory entry; one event with what changed, none when nothing did."""
+    require_directory_editor(by)
+    unknown = set(fields) - set(HOSPITAL_FIELDS)
+    if unknown:
+        raise TypeError(f"not hospital fields: {sorted(unknown)}")
+    hospital = Hospital.objects.select_for_update().get(pk=hospital.pk)
+    changes = {
+        name: [str(getattr(hospital, name)), str(value)]
+        for name, value in fields.items()
+        if getattr(hospital, name) != value
+    }
+    if not changes:
+        return hospital
+    for name, value in fields.items():
+        setattr(hospital, name, value)
+    hospital.full_clean()
+    hospital.save()
+    HospitalEvent.objects.create(
+        hospital=hospital,
+        kind=HospitalEvent.Kind.CHANGED,
+        by=by,
+        changes=changes,
+        note=(note or ("" if by is not None else _command_line_note()))[:200],
+    )
+    return hospital
+
+
+def hospitals_load(*, rows: list[dict], by: User | None = None) -> int:
+    """The directory file's hospitals (load_demo): created, or updated to the file; returns
+    how many were created."""
+    created = 0
+    existing = {hospital.code: hospital for hospital in Hospital.objects.all()}
+    for row in rows:
+        fields = {
+            "name": row["name"],
+            "region": str(row["region"]),
+            "level": row.get("level", Hospital.Level.GRADE_3A),
+            "is_childrens": bool(row.get("childrens", False)),
+            "is_active": bool(row.get("active", True)),
+            "is_demo": bool(row.get("demo", True)),
+        }
+        if row["code"] in existing:
+            hospital_update(hospital=existing[row["code"]], by=by, note="directory file", **fields)
+        else:
+            hospital_create(by=by, note="directory file", code=row["code"], **fields)
+            created += 1
+    return created

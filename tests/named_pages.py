@@ -7,6 +7,7 @@ changes section A in answer (the history shows changes); member 1 (bob) has pled
 yuan to it under P01 and recorded a receipt; member 2 (dave) has not decided yet, so his
 approval form (refused, then confirmed) can be shown. sam has asked for a report. alice
 also has a draft, refused when she submits it; erin has not enrolled a second factor yet.
+The child is treated at a directory hospital whose staff (hana) see the application.
 A family has asked member 1 to call back. The error pages are reached as people reach
 them: a typo, another member's workspace (carol), the secretariat's reports (alice).
 
@@ -27,6 +28,8 @@ from cases.intake.forms import SECTION_FORMS
 from cases.leads import services as lead_services
 from cases.models import Application
 from cases.review import services as workflow
+from organizations.models import Hospital, User
+from organizations.services import user_create
 from reports.models import ReportRun
 from tests.conftest import second_factor_device
 from tests.intake_data import SECTIONS
@@ -50,6 +53,7 @@ PRECHECK = {
 }
 ITEMS = "请补充近三个月的住院费用清单"
 APPROVAL_NOTE = "理事会 3 月讨论"
+HOSPITAL = "首都医科大学附属北京儿童医院"  # in the hospital directory (issue 17)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,16 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
     """Make the state described in the module's docstring; the application and the
     visits, user by user."""
     alice, bob = people["alice"], people["bob"]
-    application = submitted(alice)
+    # Treated at a hospital of the directory, with the guardian's consent to share with it
+    # (issue 17): the hospital user's pages show it, the members' show its confirmation.
+    application = submitted(alice, D={"treating_hospital": HOSPITAL}, H={"consent_hospital": "on"})
+    user_create(
+        by=None,
+        username="hana",
+        password="pw",
+        role=User.Role.HOSPITAL_STAFF,
+        hospital=Hospital.objects.get(code="bch"),
+    )
     ref = application.reference
     crcf, cccf, aiyou = (review_of(application, n) for n in (1, 2, 3))
     workflow.review_request_info(review=aiyou, items=ITEMS, by=reviewer_of(3, "erin"))
@@ -105,8 +118,8 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
         category=application.category,
         consent=True,
     )
-    for name in ("bob", "dave", "sam"):  # enrolled: their login asks for the code
-        second_factor_device(people[name])
+    for name in ("bob", "dave", "sam", "hana"):  # enrolled: their login asks for the code
+        second_factor_device(User.objects.get(username=name))
     detail = f"/applications/{ref}/"
     public = ["/", "/directory/", "/directory/P01/", "/eligibility/"]
     staff = [*public, "/members/crcf/"]
@@ -214,6 +227,18 @@ def named_pages(people) -> tuple[Application, list[Visit]]:
                 "/access-records/",
                 detail,
                 "/members/crcf/accounts/",
+                "/hospitals/match/",
+            ],
+        ),
+        *gets(
+            "hana",
+            [
+                *public,
+                tokens,
+                "/hospital/",
+                "/hospital/?show=confirmed",
+                f"/hospital/applications/{ref}/",
+                f"/hospital/applications/{ref}/receipts/new/",
             ],
         ),
         Visit("erin", "second factor enrolment", "/accounts/otp/enrol/", password_only=True),
@@ -232,4 +257,4 @@ def typed_texts(application) -> set[str]:
             for name, value in values.items()
             if isinstance(fields.get(name), PlainTextField) and isinstance(value, str)
         }
-    return typed | {RECEIPT["hospital"], ITEMS, APPROVAL_NOTE}
+    return typed | {RECEIPT["hospital"], ITEMS, APPROVAL_NOTE, HOSPITAL}

@@ -14,7 +14,7 @@ from cases.leads.selectors import masked_name
 from cases.models import Lead
 from cases.standard import ETHNIC_GROUPS, ETHNIC_GROUPS_EN, ethnic_group_choices
 from organizations import regions
-from organizations.models import MemberOrganization, User
+from organizations.models import Hospital, MemberOrganization, User
 from tests.named_pages import named_pages, typed_texts
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,7 @@ ALLOWED_EN = {
     "carol",
     "dave",
     "erin",
+    "hana",
     "sam",
     "root",
     "e-mail",
@@ -92,13 +93,14 @@ def pages(people):
 @pytest.fixture
 def proper_names(pages):
     """Chinese that an English page keeps: region names (GB/T 2260 has no official
-    English; read from the regions table), what people typed as free text (the demo
-    child's and guardians' names, hospitals, banks, notes; a call-back request's name as the
-    list masks it), the members' contact people
-    (the directory's data), the language switch's 中文, and the second-factor issuer's name
-    as the authenticator app shows it."""
+    English; read from the regions table), the hospital directory's names, what people
+    typed as free text (the demo child's and guardians' names, hospitals, banks, notes; a
+    call-back request's name as the list masks it), the members' contact people (the
+    directory's data), the language switch's 中文, and the second-factor issuer's name as
+    the authenticator app shows it."""
     application, _visits = pages
     names = {region.name for region in regions.all_regions().values()}
+    names |= set(Hospital.objects.values_list("name", flat=True))  # the directory's, no English
     contacts = MemberOrganization.objects.values_list("contact_name", flat=True)
     # A call-back request's name is typed by the family, shown masked on the member's list.
     leads = [masked_name(name) for name in Lead.objects.values_list("name", flat=True)]

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from organizations.models import AidProject, MemberOrganization, RuleSet, User
+from organizations.models import (
+    AidProject,
+    Hospital,
+    HospitalEvent,
+    MemberOrganization,
+    RuleSet,
+    User,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STRONG_KEY = "k" * 20 + "3fT9-strong-random-looking-key-for-tests-only" + "z" * 10
@@ -137,7 +144,12 @@ def test_load_demo_loads_the_directory_and_users_once(settings):
     assert MemberOrganization.objects.count() == 8
     assert AidProject.objects.count() == 24
     assert RuleSet.objects.count() == 24  # the second run published no new versions
-    assert User.objects.count() == 2 + 16
+    assert User.objects.count() == 2 + 16 + 2  # and two hospitals' staff (issue 17)
+    assert Hospital.objects.filter(is_demo=True).count() == 11
+    # The second run changed no hospital: one "created" event each, nothing else.
+    assert HospitalEvent.objects.count() == 11
+    hospital_staff = User.objects.get(username="h-bch")
+    assert hospital_staff.role == "hospital_staff" and hospital_staff.hospital.code == "bch"
     reviewer = User.objects.get(username="m8-reviewer")
     assert reviewer.organization.short_name == "hemo" and reviewer.role == "reviewer"
     assert reviewer.check_password("demo-password")

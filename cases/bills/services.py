@@ -133,7 +133,10 @@ def receipt_record(
         self_paid=self_paid,
         scan=document,
         recorded_by=by,
-        recorded_member_id=by.organization_id,
+        # The treating hospital's staff record on the register of the member that entered
+        # the application (issue 17); the receipt keeps which hospital recorded it.
+        recorded_member_id=by.organization_id or application.member_id,
+        recorded_hospital_id=getattr(by, "hospital_id", None),
     )
     try:
         # Two people typing the same paper at the same instant: the unique key decides.

@@ -20,7 +20,7 @@ from organizations.eligibility import (
     TREATMENTS,
     parse_icd_items,
 )
-from organizations.models import DiseaseCategory
+from organizations.models import DiseaseCategory, Hospital
 
 # The most common surnames, most frequent first (weights fall off with the rank).
 SURNAMES = (
@@ -105,6 +105,8 @@ class Faker:
             for r in regions.all_regions().values()
             if r.current and r.level == "county" and r.name != "市辖区"
         ]
+        # D06 from the hospital directory where the demo hospital is listed (issue 17).
+        self.directory_hospitals = dict(Hospital.objects.values_list("name", "pk"))
 
     # --- people ---------------------------------------------------------------------------
 
@@ -225,6 +227,7 @@ class Faker:
         else:
             hospital, region = self.rng.choice(HOSPITALS)
         a.diagnosing_hospital = a.treating_hospital = hospital
+        a.treating_hospital_ref_id = self.directory_hospitals.get(hospital)
         a.hospital_region = region
         a.department = department
         chosen = self.rng.sample(treatments, self.rng.randint(1, len(treatments)))
@@ -259,3 +262,7 @@ class Faker:
         a.consent_date = created.date()
         a.consent_method = self.rng.choice(Application.ConsentMethod.values)
         a.consent_publicity = self.rng.random() < 0.3
+        # Demo consents are recorded under the consent text's second version (issue 17),
+        # whose clause H04 covers the treating hospital of the directory; no draw from the
+        # generator, so the other demo values stay what they were.
+        a.consent_hospital = a.consent_sharing and a.treating_hospital_ref_id is not None

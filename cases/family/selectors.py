@@ -14,7 +14,7 @@ import hmac
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
@@ -196,6 +196,8 @@ class FamilyView:
     needed: list[NeededItem] = field(default_factory=list)
     payments: list[PaymentLine] = field(default_factory=list)
     contact: MemberOrganization | None = None
+    # When the treating hospital confirmed the diagnosis and cost estimate (issue 17).
+    hospital_confirmed_at: datetime | None = None
     papers: list[RequestedPaper] = field(default_factory=list)
 
     @property
@@ -218,10 +220,11 @@ def family_view(application_id: int) -> FamilyView | None:
     """
     application = (
         Application.objects.exclude(status=Application.Status.DRAFT)
-        .select_related("member")
+        .select_related("member", "hospital_confirmation")
         .only(
             "reference",
             "status",
+            "hospital_confirmation__at",
             "closing_reason",
             "economic_flags",  # for the checklist only: which certificate is needed
             "consent_method",
@@ -290,6 +293,9 @@ def family_view(application_id: int) -> FamilyView | None:
         ],
         contact=application.member,
         papers=papers,
+        hospital_confirmed_at=application.hospital_confirmation.at
+        if application.hospital_confirmation
+        else None,
     )
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +28,7 @@ from cases.standard import ethnic_group_choices
 from organizations import regions
 from organizations.eligibility import ECONOMIC_FLAGS, STAGES, TREATMENTS
 from organizations.forms import RegionChoiceMixin, capitalised, icd_error
-from organizations.models import DiseaseCategory
+from organizations.models import DiseaseCategory, Hospital
 
 PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 REQUIRED_TEXT = _("Fill this in.")
@@ -427,6 +428,27 @@ class EconomicsForm(SectionForm):
         return SectionValues(application=values)
 
 
+class HospitalNameInput(forms.TextInput):
+    """D06 with type-ahead from the hospital directory (issue 17): an <input list> and its
+    <datalist>, which every browser completes by itself (no script, no library)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = dict(attrs or {})
+        list_id = f"{attrs.get('id') or 'id_' + name}-list"
+        attrs.update(list=list_id, autocomplete="off")
+        html = super().render(name, value, attrs, renderer)
+        names = Hospital.objects.filter(is_active=True).values_list("name", flat=True)
+        options = format_html_join("", '<option value="{}">', ((n,) for n in names))
+        return format_html('{}<datalist id="{}">{}</datalist>', html, list_id, options)
+
+
+def directory_hospital(name: str) -> Hospital | None:
+    """The active directory hospital of this exact name, if any."""
+    if not name:
+        return None
+    return Hospital.objects.filter(is_active=True, name=name).first()
+
+
 class MedicalForm(RegionChoiceMixin, SectionForm):
     section = "D"
     region_prefixes = ("hospital",)
@@ -449,7 +471,14 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         label=coded("D05", _("Diagnosing hospital")), max_length=100, name=True
     )
     treating_hospital = PlainTextField(
-        label=coded("D06", _("Treating hospital")), max_length=100, name=True
+        label=coded("D06", _("Treating hospital")),
+        max_length=100,
+        name=True,
+        widget=HospitalNameInput(),
+        help_text=_(
+            "Start typing to pick from the hospital directory; a hospital not listed can be "
+            "typed in full. A listed hospital's region is taken from the directory."
+        ),
     )
     # §2: D06 is the treating hospital with its region code and department.
     department = PlainTextField(label=coded("D06", _("Department")), max_length=50, name=True)
@@ -526,6 +555,17 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             )
         if self.strict and not any(data.get(f"plan_{t}") for t in TREATMENTS):
             self.add_error(None, _("Choose at least one treatment and its stage."))
+        region_errors = [
+            name
+            for name in ("hospital_province", "hospital_prefecture", "hospital_county")
+            if name in self.errors
+        ]
+        # The region of a hospital picked from the directory is the directory's (looked up
+        # only when the region selects are refused: no query for a complete section).
+        typed = data.get("treating_hospital") or ""
+        if region_errors and typed and directory_hospital(typed):
+            for name in region_errors:
+                del self.errors[name]
         return data
 
     def values(self, cleaned):
@@ -544,6 +584,13 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         }
         if {"hospital_province", "hospital_prefecture", "hospital_county"} <= cleaned.keys():
             values["hospital_region"] = self._region("hospital")
+        if "treating_hospital" in cleaned:
+            # Picked from the directory: the entry, and its region (issue 17); typed: the
+            # name alone, for the secretariat to match later.
+            picked = directory_hospital(cleaned["treating_hospital"] or "")
+            values["treating_hospital_ref"] = picked
+            if picked is not None:
+                values["hospital_region"] = picked.region
         plan = {
             treatment: cleaned[f"plan_{treatment}"] or ""
             for treatment in TREATMENTS
@@ -725,7 +772,26 @@ class ConsentForm(SectionForm):
     consent_publicity = forms.BooleanField(
         label=coded("H03", _("The guardian also consents to publicity (optional)")), required=False
     )
-    FIELDS = ("consent_sharing", "consent_date", "consent_method", "consent_publicity")
+    # The consent text's second version (issue 17) adds this clause; a consent recorded
+    # under the first version does not cover it until the guardian gives it.
+    consent_hospital = forms.BooleanField(
+        label=coded(
+            "H04",
+            _(
+                "The guardian consents to sharing the child's name, age, sex and medical "
+                "sections with the treating hospital, so that it confirms the diagnosis, "
+                "treatment and cost estimate (optional)"
+            ),
+        ),
+        required=False,
+    )
+    FIELDS = (
+        "consent_sharing",
+        "consent_date",
+        "consent_method",
+        "consent_publicity",
+        "consent_hospital",
+    )
 
     @classmethod
     def initial_for(cls, application):
@@ -750,6 +816,7 @@ class ConsentForm(SectionForm):
         # An unticked box is not "missing": it is a clear no.
         values["consent_sharing"] = bool(self.data.get("consent_sharing"))
         values["consent_publicity"] = bool(self.data.get("consent_publicity"))
+        values["consent_hospital"] = bool(self.data.get("consent_hospital"))
         return SectionValues(application=values)
 
 

@@ -38,6 +38,8 @@ from cases.models import (
 from cases.review import services as review_services
 from cases.standard import SECTIONS
 
+# What the treating hospital confirms (issue 17): D01-D03, D07 (plan_*) and D08.
+HOSPITAL_CONFIRMED_FIELDS = ("category", "icd", "diagnosis_text", "estimated_cost")
 Action = events.Action
 
 
@@ -205,6 +207,12 @@ def section_save(*, application: Application, section: str, data, by) -> Section
             section=section,
             changes=changed,
         )
+    if application.hospital_confirmation_id and any(
+        name in HOSPITAL_CONFIRMED_FIELDS or name.startswith("plan_") for name in changed
+    ):
+        # The hospital confirmed other values than these (issue 17): it confirms again.
+        application.hospital_confirmation = None
+        application.save(update_fields=["hospital_confirmation"])
     form.quiet_required_errors()
     return SectionResult(form=form, changed=changed)
 

@@ -15,6 +15,7 @@ from cases.models.application import (
 )
 from cases.models.bills import Allocation, Payment, Receipt
 from cases.models.family import RequestedDocument
+from cases.models.hospital import HospitalConfirmation
 from cases.models.leads import Lead, LeadEvent
 from cases.models.review import MemberReview, ReviewCount, ReviewEvent
 
@@ -28,6 +29,7 @@ __all__ = [
     "ChildIdentity",
     "Document",
     "Guardian",
+    "HospitalConfirmation",
     "Lead",
     "LeadEvent",
     "MemberReview",

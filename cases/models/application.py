@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 from aid_alliance import money
 from aid_alliance.money import ZERO
 from cases.crypto import EncryptedCharField, KeyedHashField
-from organizations.models import DiseaseCategory, MemberOrganization
+from organizations.models import DiseaseCategory, Hospital, MemberOrganization
 
 
 def money_field(verbose_name, **kwargs):
@@ -203,6 +203,17 @@ class Application(models.Model):
     diagnosis_date = models.DateField(_("diagnosis date"), null=True, blank=True)
     diagnosing_hospital = models.CharField(_("diagnosing hospital"), max_length=100, blank=True)
     treating_hospital = models.CharField(_("treating hospital"), max_length=100, blank=True)
+    # D06 picked from the hospital directory (issue 17), beside the name as typed: empty
+    # when the caseworker typed a hospital that is not listed (the secretariat may match it
+    # later, cases.hospital.services.treating_hospital_match). Its staff confirm section D.
+    treating_hospital_ref = models.ForeignKey(
+        Hospital,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("treating hospital in the directory"),
+    )
     hospital_region = models.CharField(_("treating hospital's region"), max_length=6, blank=True)
     department = models.CharField(_("department"), max_length=50, blank=True)
     treatment_plan = models.JSONField(_("treatment plan"), default=dict, blank=True)
@@ -234,6 +245,12 @@ class Application(models.Model):
         _("how consent was obtained"), max_length=12, choices=ConsentMethod, blank=True
     )
     consent_publicity = models.BooleanField(_("consent to publicity"), default=False)
+    # H04 (issue 17): a separate clause, added to the consent text in its second version;
+    # consents recorded before it do not cover the hospital (False) until the guardian
+    # gives it and the caseworker ticks it.
+    consent_hospital = models.BooleanField(
+        _("consent to share the medical sections with the treating hospital"), default=False
+    )
     # A guardian may withdraw consent to sharing (PIPL art. 15): no further sharing with
     # the other members from then on; shown to every member.
     consent_withdrawn_at = models.DateTimeField(_("consent withdrawn at"), null=True, blank=True)
@@ -253,6 +270,15 @@ class Application(models.Model):
         verbose_name=_("discarded by"),
     )
     discard_reason = models.CharField(_("why the draft was discarded"), max_length=300, blank=True)
+    # The treating hospital's latest confirmation or correction of section D (issue 17).
+    hospital_confirmation = models.ForeignKey(
+        "cases.HospitalConfirmation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("hospital confirmation"),
+    )
     # Set when the retention command replaced the personal data of a closed application.
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
@@ -430,6 +456,7 @@ class Document(models.Model):
         CONSENT_FORM = "consent_form", _("Guardian consent form")
         CHILD_PHOTO = "child_photo", _("Photo of the child")
         MEDICAL_RECEIPT = "medical_receipt", _("Medical receipt")
+        DISCHARGE_SUMMARY = "discharge_summary", _("Discharge summary")
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
@@ -509,6 +536,9 @@ class ApplicationEvent(models.Model):
         FAMILY_UPLOADED = "family_uploaded", _("Document sent by the family, not yet checked")
         OPENED_FROM_LEAD = "opened_from_lead", _("Opened from a call-back request")
         DISCARDED = "discarded", _("Draft discarded")
+        HOSPITAL_CONFIRMED = "hospital_confirmed", _("Confirmed by the treating hospital")
+        HOSPITAL_CORRECTED = "hospital_corrected", _("Corrected by the treating hospital")
+        HOSPITAL_MATCHED = "hospital_matched", _("Treating hospital matched to the directory")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.crypto import EncryptedCharField
 from cases.models.application import ZERO, Application, Child, Document
 from cases.models.review import MemberReview
-from organizations.models import MemberOrganization
+from organizations.models import Hospital, MemberOrganization
 
 
 def amount_field(verbose_name, **kwargs):
@@ -58,6 +58,11 @@ class Receipt(models.Model):
     )
     recorded_member = models.ForeignKey(
         MemberOrganization, on_delete=models.PROTECT, related_name="+"
+    )
+    # A receipt put in the register by the treating hospital's staff (issue 17): the
+    # hospital; recorded_member is then the member that entered the application.
+    recorded_hospital = models.ForeignKey(
+        Hospital, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 

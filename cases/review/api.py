@@ -83,7 +83,11 @@ class ReviewViewSet(CasesApi, viewsets.GenericViewSet):
 
     def list(self, request):
         reviews = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(funding.with_gap(reviews).select_related("project"))
+        page = self.paginate_queryset(
+            funding.with_gap(reviews).select_related(
+                "project", "application__hospital_confirmation__hospital"
+            )
+        )
         for review in page:
             review.gap = funding.gap_of(review)
         records_access([review.application for review in page], request.user, "api-inbox")

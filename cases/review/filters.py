@@ -24,10 +24,14 @@ class ReviewFilter(django_filters.FilterSet):
         max_value=3650,
         help_text="Routed at least this many days ago.",
     )
+    hospital_confirmed = django_filters.BooleanFilter(
+        help_text="Whether the treating hospital has confirmed (or corrected) the medical "
+        "sections (issue 17)."
+    )
 
     class Meta:
         model = MemberReview
-        fields = ["state", "category", "province", "eligible", "waiting"]
+        fields = ["state", "category", "province", "eligible", "waiting", "hospital_confirmed"]
 
     def filter_queryset(self, queryset):
         # The member inbox's filters (cases.review.views.inbox_queryset), as in the browser.
@@ -41,5 +45,8 @@ class ReviewFilter(django_filters.FilterSet):
                 "province": data.get("province") or "",
                 "eligible": "" if eligible is None else ("yes" if eligible else "no"),
                 "waiting": data.get("waiting"),
+                "hospital": ""
+                if data.get("hospital_confirmed") is None
+                else ("yes" if data["hospital_confirmed"] else "no"),
             },
         )

@@ -37,6 +37,15 @@ class InboxFilterForm(forms.Form):
     waiting = forms.IntegerField(
         label=gettext_lazy("Waiting at least (days)"), min_value=0, max_value=3650, required=False
     )
+    hospital = forms.ChoiceField(
+        label=gettext_lazy("Confirmed by the hospital"),
+        choices=[
+            ("", gettext_lazy("Any")),
+            ("yes", gettext_lazy("Yes")),
+            ("no", gettext_lazy("No")),
+        ],
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,6 +21,11 @@ def inbox_queryset(member, filters: dict):
         queryset = queryset.filter(province=filters["province"])
     if filters.get("eligible"):
         queryset = queryset.filter(any_eligible=filters["eligible"] == "yes")
+    if filters.get("hospital"):
+        # 医院已确认 (issue 17): the treating hospital confirmed or corrected section D.
+        queryset = queryset.filter(
+            application__hospital_confirmation__isnull=filters["hospital"] != "yes"
+        )
     if filters.get("waiting") is not None:
         queryset = queryset.filter(
             routed_at__lte=timezone.now() - timedelta(days=filters["waiting"])

@@ -321,6 +321,14 @@ def review_approve(
         project = _own_project(review, code=project, amount=amount)
     application, review = _lock(review)
     access.require_decider(by, review)
+    if review.member.require_hospital_confirmation and application.hospital_confirmation_id is None:
+        raise WorkflowError(
+            _(
+                "Your member approves only after the treating hospital has confirmed the "
+                "diagnosis, treatment plan and cost estimate; the hospital has not confirmed "
+                "this application yet."
+            )
+        )
     if project.member_id != review.member_id:
         raise WorkflowError(_("Choose one of your own member's projects."), field="project")
     snapshot = review.eligibility.get(project.code, {})
@@ -494,9 +502,14 @@ def application_close(*, application: Application, reason: str, by, note: str = 
 def application_revise_estimate(
     *, application: Application, estimated_cost: Decimal, by, note: str = ""
 ) -> Application:
-    """A new hospital estimate (D08): the only way to widen the funding gap."""
+    """A new hospital estimate (D08): the only way to widen the funding gap. Entered by
+    the member's staff, or by the treating hospital's staff correcting D08 (issue 17,
+    cases.hospital.services.hospital_correct); the pledges never exceed the new need."""
     application = Application.objects.select_for_update().get(pk=application.pk)
-    _require_owner_staff(application, by)
+    if not access.may_revise_estimate(by, application):
+        raise NotAllowed(
+            _("Only the staff of the member that entered the application can do this.")
+        )
     if application.status != Application.Status.SUBMITTED:
         raise WorkflowError(_("Only a submitted, open application can have its estimate revised."))
     if estimated_cost is None or estimated_cost < 0:

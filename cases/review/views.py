@@ -55,7 +55,12 @@ def inbox(request):
     if not any(value not in (None, "") for key, value in filters.items() if key != "state"):
         paginator.count = counts.get(filters.get("state"), sum(counts.values()))
     page = paginator.get_page(request.GET.get("page"))
-    loaded = {review.pk: review for review in funding.with_gap(reviews.filter(pk__in=list(page)))}
+    loaded = {
+        review.pk: review
+        for review in funding.with_gap(reviews.filter(pk__in=list(page))).select_related(
+            "application__hospital_confirmation__hospital"
+        )
+    }
     page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]
     for review in page:
         review.gap = funding.gap_of(review)

@@ -151,6 +151,14 @@ ACCESS_VIEWS = {
     "api-edit": _("API: edit"),
     "api-reveal": _("API: full numbers"),
     "api-section": _("API: section"),
+    "hospital-list": _("hospital: list to confirm"),
+    "hospital-detail": _("hospital: application"),
+    "hospital-confirm": _("hospital: confirmation"),
+    "hospital-correct": _("hospital: correction"),
+    "hospital-document": _("hospital: document"),
+    "hospital-receipt": _("hospital: receipt"),
+    "api-hospital-list": _("API: hospital list to confirm"),
+    "api-hospital-detail": _("API: hospital application"),
 }
 
 

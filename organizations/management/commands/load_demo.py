@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from organizations import second_factor, services
-from organizations.models import MemberOrganization, User
+from organizations.models import Hospital, MemberOrganization, User
 
 DIRECTORY_FILE = Path(__file__).resolve().parents[2] / "data" / "demo-directory.yaml"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo password, refused with DEBUG off
@@ -20,7 +20,10 @@ DEMO_OTP_SECRET = "AIDALLIANCEDEMOAAIDALLIANCEDEMOA"  # noqa: S105
 
 
 class Command(BaseCommand):
-    help = "Load the demo directory (8 members, 8 categories, 24 projects) and demo users."
+    help = (
+        "Load the demo directory (8 members, 8 categories, 24 projects, 11 hospitals) and "
+        "demo users."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -44,7 +47,7 @@ class Command(BaseCommand):
         created = services.directory_load(data=data)
         self.stdout.write(
             "Directory: {members} members, {categories} categories, {projects} projects, "
-            "{rule_versions} rule versions created.".format(**created)
+            "{rule_versions} rule versions, {hospitals} hospitals created.".format(**created)
         )
         if no_users:
             return
@@ -62,21 +65,26 @@ class Command(BaseCommand):
         for member in MemberOrganization.objects.order_by("number"):
             for role in (User.Role.CASEWORKER, User.Role.REVIEWER):
                 wanted.append((f"m{member.number}-{role}", role, member, False))
+        # Hospital staff of two demo hospitals (issue 17): h-bch, h-scmc.
+        for hospital in Hospital.objects.filter(code__in=["bch", "scmc"]).order_by("code"):
+            wanted.append((f"h-{hospital.code}", User.Role.HOSPITAL_STAFF, hospital, False))
         return wanted
 
     def _demo_users(self) -> list[str]:
         """Create the demo users who do not exist yet; their names."""
         existing = set(User.objects.values_list("username", flat=True))
         created = []
-        for username, role, member, is_superuser in self._wanted():
+        for username, role, place, is_superuser in self._wanted():
             if username in existing:
                 continue
+            at_hospital = role == User.Role.HOSPITAL_STAFF
             services.user_create(
                 by=None,
                 username=username,
                 password=DEMO_PASSWORD,
                 role=role,
-                organization=member,
+                organization=None if at_hospital else place,
+                hospital=place if at_hospital else None,
                 is_superuser=is_superuser,
             )
             created.append(username)
