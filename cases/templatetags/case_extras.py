@@ -59,6 +59,9 @@ def event_label(action: str) -> str:
 
 
 def _section_field(forms, section, name):
+    """The field `name` of a section: from the section's form (edit page) or from the
+    application page's read model (cases.intake.read_model.SectionView): both have
+    `fields`, each with a label and choices."""
     form = (forms or {}).get(section)
     return form.fields.get(name) if form is not None else None
 
