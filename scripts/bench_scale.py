@@ -52,8 +52,9 @@ import bench_reports  # noqa: E402 - the database set-up and the report measures
 from bench_setup import verified_client  # noqa: E402
 
 RESULTS = BASE_DIR / "bench-results" / "scale.txt"
-# Issue 9's targets at 1,000,000 applications.
-TARGET_RATIO, TARGET_P99_MS, TARGET_SUBMIT_MS = 0.40, 100.0, 50.0
+# Issue 18's targets at 100,000 and 1,000,000 applications (40 % of the bare view is its
+# moonshot; the table gives each ratio); the PDF and CSV limits are issue 9's.
+TARGET_RATIO, TARGET_P99_MS, TARGET_SUBMIT_MS = 0.25, 100.0, 30.0
 TARGET_PDF_S, TARGET_CSV_MB = 30.0, 200.0
 
 
@@ -307,11 +308,13 @@ def _ms(text: str) -> float:
 
 
 def load(url: str, cookie: str, duration: int, connections: int) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    # A slow page is measured, not dropped: wrk's default timeout (2 s) counts it as an error.
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "30s"]
+    command += ["--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     if "50" not in latency:
         sys.exit(f"wrk gave no latencies for {url}:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

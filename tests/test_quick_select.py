@@ -1,0 +1,60 @@
+"""The filter forms' selects rendered in Python (aid_alliance.widgets.QuickSelect, issue 18)
+give the same HTML as Django's select template."""
+
+import pytest
+from django import forms
+from django.test.html import parse_html
+from django.utils import translation
+
+from aid_alliance.widgets import QuickSelect
+from cases.review.forms import InboxFilterForm
+
+pytestmark = pytest.mark.django_db
+
+
+def same_html(a: str, b: str) -> bool:
+    return parse_html(a) == parse_html(b)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"state": "pending", "category": "LEUK", "province": "44", "eligible": "yes"},
+        {"state": "nonsense", "province": "<script>"},  # refused values: nothing selected
+    ],
+)
+def test_the_inbox_filters_render_as_djangos_selects_do(directory, data):
+    with translation.override("zh-hans"):
+        quick = InboxFilterForm(data)
+        django_form = InboxFilterForm(data)
+        for field in django_form.fields.values():
+            if isinstance(field.widget, QuickSelect):
+                field.widget = forms.Select(attrs=field.widget.attrs)
+                field.widget.choices = field.choices
+        quick.is_valid(), django_form.is_valid()
+        for name in ("state", "category", "province", "eligible"):
+            assert same_html(str(quick[name]), str(django_form[name])), name
+        if data.get("province") == "44":
+            assert 'value="44" selected' in str(quick["province"])
+        assert "<script>" not in str(quick["province"])
+
+
+def test_a_quick_select_escapes_labels_and_keeps_attributes():
+    class Form(forms.Form):
+        pick = forms.ChoiceField(
+            choices=[("", "—"), ("a", "<b>A</b>"), ("b", "B & C")],
+            widget=QuickSelect(attrs={"class": "x", "hx-get": "/r/?a=1&b=2"}),
+        )
+
+    html = str(Form({"pick": "b"})["pick"])
+    assert "&lt;b&gt;A&lt;/b&gt;" in html and "B &amp; C" in html
+    assert 'hx-get="/r/?a=1&amp;b=2"' in html and " required" in html
+    assert same_html(html, str(_with_django_select(Form({"pick": "b"}))["pick"]))
+
+
+def _with_django_select(form):
+    field = form.fields["pick"]
+    field.widget = forms.Select(attrs=field.widget.attrs)
+    field.widget.choices = field.choices
+    return form
