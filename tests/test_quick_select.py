@@ -58,3 +58,29 @@ def _with_django_select(form):
     field.widget = forms.Select(attrs=field.widget.attrs)
     field.widget.choices = field.choices
     return form
+
+
+def test_the_section_forms_selects_render_as_djangos_do(people):
+    from cases.fields import as_querydict
+    from cases.intake import services
+    from cases.intake.forms import SECTION_FORMS
+    from tests.intake_data import SECTIONS
+
+    application = services.application_create(by=people["alice"])
+    for key, data in SECTIONS.items():
+        services.section_save(
+            application=application, section=key, data=as_querydict(data), by=people["alice"]
+        )
+    application.refresh_from_db()
+    compared = 0
+    with translation.override("zh-hans"):
+        for key in SECTION_FORMS:
+            quick = services.section_form(application, key)
+            plain = services.section_form(application, key)
+            for name, field in plain.fields.items():
+                if isinstance(field.widget, QuickSelect):
+                    field.widget = forms.Select(attrs=field.widget.attrs)
+                    field.widget.choices = field.choices
+                    assert same_html(str(quick[name]), str(plain[name])), name
+                    compared += 1
+    assert compared >= 15  # regions, ID type, ethnic group, relationships, plan, aid kinds

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aid_alliance import money
 from aid_alliance.text import PlainTextField
+from aid_alliance.widgets import QuickSelect
 from cases import identity
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
 from cases.models import Application, Child, Document, Guardian, OtherAid, Sex
@@ -66,7 +67,9 @@ class SectionValues:
 
 
 class SectionForm(forms.Form):
-    """A section of the application; `strict` shows 'required' errors (on submission)."""
+    """A section of the application; `strict` shows 'required' errors (on submission).
+    Its selects are QuickSelect: a template per option was most of the edit page's time
+    (issue 18)."""
 
     section = ""
 
@@ -110,9 +113,13 @@ def region_initial(prefix: str, code: str) -> dict:
 
 def _region_fields(prefix: str, label):
     return {
-        f"{prefix}_province": forms.ChoiceField(label=label, required=True),
-        f"{prefix}_prefecture": forms.ChoiceField(label=_("city"), required=False),
-        f"{prefix}_county": forms.ChoiceField(label=_("district or county"), required=False),
+        f"{prefix}_province": forms.ChoiceField(label=label, required=True, widget=QuickSelect),
+        f"{prefix}_prefecture": forms.ChoiceField(
+            label=_("city"), required=False, widget=QuickSelect
+        ),
+        f"{prefix}_county": forms.ChoiceField(
+            label=_("district or county"), required=False, widget=QuickSelect
+        ),
     }
 
 
@@ -121,7 +128,9 @@ class ChildForm(RegionChoiceMixin, SectionForm):
     region_prefixes = ("household",)
 
     name = PlainTextField(label=coded("A01", _("Child's name")), max_length=50, name=True)
-    id_type = forms.ChoiceField(label=coded("A02", _("ID document")), choices=Child.IdType.choices)
+    id_type = forms.ChoiceField(
+        label=coded("A02", _("ID document")), choices=Child.IdType.choices, widget=QuickSelect
+    )
     id_number = forms.CharField(label=coded("A03", _("ID number")), max_length=30)
     sex = forms.ChoiceField(
         label=coded("A04", _("Sex")), choices=Sex.choices, widget=forms.RadioSelect
@@ -130,7 +139,9 @@ class ChildForm(RegionChoiceMixin, SectionForm):
         label=coded("A05", _("Date of birth")), widget=forms.DateInput(attrs={"type": "date"})
     )
     ethnicity = forms.ChoiceField(
-        label=coded("A06", _("Ethnic group")), choices=[(e, e) for e in ETHNIC_GROUPS]
+        label=coded("A06", _("Ethnic group")),
+        choices=[(e, e) for e in ETHNIC_GROUPS],
+        widget=QuickSelect,
     )
     registration = forms.ChoiceField(
         label=coded("A08", _("Registration type")),
@@ -227,6 +238,7 @@ def _guardian_fields(n: int, required: bool):
             label=coded("B02", _("Relationship to the child")),
             choices=[("", "—"), *Guardian.Relationship.choices],
             required=required,
+            widget=QuickSelect,
         ),
         f"g{n}_id_number": forms.CharField(
             label=coded("B03", _("Resident ID number")), max_length=30, required=required
@@ -387,6 +399,7 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         label=coded("D01", _("Disease category")),
         queryset=DiseaseCategory.objects.all(),
         to_field_name="code",
+        widget=QuickSelect,
     )
     icd = forms.CharField(label=coded("D02", _("Diagnosis code (ICD-10)")), max_length=16)
     diagnosis_text = PlainTextField(
@@ -425,7 +438,10 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         stage_choices = [("", _("not in the plan")), *STAGES.items()]
         for name, label in TREATMENTS.items():
             self.fields[f"plan_{name}"] = forms.ChoiceField(
-                label=coded("D07", label), choices=stage_choices, required=False
+                label=coded("D07", label),
+                choices=stage_choices,
+                required=False,
+                widget=QuickSelect,
             )
         self._add_region_fields(self.data or self.initial)
 
@@ -524,6 +540,7 @@ class CoverageForm(SectionForm):
                 label=coded("E03", _("Other aid: from")),
                 choices=[("", "—"), *OtherAid.Kind.choices],
                 required=False,
+                widget=QuickSelect,
             )
             self.fields[f"aid{n}_source"] = PlainTextField(
                 label=_("Charity or platform"), max_length=100, required=False, name=True
