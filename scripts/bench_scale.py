@@ -16,14 +16,16 @@
    mean of its two runs), all in the same run on the same server. The pages: a member
    reviewer's inbox, the secretariat's application list searched by a child's name, an
    application page (its member's caseworker), the family status page (after a real
-   lookup), and the directory API.
+   lookup), the directory API, the caseworker's edit page of a draft and the secretariat's
+   dashboard of --year. gunicorn runs --worker-class sync (the default) or gthread.
 4. In this process, through django.test.Client: SQL queries per page; submission of an
    application (routing to every member) timed over --submissions runs, each rolled back.
 5. In fresh processes (peak memory is per process): the year's alliance report as PDF
    (scripts/bench_reports.py's measure) and the CSV of all applications (the staff list's
    download, streamed, as the secretariat; its access records rolled back).
 
-The table goes to stdout and to bench-results/scale.txt, with the targets of issue 9.
+The table goes to stdout, to bench-results/scale-<date>-<count>-<worker class>.txt and to
+bench-results/scale.txt, with the machine (uname, cores, load average) and the targets.
 """
 
 from __future__ import annotations
@@ -47,10 +49,12 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR / "scripts"))
 import bench_reports  # noqa: E402 - the database set-up and the report measures
+from bench_setup import verified_client  # noqa: E402
 
 RESULTS = BASE_DIR / "bench-results" / "scale.txt"
-# Issue 9's targets at 1,000,000 applications.
-TARGET_RATIO, TARGET_P99_MS, TARGET_SUBMIT_MS = 0.40, 100.0, 50.0
+# Issue 18's targets at 100,000 and 1,000,000 applications (40 % of the bare view is its
+# moonshot; the table gives each ratio); the PDF and CSV limits are issue 9's.
+TARGET_RATIO, TARGET_P99_MS, TARGET_SUBMIT_MS = 0.25, 100.0, 30.0
 TARGET_PDF_S, TARGET_CSV_MB = 30.0, 200.0
 
 
@@ -67,41 +71,33 @@ def parse_args() -> argparse.Namespace:
         default=2 * (os.cpu_count() or 1),
         help="gunicorn worker processes (default: twice the cores).",
     )
+    parser.add_argument(
+        "--worker-class",
+        choices=["sync", "gthread"],
+        default="sync",
+        help="gunicorn's worker class (gthread: --threads threads per worker).",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="Threads per gthread worker.")
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="Only these pages, comma-separated (default: all; the bare view always).",
+    )
     parser.add_argument("--submissions", type=int, default=30, help="Submissions timed.")
     parser.add_argument(
         "--skip-reports", action="store_true", help="Leave out the PDF and the CSV export."
     )
     parser.add_argument("--measure", choices=["csv-all"], help=argparse.SUPPRESS)
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--output", type=Path, help="Default: bench-results/scale-<date>-<count>.txt"
+    )
     return parser.parse_args()
 
 
 # --- in this process: the users, the pages, query counts, submission -------------------------
 
 
-def verified_client(user):
-    """A test client logged in as `user` and, when the role needs a second factor, past it:
-    the user's confirmed TOTP device (one is added for the bench user when missing) marked
-    in the session as django_otp.login does after a right code."""
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from organizations import second_factor
-
-    client = Client()
-    client.force_login(user)
-    if second_factor.required_by_role(user):
-        device = second_factor.confirmed_device(user) or TOTPDevice.objects.create(
-            user=user, name="bench", confirmed=True
-        )
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client
-
-
-def prepare() -> dict:
+def prepare(year: int = 2025) -> dict:
     """The users, the objects the pages show, their sessions and their query counts."""
     from django.db import connection
     from django.test import Client
@@ -122,6 +118,12 @@ def prepare() -> dict:
         .first()
     )
     guardian = Guardian.objects.filter(application=application, phone__gt="").first()
+    # The caseworker's edit page: the newest draft of the same member.
+    draft = (
+        Application.objects.filter(member=member_one, status=Application.Status.DRAFT)
+        .order_by("-created_at")
+        .first()
+    )
     # A search as staff type it: the first two characters of a child's name (a surname
     # and a given-name character; thousands of children share them at this scale).
     name = application.child.name[:2]
@@ -131,6 +133,8 @@ def prepare() -> dict:
         "inbox": verified_client(reviewer),
         "search": verified_client(secretariat),
         "application": verified_client(caseworker),
+        "edit": verified_client(caseworker),
+        "dashboard": verified_client(secretariat),
     }
     family = Client()  # a family: no account
     looked_up = family.post(
@@ -147,6 +151,8 @@ def prepare() -> dict:
         "application": f"/applications/{application.reference}/",
         "status": "/status/result/",
         "directory": "/api/v1/projects/",
+        "edit": f"/applications/{draft.reference}/edit/",
+        "dashboard": f"/reports/?period={year}",
     }
     queries = {}
     for key, url in pages.items():
@@ -163,9 +169,11 @@ def prepare() -> dict:
         "pages": pages,
         "queries": queries,
         "cookies": cookies,
+        "clients": clients,
         "search_term": name,
         "pending_in_inbox": pending,
         "application": application.reference,
+        "draft": draft.reference,
     }
 
 
@@ -247,7 +255,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen, str]:
+def start_server(
+    workers: int, worker_class: str = "sync", threads: int = 1
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
         **os.environ,
@@ -267,6 +277,10 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads if worker_class == "gthread" else 1),
             "--log-level",
             "warning",
         ],
@@ -285,6 +299,23 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
     sys.exit("gunicorn did not answer on /bench/bare/")
 
 
+def drain(base: str, limit_s: float = 300.0) -> float:
+    """Wait until the server answers the bare view at once again: a slow page's requests
+    that wrk left queued would otherwise be served during the next page's load (and the
+    last bare view's). Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        asked = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"{base}/bench/bare/", timeout=60):  # noqa: S310
+                pass
+        except OSError:
+            continue
+        if time.monotonic() - asked < 0.5:
+            break
+    return time.monotonic() - started
+
+
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -294,11 +325,13 @@ def _ms(text: str) -> float:
 
 
 def load(url: str, cookie: str, duration: int, connections: int) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    # A slow page is measured, not dropped: wrk's default timeout (2 s) counts it as an error.
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "30s"]
+    command += ["--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     if "50" not in latency:
         sys.exit(f"wrk gave no latencies for {url}:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -358,18 +391,34 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def machine() -> str:
+    """What the figures were measured on: the kernel, the cores and how busy they were."""
+    uname = os.uname()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"Machine: {uname.sysname} {uname.release} {uname.machine}, {os.cpu_count()} cores "
+        f"(nproc), load average {load} (1, 5, 15 min) at the end of the run."
+    )
+
+
 def table(args, generation: str, prep: dict, loads: dict, submit: dict, reports: dict) -> str:
     from cases.models import Application, MemberReview
 
     ceiling = statistics.mean([loads["bare (first)"]["rps"], loads["bare (last)"]["rps"]])
+    workers = f"{args.server_workers} {args.worker_class} workers" + (
+        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
     lines = [
         f"aid_alliance scale bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores",
+        machine(),
+        f"Command: {' '.join(sys.argv)}",
         f"Database: {Application.objects.count():,} applications, "
         f"{MemberReview.objects.count():,} member reviews. {generation}",
-        f"Server: gunicorn, {args.server_workers} sync workers, DEBUG off. Load: wrk, 2 threads, "
+        f"Server: gunicorn, {workers}, DEBUG off. Load: wrk, 2 threads, "
         f"{args.connections} connections, {args.duration} s per page, from a second process.",
         f"Search term: {prep['search_term']!r}; inbox of m1-reviewer "
-        f"({prep['pending_in_inbox']:,} pending); application {prep['application']}.",
+        f"({prep['pending_in_inbox']:,} pending); application {prep['application']}; "
+        f"edit page of draft {prep['draft']}; dashboard of {args.year}.",
         "",
         f"{'page':<28}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'queries':>9}"
         f"{'non-2xx':>9}  targets (ratio >= {TARGET_RATIO:.0%}, p99 <= {TARGET_P99_MS:.0f} ms)",
@@ -420,21 +469,28 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("createcachetable", verbosity=0)
+    # What production's cron does every 10 minutes (deploy/aid-alliance.cron): without it
+    # the dashboard reads the live tables, seconds a request at this scale.
+    call_command("rebuild_report_aggregates", verbosity=0)
     print(generation, flush=True)
-    prep = prepare()
+    prep = prepare(args.year)
     submit = time_submissions(args.submissions)
     from django.db import connections
 
     connections.close_all()
-    server, base = start_server(args.server_workers)
+    server, base = start_server(args.server_workers, args.worker_class, args.threads)
+    chosen = [p for p in args.pages.split(",") if p] or list(prep["pages"])
     loads = {}
     try:
         targets = [("bare (first)", "/bench/bare/", "")]
-        targets += [(k, u, prep["cookies"][k]) for k, u in prep["pages"].items()]
+        targets += [(k, prep["pages"][k], prep["cookies"][k]) for k in chosen]
         targets += [("bare (last)", "/bench/bare/", "")]
         for name, path, cookie in targets:
             loads[name] = load(base + path, cookie, args.duration, args.connections)
-            print(f"  {name}: {loads[name]['rps']:.0f} req/s", flush=True)
+            waited = drain(base)
+            print(
+                f"  {name}: {loads[name]['rps']:.0f} req/s (drained in {waited:.1f} s)", flush=True
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -444,10 +500,15 @@ def main() -> None:
         reports["pdf_traced"] = bench_reports._run_measure("pdf-year", args.year, True)
         reports["csv"] = run_csv_all()
     text = table(args, generation, prep, loads, submit, reports)
-    args.output.parent.mkdir(exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
+    # Each run is kept (the date, the size and the server in the name); scale.txt is the last.
+    output = args.output or RESULTS.with_name(
+        f"scale-{datetime.now(UTC):%Y%m%d-%H%M}-{args.count}-{args.worker_class}.txt"
+    )
+    output.parent.mkdir(exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    RESULTS.write_text(text, encoding="utf-8")
     print(text)
-    print(f"Written to {args.output.relative_to(BASE_DIR)}")
+    print(f"Written to {output.relative_to(BASE_DIR)} and {RESULTS.relative_to(BASE_DIR)}")
 
 
 if __name__ == "__main__":

@@ -119,3 +119,25 @@ def vacuum(tables) -> float:
         except DatabaseError:  # needs superuser or pg_checkpoint: measure without it
             pass
     return time.monotonic() - started
+
+
+def verified_client(user):
+    """A test client logged in as `user` and, when the role needs a second factor, past it:
+    the user's confirmed TOTP device (one is added for the bench user when missing) marked
+    in the session as django_otp.login does after a right code."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from organizations import second_factor
+
+    client = Client()
+    client.force_login(user)
+    if second_factor.required_by_role(user):
+        device = second_factor.confirmed_device(user) or TOTPDevice.objects.create(
+            user=user, name="bench", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

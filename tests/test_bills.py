@@ -636,16 +636,17 @@ def test_payments_and_pledge_pages_keep_a_constant_number_of_queries(
         return pledge
 
     pledge = add(0)
-    # session, user, second-factor device, member (nav), count, page, access records
-    with django_assert_num_queries(7):
+    # session, user with its member (organizations.auth_backends), second-factor device,
+    # count, page, access records
+    with django_assert_num_queries(6):
         assert len(client.get("/payments/").context["page"]) == 1
-    # session, user, second-factor device, pledge, receipts, access record, member (nav),
-    # allocations, payments
-    with django_assert_num_queries(9):
+    # session, user with its member, second-factor device, pledge, receipts, access
+    # record, allocations, payments
+    with django_assert_num_queries(8):
         client.get(f"/pledges/{pledge.pk}/")
     for n in range(1, 4):
         add(n)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(client.get("/payments/").context["page"]) == 4
 
 

@@ -632,6 +632,21 @@ def test_members_see_the_confirmation_in_the_inbox_its_filter_and_the_page(clien
     assert items[0]["hospital_confirmed_by"] == BCH
 
 
+def test_members_see_a_correction_by_code_label_and_value_not_field_names(
+    client, people, hana, application
+):
+    hospital_services.hospital_correct(
+        application=application,
+        by=hana,
+        **_correction(application, estimated_cost=Decimal("260000")),
+    )
+    as_user(client, people["dave"])
+    page = client.get(reverse("application-detail", args=[application.reference]))
+    panel = page.content.decode().split('id="hospital-confirmation"', 1)[-1].split("</section>")[0]
+    assert "D08" in panel and "260,000" in panel
+    assert "estimated_cost" not in panel
+
+
 def test_a_member_requiring_confirmation_cannot_approve_before_it(people, hana, application):
     m1 = member(1)
     m1.require_hospital_confirmation = True

@@ -60,8 +60,9 @@ def test_a_user_without_a_role_gets_403_for_a_workspace(client, people):
 
 def test_member_workspace_query_count(client, people, django_assert_num_queries):
     client.force_login(people["alice"])
-    # session, user, the user's member (navigation), the page's member, staff, projects
-    with django_assert_num_queries(6):
+    # session, user with its member (organizations.auth_backends), the page's member,
+    # staff, projects
+    with django_assert_num_queries(5):
         assert client.get("/members/crcf/").status_code == 200
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from aid_alliance import money
 from aid_alliance.error_summary import form_error_summary
 from aid_alliance.text import PlainTextField
+from aid_alliance.widgets import QuickSelect
 from cases import identity
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
 from cases.models import Application, Child, Document, Guardian, OtherAid, Sex
@@ -75,7 +76,9 @@ class SectionValues:
 
 
 class SectionForm(forms.Form):
-    """A section of the application; `strict` shows 'required' errors (on submission)."""
+    """A section of the application; `strict` shows 'required' errors (on submission).
+    Its selects are QuickSelect: a template per option was most of the edit page's time
+    (issue 18)."""
 
     section = ""
     # The errors of the section as a whole are shown in the summary under this field's
@@ -150,10 +153,12 @@ def region_initial(prefix: str, code: str) -> dict:
 
 def _region_fields(prefix: str, label):
     return {
-        f"{prefix}_province": forms.ChoiceField(label=label, required=True),
-        f"{prefix}_prefecture": forms.ChoiceField(label=capfirst(_("city")), required=False),
+        f"{prefix}_province": forms.ChoiceField(label=label, required=True, widget=QuickSelect),
+        f"{prefix}_prefecture": forms.ChoiceField(
+            label=capfirst(_("city")), required=False, widget=QuickSelect
+        ),
         f"{prefix}_county": forms.ChoiceField(
-            label=capfirst(_("district or county")), required=False
+            label=capfirst(_("district or county")), required=False, widget=QuickSelect
         ),
     }
 
@@ -163,7 +168,9 @@ class ChildForm(RegionChoiceMixin, SectionForm):
     region_prefixes = ("household",)
 
     name = PlainTextField(label=coded("A01", _("Child's name")), max_length=50, name=True)
-    id_type = forms.ChoiceField(label=coded("A02", _("ID document")), choices=Child.IdType.choices)
+    id_type = forms.ChoiceField(
+        label=coded("A02", _("ID document")), choices=Child.IdType.choices, widget=QuickSelect
+    )
     id_number = forms.CharField(label=coded("A03", _("ID number")), max_length=30)
     sex = forms.ChoiceField(
         label=coded("A04", _("Sex")), choices=Sex.choices, widget=forms.RadioSelect
@@ -172,7 +179,9 @@ class ChildForm(RegionChoiceMixin, SectionForm):
         label=coded("A05", _("Date of birth")), widget=forms.DateInput(attrs={"type": "date"})
     )
     ethnicity = forms.ChoiceField(
-        label=coded("A06", _("Ethnic group")), choices=ethnic_group_choices()
+        label=coded("A06", _("Ethnic group")),
+        choices=ethnic_group_choices(),
+        widget=QuickSelect,
     )
     registration = forms.ChoiceField(
         label=coded("A08", _("Registration type")),
@@ -269,6 +278,7 @@ def _guardian_fields(n: int, required: bool):
             label=coded("B02", _("Relationship to the child")),
             choices=[("", "—"), *Guardian.Relationship.choices],
             required=required,
+            widget=QuickSelect,
         ),
         f"g{n}_id_number": forms.CharField(
             label=coded("B03", _("Resident ID number")), max_length=30, required=required
@@ -459,6 +469,7 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         to_field_name="code",
         # Django's own empty choice ("- Select an option -") is not translated to Chinese.
         empty_label=_("Select…"),
+        widget=QuickSelect,
     )
     icd = forms.CharField(label=coded("D02", _("Diagnosis code (ICD-10)")), max_length=16)
     diagnosis_text = PlainTextField(
@@ -505,7 +516,10 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
         for name, label in TREATMENTS.items():
             self.fields[f"plan_{name}"] = forms.ChoiceField(
-                label=coded("D07", capfirst(label)), choices=stage_choices, required=False
+                label=coded("D07", capfirst(label)),
+                choices=stage_choices,
+                required=False,
+                widget=QuickSelect,
             )
         # In the standard's order: D06's region and department, D07, then the costs D08, D09.
         self.order_fields(
@@ -640,6 +654,7 @@ class CoverageForm(SectionForm):
                 label=coded("E03", _("Other aid: from")),
                 choices=[("", "—"), *OtherAid.Kind.choices],
                 required=False,
+                widget=QuickSelect,
             )
             self.fields[f"aid{n}_source"] = PlainTextField(
                 label=_("Charity or platform"), max_length=100, required=False, name=True

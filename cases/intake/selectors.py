@@ -385,6 +385,32 @@ def _documents_status(application: Application, title: str) -> SectionStatus:
     return SectionStatus(key="F", title=title, state=state)
 
 
+def read_only_states(
+    application: Application, *, complete: dict[str, bool], has_values: dict[str, bool]
+) -> dict[str, SectionStatus]:
+    """The sections' states on the read-only application page by the rules of
+    `section_status`, without a form per section (issue 18): complete as the submission
+    checks it (`complete`, services.section_complete); has errors while typed input waits to
+    be corrected (it is kept apart only when its section did not validate); otherwise in
+    progress or not started by whether anything is stored (`has_values`, the read model)."""
+    states = {}
+    for key in SECTIONS:
+        title = str(SECTIONS[key])
+        if key == "F":
+            states[key] = _documents_status(application, title)
+            continue
+        if complete[key]:
+            state = SectionState.COMPLETE
+        elif application.pending_input.get(key):
+            state = SectionState.HAS_ERRORS
+        elif has_values[key]:
+            state = SectionState.IN_PROGRESS
+        else:
+            state = SectionState.NOT_STARTED
+        states[key] = SectionStatus(key=key, title=title, state=state)
+    return states
+
+
 def application_sections(application: Application, *, checked=False) -> list[SectionStatus]:
     """Every section of the application page in the standard's order (F included)."""
     return [section_status(application, key, checked=checked) for key in SECTIONS]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases import access, audit, documents, reveal
 from cases.bills import selectors as bill_selectors
 from cases.errors import ApplicationError, IncompleteApplication, InvalidInput, NotAllowed
-from cases.intake import downloads, list_export, selectors, services
+from cases.intake import downloads, list_export, read_model, selectors, services
 from cases.intake.forms import (
     SECTION_FORMS,
     ApplicationSearchForm,
@@ -266,6 +266,12 @@ def _application_page(request, reference, *, reveal_numbers=False):
         else reveal.NOTHING
     )
     can_edit = access.is_own_staff(request.user, application)
+    # Read-only: the sections from a read model, not a form per section (issue 18).
+    section_views = read_model.application_sections(
+        application,
+        complete={key: services.section_complete(application, key) for key in SECTION_FORMS},
+        revealed=revealed,
+    )
     return render(
         request,
         "cases/application_detail.html",
@@ -284,7 +290,16 @@ def _application_page(request, reference, *, reveal_numbers=False):
             "can_print": access.may_print_application(request.user, application),
             "revealed": revealed,
             "can_reveal": bool(access.revealable(request.user, application)),
-            **_sections_context(application),
+            "section_views": section_views,
+            "section_states": selectors.read_only_states(
+                application,
+                complete={view.key: view.complete for view in section_views},
+                has_values={
+                    view.key: any(shown != "—" for _label, shown in view.rows)
+                    for view in section_views
+                },
+            ),
+            "section_fields": {view.key: view for view in section_views},  # for the history
             **review_selectors.review_context(application, request.user),
             **(
                 bill_selectors.bills_context(application, request.user)

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aid_alliance.widgets import QuickSelect
 from cases.fields import YuanField, optional_text
 from cases.models import Document, MemberReview
 from organizations import regions
@@ -12,10 +13,13 @@ from organizations.models import DiseaseCategory
 
 
 class InboxFilterForm(forms.Form):
+    # Its selects are rendered in Python (QuickSelect): a template per option was a large
+    # share of the inbox's time (issue 18).
     state = forms.ChoiceField(
         label=gettext_lazy("State"),
         choices=[("", gettext_lazy("Any")), *MemberReview.State.choices],
         required=False,
+        widget=QuickSelect,
     )
     category = forms.ModelChoiceField(
         label=gettext_lazy("Disease category"),
@@ -23,8 +27,9 @@ class InboxFilterForm(forms.Form):
         to_field_name="code",
         required=False,
         empty_label=gettext_lazy("Any"),
+        widget=QuickSelect,
     )
-    province = forms.ChoiceField(label=gettext_lazy("Province"), required=False)
+    province = forms.ChoiceField(label=gettext_lazy("Province"), required=False, widget=QuickSelect)
     eligible = forms.ChoiceField(
         label=gettext_lazy("Eligible for one of our projects"),
         choices=[
@@ -33,6 +38,7 @@ class InboxFilterForm(forms.Form):
             ("no", gettext_lazy("No")),
         ],
         required=False,
+        widget=QuickSelect,
     )
     waiting = forms.IntegerField(
         label=gettext_lazy("Waiting at least (days)"), min_value=0, max_value=3650, required=False

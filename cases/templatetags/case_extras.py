@@ -62,6 +62,9 @@ def event_label(action: str) -> str:
 
 
 def _section_field(forms, section, name):
+    """The field `name` of a section: from the section's form (edit page) or from the
+    application page's read model (cases.intake.read_model.SectionView): both have
+    `fields`, each with a label and choices."""
     form = (forms or {}).get(section)
     return form.fields.get(name) if form is not None else None
 
@@ -102,7 +105,7 @@ def change_value(section: str, name: str, value, forms=None) -> str:
     found = _section_field(forms, section, name)
     if isinstance(value, bool) or value in ("True", "False"):
         return str(_("Yes") if value in (True, "True") else _("No"))
-    if isinstance(found, DecimalField):
+    if isinstance(found, DecimalField) or getattr(found, "is_money", False):
         try:  # money as every page writes it (issue 16)
             return money.yuan(value)
         except (InvalidOperation, ValueError, TypeError):
