@@ -104,10 +104,10 @@ def test_the_home_query_count_does_not_grow_with_rows(
     for n in range(rows):
         asked(people, sequence=f"{211 + 2 * n}")  # odd: a boy, as A04 says
     client.force_login(people["alice"])
-    # session, user, the directory's summary (two counts), the requests waiting with their
-    # application, child and member, the drafts with child and category, the access
-    # records (one insert), the user's member (nav)
-    with django_assert_num_queries(8):
+    # session, user with its member (organizations.auth_backends), the directory's summary
+    # (two counts), the requests waiting with their application, child and member, the
+    # drafts with child and category, the access records (one insert)
+    with django_assert_num_queries(7):
         response = client.get("/")
     assert len(response.context["drafts"]) == rows
     assert len(response.context["awaiting"]) == rows
