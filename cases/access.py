@@ -372,6 +372,12 @@ def hospital_applications(user, queryset: QuerySet | None = None) -> QuerySet:
     )
 
 
+def hospital_can_confirm(application: Application) -> bool:
+    """Whether any hospital user could ever confirm the application: it names a hospital of
+    the directory (D06) and the guardian agreed to share it with that hospital (H04)."""
+    return application.treating_hospital_ref_id is not None and application.consent_hospital
+
+
 def get_application_for_hospital(user, reference: str) -> Application:
     """The application if it is the hospital user's to see, else 404 (any other user a 403:
     the hospital pages are not member pages). Another hospital, a draft, a consent that

@@ -45,18 +45,22 @@ def status_page_url() -> str:
     return f"{settings.SITE_URL}/status/"
 
 
-def family_text(text: str, *, reference: str) -> str:
+def family_text(text: str, *, reference: str, submitted: bool = True) -> str:
     """A text to a family that carries the way back (issue 17): it names the reference and
     the status page's address, where the reference and the guardian's phone open it.
     Callers build `text` in Chinese (translation.override("zh-hans"))."""
     if reference not in text:
         text = f"{reference}: {text}"
-    return (
-        text
-        + " "
-        + gettext("See the status at %(url)s with reference %(reference)s and this phone number.")
-        % {"url": status_page_url(), "reference": reference}
-    )
+    if not submitted:  # a draft: the status page finds it once the caseworker submits it
+        way_back = gettext(
+            "Once the application is submitted, see its status at %(url)s with reference "
+            "%(reference)s and this phone number."
+        )
+    else:
+        way_back = gettext(
+            "See the status at %(url)s with reference %(reference)s and this phone number."
+        )
+    return text + " " + way_back % {"url": status_page_url(), "reference": reference}
 
 
 def email_staff(user, subject: str, body: str) -> None:

@@ -160,7 +160,7 @@ def test_a_discard_without_a_reason_comes_back_with_the_error_at_the_field(clien
     draft = drafts_of(people, 1)[0]
     client.force_login(people["alice"])
     response = client.post(f"/applications/{draft.reference}/discard/", {"reason": "  "})
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert 'id="error-summary"' in html and 'href="#id_reason"' in html
     assert 'aria-invalid="true"' in html

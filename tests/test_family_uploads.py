@@ -334,3 +334,22 @@ def test_a_photo_that_cannot_be_decoded_is_refused_as_damaged(family, asked, app
     assert response.status_code == 400
     assert zh("The image file is damaged.") in page(response)
     assert not Document.objects.exists()
+
+
+def test_a_paper_field_name_with_a_non_ascii_digit_is_no_500(family, asked, application):
+    # "²".isdigit() is True but int("²") fails: the field name is read as ASCII digits only.
+    opened(family, application)
+    response = family.post(UPLOAD, {"paper-²": file("a.jpg", photo_with_location())})
+    assert response.status_code == 302 and response.url == RESULT
+    assert not Document.objects.filter(application=application).exists()
+
+
+def test_a_jpeg_comment_does_not_survive_the_re_encoding(family, asked, application):
+    register, _ = items_of(asked)
+    image, out = Image.new("RGB", (40, 30)), io.BytesIO()
+    image.save(out, "JPEG", comment=b"GPS 39.9,116.4 home address")
+    opened(family, application)
+    response = family.post(UPLOAD, {f"paper-{register.pk}": file("IMG_2.jpg", out.getvalue())})
+    assert response.status_code == 302
+    stored = Document.objects.get(application=application).file.read()
+    assert b"home address" not in stored

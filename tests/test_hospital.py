@@ -775,3 +775,55 @@ def test_what_the_hospital_changed_is_shown_by_code_and_label_never_a_field_name
         assert "D07" in section and "D08" in section
         for name in ("plan_transplant", "treatment_plan", "estimated_cost"):
             assert name not in section, (user, name)
+
+
+def test_resaving_section_d_unchanged_keeps_the_confirmation_and_writes_no_change(
+    people, hana, application
+):
+    # 200000 typed again is 200000.00 as stored: no change, no reset, no false history row.
+    hospital_services.hospital_confirm(application=application, by=hana)
+    workflow.review_request_info(review=review_of(application, 1), items="请补充", by=people["bob"])
+    before = ApplicationEvent.objects.filter(application=application).count()
+    intake.section_save(
+        application=application, section="D", data=querydict(_d_section()), by=people["alice"]
+    )
+    application.refresh_from_db()
+    assert application.hospital_confirmation is not None
+    assert ApplicationEvent.objects.filter(application=application).count() == before
+
+
+def test_a_hospital_receipt_names_the_recording_hospital_whatever_was_posted(
+    client, hana, application
+):
+    as_user(client, hana)
+    response = client.post(
+        reverse("hospital-receipt", args=[application.reference]),
+        {
+            "code": "11010121",
+            "number": "0000123999",
+            "hospital": "另一家医院",
+            "issued_on": "2026-11-01",
+            "kind": "inpatient",
+            "total": "10000",
+            "insurance_fund": "6000",
+            "co_payment": "3000",
+            "self_paid": "1000",
+        },
+    )
+    assert response.status_code == 302
+    assert Receipt.objects.get(application=application).hospital == BCH
+
+
+def test_requiring_confirmation_says_when_no_hospital_can_confirm(people):
+    typed = submitted(people["alice"], sequence="131")  # D06 typed, not from the directory
+    m1 = member(1)
+    m1.require_hospital_confirmation = True
+    m1.save()
+    with pytest.raises(WorkflowError, match="no hospital can confirm this one"):
+        workflow.review_approve(
+            review=review_of(typed, 1),
+            project=project("P01"),
+            amount=Decimal(30000),
+            override_reason="测试",
+            by=people["bob"],
+        )

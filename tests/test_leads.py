@@ -223,13 +223,13 @@ def test_the_list_costs_the_same_queries_for_one_lead_or_thirty(
     alice = staff(people["alice"])
     a_lead(m1)
     alice.get("/leads/")  # warm the session
-    # Session, user, the count, the page with categories and applications, the counts by
-    # state, the member for the menu.
-    with django_assert_num_queries(6):
+    # Session, user with its member (organizations.auth_backends), the count, the page with
+    # categories and applications, the counts by state.
+    with django_assert_num_queries(5):
         assert alice.get("/leads/").status_code == 200
     for n in range(29):
         a_lead(m1, phone=f"139001390{n:02d}")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         html = page(alice.get("/leads/"))
     assert html.count('class="lead state-new"') == 25
 
@@ -253,3 +253,22 @@ def test_retention_clears_the_name_phone_and_note_of_old_requests(m1, people):
     assert old.region == "530000" and old.category.code == "LEUK"
     assert recent.phone == "13900139000" and recent.anonymised_at is None
     assert "1 call-back requests" in out.getvalue()
+
+
+def test_a_phone_in_other_scripts_digits_is_refused(family, m1):
+    response = send(family, m1, phone="13८00138000")  # a Devanagari 8
+    assert response.status_code == 400
+    assert not Lead.objects.exists()
+
+
+def test_the_text_of_an_opened_draft_says_the_status_page_finds_it_once_submitted(
+    m1, people, settings, django_capture_on_commit_callbacks
+):
+    # The status page does not find drafts: the text must not send the family there now.
+    settings.SITE_URL = "https://aid.example.org"
+    lead = a_lead(m1)
+    notify.LoggingNotifier.sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff(people["alice"]).post(f"/leads/{lead.pk}/open-application/")
+    ((_phone, text),) = notify.LoggingNotifier.sent
+    assert "申请提交后" in text and "https://aid.example.org/status/" in text

@@ -123,7 +123,9 @@ def receipt_record(
         check_code=normalize_key(check_code) if check_code else "",
         child_id=application.child_id,
         application=application,
-        hospital=hospital.strip(),
+        # Hospital staff record their own hospital's receipts: the issuer is theirs, whatever
+        # was posted (issue 17).
+        hospital=by.hospital.name if getattr(by, "hospital_id", None) else hospital.strip(),
         issued_on=issued_on,
         kind=kind,
         patient_number=patient_number.strip(),

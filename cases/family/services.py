@@ -43,6 +43,7 @@ def without_metadata(upload, kind: str) -> ContentFile:
         Image.DecompressionBombError,
     ):
         raise InvalidInput(_("The image file is damaged."), field="file") from None
+    upright.info.clear()  # Pillow writes a JPEG's comment (and more) back from `info`
     out = io.BytesIO()
     if kind == "image/jpeg":
         if upright.mode not in ("RGB", "L"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -33,6 +34,8 @@ from cases.notify import family_notifier, family_text
 from organizations import ratelimit
 
 logger = logging.getLogger("aid_alliance.family")
+# The file fields of the papers' upload form: "paper-<RequestedDocument id>".
+PAPER_FIELD = re.compile(r"paper-([0-9]{1,18})")
 
 VIEW_KEY = "family_status"
 CODE_KEY = "family_status_code"
@@ -205,9 +208,10 @@ def status_upload(request):
         return redirect("family-status")
     application_id = opened["application"]
     chosen = {
-        int(name.removeprefix("paper-")): upload
+        int(found.group(1)): upload
         for name, upload in request.FILES.items()
-        if name.startswith("paper-") and name.removeprefix("paper-").isdigit()
+        # ASCII digits only: "paper-²" passes str.isdigit but not int() (a 500 before)
+        if (found := PAPER_FIELD.fullmatch(name))
     }
     if not chosen:
         messages.error(request, _("Choose a photo or a PDF file first."))

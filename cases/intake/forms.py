@@ -47,6 +47,10 @@ def in_group(label, group) -> str:
 
 
 def _initial_text(value) -> str:
+    # Money as stored, two places: 200000 just saved reads as 200000.00 read back, so the
+    # history's before and after compare equal when nothing changed.
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
     return "" if value is None else str(value)
 
 

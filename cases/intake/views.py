@@ -218,6 +218,7 @@ def application_discard(request, reference):
         request,
         "cases/application_discard.html",
         {"application": application, "form": form, "errors": errors},
+        status=400 if errors else 200,
     )
 
 

@@ -13,7 +13,7 @@ from organizations import regions
 from organizations.models import DiseaseCategory
 
 _PHONE_NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212().]+")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")  # ASCII digits: \d takes every script's
 
 
 class LeadForm(forms.Form):

@@ -130,7 +130,7 @@ def lead_open_application(*, lead: Lead, by):
             "%(member)s has opened an aid application for your child: reference "
             "%(reference)s. Your caseworker will call you about the papers."
         ) % {"member": lead.member.name_zh, "reference": application.reference}
-        text = notify.family_text(text, reference=application.reference)
+        text = notify.family_text(text, reference=application.reference, submitted=False)
     phone = lead.phone
     transaction.on_commit(lambda: notify.family_notifier().send(phone=phone, text=text))
     return application

@@ -321,6 +321,19 @@ def review_approve(
         project = _own_project(review, code=project, amount=amount)
     application, review = _lock(review)
     access.require_decider(by, review)
+    if (
+        review.member.require_hospital_confirmation
+        and application.hospital_confirmation_id is None
+        and not access.hospital_can_confirm(application)
+    ):
+        raise WorkflowError(
+            _(
+                "Your member approves only after the treating hospital has confirmed the "
+                "application, and no hospital can confirm this one: the treating hospital (D06) "
+                "is not picked from the hospital directory, or the guardian did not agree to "
+                "share the application with it (H04). Ask the caseworker to correct that."
+            )
+        )
     if review.member.require_hospital_confirmation and application.hospital_confirmation_id is None:
         raise WorkflowError(
             _(
