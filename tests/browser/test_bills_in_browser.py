@@ -64,7 +64,9 @@ def test_a_reviewer_records_a_receipt_allocates_it_and_pays(
     fill_receipt(page, code="11010124", number="0012345678")
     page.fill("#id_self_paid", "7000")
     press(page, page.locator("form.form"))
-    expect(page.locator("#id_total_error")).to_contain_text("三项合计 49,000 元，与总额 50,000 元不符")
+    expect(page.locator("#id_total_error")).to_contain_text(
+        "三项合计 49,000 元，与总额 50,000 元不符"
+    )
     expect(page.locator("#id_self_paid")).to_have_value("7000")
     shoot(page, "receipt-error")
     assert not Receipt.objects.exists()
