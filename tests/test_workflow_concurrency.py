@@ -93,7 +93,7 @@ def test_two_members_pledging_at_once_cannot_exceed_the_need(people, slow):
         won = [o for o in outcomes if isinstance(o, MemberReview)]
         lost = [o for o in outcomes if isinstance(o, workflow.WorkflowError)]
         assert (len(won), len(lost)) == (1, 1), outcomes
-        assert "35000" in str(lost[0])  # the remaining need after the winner's pledge
+        assert "35,000" in str(lost[0])  # the remaining need after the winner's pledge
         states = sorted(application.reviews.filter(member__number__lte=2).values_list("state"))
         assert states == [("approved",), ("pending",)]
         pledged = application.reviews.pledged_total()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -446,11 +446,21 @@ def _decided(application, review):
         )
 
 
+# pg_advisory_xact_lock's key for reviews_expire (any constant unique in the project).
+EXPIRY_LOCK = 0x41494401
+
+
 def reviews_expire(*, now=None) -> int:
     """Expire reviews past their member's time limit; safe to run twice (or at once)."""
     now = now or timezone.now()
     expired = 0
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One run at a time: two runs on disjoint reviews would still update the
+            # members' review counts (cases_reviewcount, by trigger) in different orders and
+            # deadlock. The second waits, then finds nothing left to expire.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EXPIRY_LOCK])
         due = (
             MemberReview.objects.select_for_update(skip_locked=True)
             .filter(state__in=(State.PENDING, State.IN_REVIEW), due_at__lt=now)
