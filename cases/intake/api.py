@@ -45,7 +45,8 @@ from cases.api_base import (
 from cases.intake import downloads, selectors, services
 from cases.intake import section_bodies as api_sections
 from cases.intake.filters import ApplicationFilter, DocumentFilter
-from cases.intake.forms import SECTION_FORMS, DocumentReviewForm, DocumentUploadForm
+from cases.intake.forms import SECTION_FORMS
+from cases.intake.page_forms import DocumentReviewForm, DocumentUploadForm
 from cases.models import Application, Document, MemberReview
 from cases.privacy import data_export
 from cases.privacy import selectors as privacy_selectors

@@ -8,163 +8,38 @@ is lost: invalid input is kept by the service as pending. Forms write no rows.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst, format_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from aid_alliance import money
-from aid_alliance.error_summary import form_error_summary
 from aid_alliance.text import PlainTextField
 from aid_alliance.widgets import QuickSelect
 from cases import identity
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
-from cases.models import Application, Child, Document, Guardian, OtherAid, Sex
+from cases.intake.section_base import (  # noqa: F401 - the sections' shared names, used from here
+    PHONE_RE,
+    REQUIRED_CHOICE,
+    REQUIRED_TEXT,
+    SectionForm,
+    SectionValues,
+    _initial_text,
+    _region_fields,
+    coded,
+    in_group,
+    region_initial,
+    validate_phone,
+)
+from cases.models import Application, Child, Guardian, OtherAid, Sex
 from cases.standard import ethnic_group_choices
-from organizations import regions
 from organizations.eligibility import ECONOMIC_FLAGS, STAGES, TREATMENTS
 from organizations.forms import RegionChoiceMixin, capitalised, icd_error
 from organizations.models import DiseaseCategory, Hospital
-
-PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
-REQUIRED_TEXT = _("Fill this in.")
-REQUIRED_CHOICE = _("Choose one.")
-
-
-def coded(code: str, label) -> str:
-    """'A01 姓名': the standard's code before the label (lazy: read in the user's language)."""
-    return format_lazy("{} {}", code, label)
-
-
-def in_group(label, group) -> str:
-    """'B04 手机号码（监护人 2）': a field's label with the group it repeats in (the summary)."""
-    return _("%(label)s (%(group)s)") % {"label": label, "group": group}
-
-
-def _initial_text(value) -> str:
-    # Money as stored, two places: 200000 just saved reads as 200000.00 read back, so the
-    # history's before and after compare equal when nothing changed.
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return "" if value is None else str(value)
-
-
-def validate_phone(value: str) -> str:
-    phone = re.sub(r"[\s-]", "", value or "")
-    if not PHONE_RE.match(phone):
-        raise forms.ValidationError(
-            _("Enter an 11-digit mainland mobile number starting with 1."), code="phone"
-        )
-    return phone
-
-
-@dataclasses.dataclass
-class SectionValues:
-    """What a section's valid input sets, by row; `section_save` writes it.
-
-    `guardians` and `other_aid` are keyed by position; None there removes the row.
-    `treatment_plan` maps a treatment to its stage; "" removes the treatment.
-    """
-
-    application: dict = dataclasses.field(default_factory=dict)
-    child: dict = dataclasses.field(default_factory=dict)
-    guardians: dict = dataclasses.field(default_factory=dict)
-    primary: str | None = None
-    treatment_plan: dict = dataclasses.field(default_factory=dict)
-    other_aid: dict = dataclasses.field(default_factory=dict)
-
-
-class SectionForm(forms.Form):
-    """A section of the application; `strict` shows 'required' errors (on submission).
-    Its selects are QuickSelect: a template per option was most of the edit page's time
-    (issue 18)."""
-
-    section = ""
-    # The errors of the section as a whole are shown in the summary under this field's
-    # label and linked to its input (the field they are about); none: to the section.
-    whole_form_field = ""
-    whole_form_label = ""
-
-    def __init__(self, *args, application: Application, strict: bool = False, **kwargs):
-        self.application = application
-        self.strict = strict
-        super().__init__(*args, **kwargs)
-
-    def full_clean(self):
-        # "Fill this in" / "Choose one", not Django's "This field is required": the error
-        # summary reads "A07 户籍所在地：请选择一项。" (fields added in __init__ included).
-        for field in self.fields.values():
-            if (
-                field.error_messages.get("required")
-                == forms.Field.default_error_messages["required"]
-            ):
-                choice = isinstance(field, forms.ChoiceField)
-                field.error_messages["required"] = REQUIRED_CHOICE if choice else REQUIRED_TEXT
-        super().full_clean()
-
-    @classmethod
-    def initial_for(cls, application: Application) -> dict:
-        raise NotImplementedError
-
-    def values(self, cleaned: dict) -> SectionValues:
-        """The rows' values from `cleaned` (the fields that are valid)."""
-        raise NotImplementedError
-
-    def summary_labels(self) -> dict:
-        """Labels of fields that read the same as another's in the summary, made apart."""
-        return {}
-
-    def error_summary(self) -> list[dict]:
-        """The section's entries of the page's error summary (templates/_error_summary.html):
-        one per field in error, by code and label, linked to the field's first input."""
-        whole = self[self.whole_form_field] if self.whole_form_field else None
-        return form_error_summary(
-            self,
-            labels=self.summary_labels(),
-            whole_form_anchor=whole.auto_id if whole else f"section-{self.section}-title",
-            whole_form_label=self.whole_form_label if whole else "",
-        )
-
-    def quiet_required_errors(self):
-        """While drafting, an empty required field is not an error to shout about."""
-        if self.strict:
-            return
-        for name in list(self.errors):
-            if name != "__all__" and all(e.code == "required" for e in self.errors.as_data()[name]):
-                del self.errors[name]
-
-
-def region_initial(prefix: str, code: str) -> dict:
-    """Initial values of the province / city / county selects for a stored code."""
-    if not code:
-        return {}
-    province = code[:2]
-    city_values = {r.choice_value for r in regions.children(province)}
-    if code in city_values:  # a municipality's district sits in the city select
-        return {f"{prefix}_province": province, f"{prefix}_prefecture": code}
-    county = code if not code.endswith("00") else ""
-    return {
-        f"{prefix}_province": province,
-        f"{prefix}_prefecture": code[:4] if code[2:4] != "00" else "",
-        f"{prefix}_county": county,
-    }
-
-
-def _region_fields(prefix: str, label):
-    return {
-        f"{prefix}_province": forms.ChoiceField(label=label, required=True, widget=QuickSelect),
-        f"{prefix}_prefecture": forms.ChoiceField(
-            label=capfirst(_("city")), required=False, widget=QuickSelect
-        ),
-        f"{prefix}_county": forms.ChoiceField(
-            label=capfirst(_("district or county")), required=False, widget=QuickSelect
-        ),
-    }
 
 
 class ChildForm(RegionChoiceMixin, SectionForm):
@@ -851,65 +726,3 @@ SECTION_FORMS = {
         ConsentForm,
     )
 }
-
-
-class DocumentUploadForm(forms.Form):
-    doc_type = forms.ChoiceField(label=_("Document"), choices=Document.Type.choices)
-    flag = forms.ChoiceField(
-        label=_("For a hardship certificate: which status it proves"),
-        choices=[("", "—"), *capitalised(ECONOMIC_FLAGS.items())],
-        required=False,
-    )
-    file = forms.FileField(
-        label=_("File (PDF, JPEG or PNG, at most 10 MB)"),
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("doc_type") == Document.Type.HARDSHIP_CERTIFICATE and not data.get("flag"):
-            self.add_error("flag", _("Say which status this certificate proves."))
-        return data
-
-
-class DocumentReviewForm(forms.Form):
-    decision = forms.ChoiceField(
-        choices=[("accepted", _("Accept")), ("rejected", _("Reject"))], widget=forms.RadioSelect
-    )
-    reason = PlainTextField(label=_("Reason for rejecting"), max_length=200, required=False)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("decision") == "rejected" and not data.get("reason"):
-            self.add_error(
-                "reason", _("Say why the document is rejected, so the family can fix it.")
-            )
-        return data
-
-
-class ApplicationSearchForm(forms.Form):
-    q = forms.CharField(
-        label=_("Reference, child's name or ID number"), required=False, max_length=50
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("Any")), *Application.Status.choices], required=False
-    )
-    category = forms.ModelChoiceField(
-        label=_("Disease category"),
-        queryset=DiseaseCategory.objects.all(),
-        to_field_name="code",
-        required=False,
-        empty_label=_("Any"),
-    )
-    member = forms.CharField(required=False, widget=forms.HiddenInput)
-
-
-class DiscardDraftForm(forms.Form):
-    """Why a draft is discarded (issue 16): kept with it for the record."""
-
-    reason = PlainTextField(
-        label=_("Why discard this draft"),
-        max_length=300,
-        help_text=_("For example: entered twice, or the family did not go on. Kept on record."),
-        error_messages={"required": _("Say why the draft is discarded.")},
-    )

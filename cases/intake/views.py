@@ -16,8 +16,8 @@ from cases import access, audit, documents, reveal
 from cases.bills import selectors as bill_selectors
 from cases.errors import ApplicationError, IncompleteApplication, InvalidInput, NotAllowed
 from cases.intake import downloads, list_export, read_model, selectors, services
-from cases.intake.forms import (
-    SECTION_FORMS,
+from cases.intake.forms import SECTION_FORMS
+from cases.intake.page_forms import (
     ApplicationSearchForm,
     DiscardDraftForm,
     DocumentReviewForm,
