@@ -370,20 +370,32 @@ class Result:
 
     def as_data(self) -> dict:
         """The result as plain data, reasons in both languages (API and review snapshots)."""
-        reasons = []
-        for reason in self.reasons:
-            with override("zh-hans"):
-                zh = str(reason.text)
-            with override("en"):
-                en = str(reason.text)
-            reasons.append({"kind": reason.kind, "zh": zh, "en": en})
-        return {
-            "eligible": self.eligible,
-            "suggested": None if self.suggested is None else int(self.suggested),
-            "fails": list(self.fails),
-            "reasons": reasons,
-            "rules_version": self.rules_version,
+        return results_as_data([self])[0]
+
+
+def results_as_data(results: Iterable[Result]) -> list[dict]:
+    """Result.as_data of many results, switching the language twice in all instead of
+    twice per reason (routing renders 24 projects' reasons for every submission)."""
+    results = list(results)
+    reasons = [reason for result in results for reason in result.reasons]
+    with override("zh-hans"):
+        zh = [str(reason.text) for reason in reasons]
+    with override("en"):
+        en = [str(reason.text) for reason in reasons]
+    texts = {id(reason): (z, e) for reason, z, e in zip(reasons, zh, en, strict=True)}
+    return [
+        {
+            "eligible": result.eligible,
+            "suggested": None if result.suggested is None else int(result.suggested),
+            "fails": list(result.fails),
+            "reasons": [
+                {"kind": reason.kind, "zh": texts[id(reason)][0], "en": texts[id(reason)][1]}
+                for reason in result.reasons
+            ],
+            "rules_version": result.rules_version,
         }
+        for result in results
+    ]
 
 
 def plain_number(value: Decimal) -> str:

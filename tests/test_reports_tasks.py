@@ -285,7 +285,12 @@ def test_generated_reviews_hold_the_snapshot_that_routing_stores(people):
         )
         for review in application.reviews.all():
             expected = {
-                p.code: workflow._snapshot(results[p.code], p)
+                p.code: {
+                    "name_zh": p.name_zh,
+                    "name_en": p.name_en,
+                    "kind": p.kind,
+                    **results[p.code].as_data(),
+                }
                 for p in projects
                 if p.member_id == review.member_id
             }

@@ -20,7 +20,7 @@ from cases.intake import services
 from cases.models import Application, ApplicationEvent, MemberReview, ReviewEvent
 from cases.review import services as workflow
 from organizations.models import AidProject, MemberOrganization, User
-from organizations.services import user_create
+from organizations.services import rules_publish, user_create
 from tests.intake_data import SECTIONS, resident_id
 
 pytestmark = pytest.mark.django_db
@@ -190,6 +190,31 @@ def test_an_inactive_member_gets_no_review_and_a_closed_project_no_verdict(peopl
     application = submitted(people["alice"])
     assert sorted(application.reviews.values_list("member__number", flat=True)) == list(range(1, 8))
     assert set(review_of(application, 1).eligibility) == {"P01", "P02"}
+
+
+def test_the_next_submission_routes_by_a_rule_published_since(people):
+    """Routing reads the directory once per version (review.services.routing): a published
+    rule, a member's new review days and a closed project must all reach the next one."""
+    first = submitted(people["alice"])
+    assert review_of(first, 1).eligibility["P01"]["rules_version"] == 1
+    assert review_of(first, 1).eligibility["P01"]["eligible"] is True
+    rules = project("P01").current_rules
+    rules.min_age_years = Decimal(17)  # the sample child (born 2018) is too young now
+    rules_publish(rules=rules, by=None, note="older children only")
+    crcf = member(1)
+    crcf.review_days += 5
+    crcf.save()
+    closed = project("P03")
+    closed.is_open = False
+    closed.save()
+    second = submitted(people["alice"], sequence="125")
+    p01 = review_of(second, 1).eligibility["P01"]
+    assert (p01["rules_version"], p01["eligible"], p01["fails"]) == (2, False, ["age"])
+    routed = review_of(second, 1)
+    days = routed.due_at - routed.routed_at
+    assert abs(days - timedelta(days=crcf.review_days)) < timedelta(seconds=5)
+    assert "P03" in review_of(first, 1).eligibility
+    assert "P03" not in routed.eligibility
 
 
 def test_if_routing_fails_the_application_stays_a_draft(people, monkeypatch):

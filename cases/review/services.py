@@ -9,6 +9,7 @@ what makes the funding-gap check hold when two members approve at the same insta
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,8 +23,8 @@ from aid_alliance.money import ZERO, yuan
 from cases import access, events, funding, notify
 from cases.errors import InvalidInput, NotAllowed, WorkflowError, consent_withdrawn_refusal
 from cases.models import Application, Document, MemberReview, RequestedDocument, ReviewEvent
-from organizations import regions, selectors
-from organizations.eligibility import Applicant, evaluate
+from organizations import directory_cache, regions, selectors
+from organizations.eligibility import Applicant, ProjectRules, evaluate, results_as_data
 from organizations.models import AidProject, MemberOrganization
 
 State = MemberReview.State
@@ -96,48 +97,86 @@ def applicant_for(
     )
 
 
-def _snapshot(result, project: AidProject) -> dict:
-    return {
-        "name_zh": project.name_zh,
-        "name_en": project.name_en,
-        "kind": project.kind,
-        **result.as_data(),
-    }
+@dataclass(frozen=True)
+class RoutedProject:
+    """An open project with current rules, as routing reads it: its member, its engine
+    rules and the part of each review's snapshot that names it."""
+
+    member_id: int
+    rules: ProjectRules
+    named: dict
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Who an application is routed to: the active members (id, review days) in number
+    order, and the open projects with current rules."""
+
+    members: tuple[tuple[int, int], ...]
+    projects: tuple[RoutedProject, ...]
+
+
+def _routing() -> Routing:
+    members = MemberOrganization.objects.filter(is_active=True).order_by("number")
+    projects = AidProject.objects.open().with_rules().filter(current_rules__isnull=False)
+    return Routing(
+        members=tuple(members.values_list("pk", "review_days")),
+        projects=tuple(
+            RoutedProject(
+                member_id=p.member_id,
+                rules=selectors.project_rules(p),
+                named={"name_zh": p.name_zh, "name_en": p.name_en, "kind": p.kind},
+            )
+            for p in projects
+        ),
+    )
+
+
+def routing(state: directory_cache.DirectoryState) -> Routing:
+    """The members and projects routing reads, built once per version of the directory
+    (organizations.directory_cache): a published rule, a saved member or project moves the
+    version, so the next submission builds it afresh. Read inside the submission's
+    transaction, after its locks: a rule version committed before is seen, as when every
+    submission read the projects itself."""
+    return directory_cache.cached(state, ("routing",), _routing)
 
 
 def route(application: Application, *, by) -> list[MemberReview]:
     """Create one review per active member with its eligibility snapshot (§3).
 
     Called by services.application_submit inside its transaction: routing and submission
-    succeed or fail together.
+    succeed or fail together. Each project is evaluated once, whichever members there are.
     """
     if application.consent_withdrawn_at is not None:
         # PIPL art. 15: no further sharing once the guardian has withdrawn consent.
         raise WorkflowError(consent_withdrawn_refusal())
-    members = list(MemberOrganization.objects.filter(is_active=True).order_by("number"))
-    projects = list(AidProject.objects.open().with_rules().filter(current_rules__isnull=False))
+    state = directory_cache.directory_state()
+    plan = routing(state)
     results = evaluate(
         applicant_for(application),
-        [selectors.project_rules(p) for p in projects],
-        category_labels=selectors.category_labels(),
+        [p.rules for p in plan.projects],
+        category_labels=state.labels,
         region_label=regions.name_of,
     )
+    snapshots = dict(zip(results, results_as_data(results.values()), strict=True))
     now = timezone.now()
     province = application.child.household_region[:2]
     reviews = []
-    for member in members:
+    for member_id, review_days in plan.members:
         snapshot = {
-            p.code: _snapshot(results[p.code], p) for p in projects if p.member_id == member.pk
+            p.rules.code: {**p.named, **snapshots[p.rules.code]}
+            for p in plan.projects
+            if p.member_id == member_id
         }
         reviews.append(
             MemberReview(
                 application=application,
-                member=member,
+                member_id=member_id,
                 eligibility=snapshot,
                 any_eligible=any(item["eligible"] for item in snapshot.values()),
                 category_id=application.category_id,
                 province=province,
-                due_at=now + timedelta(days=member.review_days),
+                due_at=now + timedelta(days=review_days),
             )
         )
     reviews = MemberReview.objects.bulk_create(reviews)
