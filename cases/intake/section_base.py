@@ -86,11 +86,11 @@ class SectionForm(forms.Form):
     def full_clean(self):
         # "Fill this in" / "Choose one", not Django's "This field is required": the error
         # summary reads "A07 户籍所在地：请选择一项。" (fields added in __init__ included).
+        # Compared by identity: the lazy texts' == translated both for every field (a
+        # quarter of the submission's completeness check, issue 18).
+        default = forms.Field.default_error_messages["required"]
         for field in self.fields.values():
-            if (
-                field.error_messages.get("required")
-                == forms.Field.default_error_messages["required"]
-            ):
+            if field.error_messages.get("required") is default:
                 choice = isinstance(field, forms.ChoiceField)
                 field.error_messages["required"] = REQUIRED_CHOICE if choice else REQUIRED_TEXT
         super().full_clean()

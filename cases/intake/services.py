@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,6 +51,17 @@ def _display(name, value):
 
 def _lock(application: Application) -> Application:
     return Application.objects.select_for_update().select_related("child").get(pk=application.pk)
+
+
+def _lock_for_submission(application: Application) -> Application:
+    """_lock's rows (the application and its child), with what the completeness check and
+    routing both read: the category (read, not locked) and the other aid (one query)."""
+    return (
+        Application.objects.select_for_update(of=("self", "child"))
+        .select_related("child", "category")
+        .prefetch_related("other_aid")
+        .get(pk=application.pk)
+    )
 
 
 @transaction.atomic
@@ -223,7 +235,7 @@ def application_submit(*, application: Application, by) -> Application:
     keyed = _keyed_identity(
         Child.objects.filter(pk=application.child_id).values_list("id_number_hash", flat=True)[0]
     )
-    application = _lock(application)
+    application = _lock_for_submission(application)
     if application.consent_withdrawn_at is not None:
         raise ApplicationError(consent_withdrawn_refusal())
     if application.status != Application.Status.DRAFT:
@@ -260,12 +272,12 @@ def _keyed_identity(id_hash: str) -> ChildIdentity | None:
     """
     if not id_hash:
         return None
-    try:
-        with transaction.atomic():
-            keyed, _created = ChildIdentity.objects.get_or_create(id_number_hash=id_hash)
-    except IntegrityError:  # made by a submission that committed in between
-        keyed = ChildIdentity.objects.get(id_number_hash=id_hash)
-    return ChildIdentity.objects.select_for_update().get(pk=keyed.pk)
+    # Made if missing: a row another submission inserted and has not committed yet makes
+    # this wait for its end, then count as there (two queries, no savepoints).
+    ChildIdentity.objects.bulk_create(
+        [ChildIdentity(id_number_hash=id_hash)], ignore_conflicts=True
+    )
+    return ChildIdentity.objects.select_for_update().get(id_number_hash=id_hash)
 
 
 def _join_identity(child: Child, keyed: ChildIdentity | None) -> None:
@@ -278,18 +290,19 @@ def _join_identity(child: Child, keyed: ChildIdentity | None) -> None:
         keyed = _keyed_identity(id_hash)
     if keyed is None:
         return
-    joined = set(Child.objects.filter(id_number_hash=id_hash).values_list("identity_id", flat=True))
-    joined = {
-        pk
-        for pk in joined | {child.identity_id}
-        if pk != keyed.pk
-        # An identity keyed by another number stays apart: only this record moves.
-        and not ChildIdentity.objects.filter(pk=pk, id_number_hash__isnull=False).exists()
-    }
+    # The identities of the records of this number and this record's own, in one query;
+    # an identity keyed by another number stays apart: only this record moves.
+    joined = set(
+        ChildIdentity.objects.filter(id_number_hash__isnull=True)
+        .filter(Q(records__id_number_hash=id_hash) | Q(pk=child.identity_id))
+        .exclude(pk=keyed.pk)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
     if joined:
         Child.objects.filter(identity_id__in=joined).update(identity=keyed)
         ChildIdentity.objects.filter(pk__in=joined).delete()
-    if child.identity_id != keyed.pk:
+    if child.identity_id != keyed.pk and child.identity_id not in joined:
         Child.objects.filter(pk=child.pk).update(identity=keyed)
     child.identity = keyed
 
@@ -298,18 +311,21 @@ def _refuse_second_open_application(application: Application, by) -> None:
     """One open application per child and disease category (§2 one child, one record),
     whichever member entered the other. The refusal names the other application only
     when it is shared with `by`'s member; otherwise the member and its contact (§5)."""
-    other = (
-        access.annotate_routed(by, Application.objects.open())
+    others = (
+        Application.objects.open()
         .filter(child__identity_id=application.child.identity_id)
         .filter(category_id=application.category_id)
         .exclude(pk=application.pk)
         .exclude(status=Application.Status.DRAFT)
+    )
+    if not others.exists():  # nearly always: the refusal's reads only when refused
+        return
+    other = (
+        access.annotate_routed(by, others)
         .select_related("member")
         .order_by("submitted_at", "pk")
         .first()
     )
-    if other is None:
-        return
     if access.is_shared(by, other, routed_here=other.routed_here):
         raise DuplicateApplication(
             _(
