@@ -221,6 +221,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "aid_alliance.context_processors.navigation",
             ],
+            # {% fixed_url %} for the layout's links (aid_alliance/nav_tags.py).
+            "libraries": {"nav": "aid_alliance.nav_tags"},
         },
     },
 ]
