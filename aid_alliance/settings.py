@@ -195,7 +195,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "organizations.second_factor.VerifiedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "aid_alliance.middleware.IdleSessionMiddleware",
     "organizations.second_factor.SecondFactorMiddleware",
@@ -221,6 +221,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "aid_alliance.context_processors.navigation",
             ],
+            # {% fixed_url %} for the layout's links (aid_alliance/nav_tags.py).
+            "libraries": {"nav": "aid_alliance.nav_tags"},
         },
     },
 ]
@@ -257,7 +259,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 # Sessions are rows in the database, so any app server can serve any request of a session.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# With Redis (REDIS_URL, below) they are read from it and written through to the database
+# (cached_db): a Redis that is lost or emptied loses no session. The user, their member and
+# their second-factor device are read from it too (organizations.auth_backends: exact, each
+# change counts from the next request). Both save a database round trip on every request.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if env_str("REDIS_URL")
+    else "django.contrib.sessions.backends.db"
+)
+AUTH_USER_CACHE = bool(env_str("REDIS_URL"))
 # Staff sessions (standard.md §5): signed out after SESSION_IDLE_SECONDS without a request
 # (aid_alliance.middleware.IdleSessionMiddleware), and after SESSION_COOKIE_AGE in any case.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
@@ -498,7 +509,8 @@ SECURE_CSP = {
 REDIS_URL = env_str("REDIS_URL") or ""
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Django's RedisCache, without a new client per call (aid_alliance/cache.py).
+        {"BACKEND": "aid_alliance.cache.ReusedClientRedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",

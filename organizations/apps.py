@@ -8,11 +8,24 @@ class OrganizationsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_delete, post_save
+        from django_otp.plugins.otp_totp.models import TOTPDevice
 
-        from organizations import second_factor
+        from organizations import auth_backends, second_factor
         from organizations.accounts import stamp_login
+        from organizations.models import MemberOrganization, User
 
         user_logged_in.connect(stamp_login, dispatch_uid="organizations.stamp_login")
         user_logged_in.connect(
             second_factor.mark_login, dispatch_uid="organizations.second_factor.mark_login"
         )
+        # The cached users (auth_backends): every change of a user, a member or a device.
+        for signal in (post_save, post_delete):
+            for model, receiver in (
+                (User, auth_backends.user_changed),
+                (TOTPDevice, auth_backends.user_changed),
+                (MemberOrganization, auth_backends.member_changed),
+            ):
+                signal.connect(
+                    receiver, sender=model, dispatch_uid=f"auth_backends.{model.__name__}"
+                )

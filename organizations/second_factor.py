@@ -25,6 +25,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authentication import get_authorization_header
 
@@ -158,6 +160,34 @@ def os_account() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "?"
+
+
+def known_device(user, persistent_id: str) -> TOTPDevice | None:
+    """The session's device, when it is the confirmed device read with the user
+    (auth_backends.load_user): a TOTPDevice of its id, user and confirmation, its other
+    fields read only if used. None when it is not, so that django-otp looks it up."""
+    pk = getattr(user, "confirmed_device_pk", None)
+    if pk is None:
+        return None
+    device = TOTPDevice.from_db(user._state.db, ["id", "user_id", "confirmed"], [pk, user.pk, True])
+    return device if device.persistent_id == persistent_id else None
+
+
+class VerifiedDeviceMiddleware(OTPMiddleware):
+    """django-otp's OTPMiddleware (request.user.otp_device, is_verified()) without its own
+    query when the session's device is the one read with the user."""
+
+    def _verify_user_sync(self, request, user):
+        self._init_user_fields(user)
+        if user.is_authenticated:
+            persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+            device = None
+            if persistent_id:
+                device = known_device(user, persistent_id) or self._device_from_persistent_id(
+                    persistent_id
+                )
+            user.otp_device = self._finalize_device(request, user, device)
+        return user
 
 
 class _Exempt:

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from organizations import auth_backends
 from organizations.models import (
     AccountEvent,
     AidProject,
@@ -127,6 +128,7 @@ def directory_load(*, data: dict, by: User | None = None) -> dict[str, int]:
     MemberOrganization.objects.filter(is_executive=True).exclude(
         number__in=executive_numbers
     ).update(is_executive=False, updated_at=timezone.now())  # a save would move it too
+    auth_backends.member_changed(sender=MemberOrganization)  # update() sends no post_save
     for row in data["members"]:
         members[row["n"]], new = MemberOrganization.objects.update_or_create(
             number=row["n"],

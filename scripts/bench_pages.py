@@ -36,7 +36,16 @@ APP_ROOT = Path(os.environ.get("BENCH_APP_ROOT", SCRIPTS.parent)).resolve()
 sys.path.insert(0, str(SCRIPTS))
 import bench_setup  # noqa: E402
 
-PAGES = ("inbox", "search", "application", "status", "directory", "edit", "dashboard")
+PAGES = (
+    "inbox",
+    "search",
+    "application",
+    "status",
+    "directory",
+    "edit",
+    "dashboard",
+    "bare-signed-in",
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,6 +65,7 @@ def setup_django():
     # The load comes from one address: the API's throttles would answer 429.
     os.environ.setdefault("API_THROTTLE_ANON", "100000000/minute")
     os.environ.setdefault("API_THROTTLE_USER", "100000000/minute")
+    os.environ.setdefault("BENCH_BARE_VIEW", "true")  # the page bare-signed-in
     import django
 
     django.setup()

@@ -79,6 +79,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=4, help="Threads per gthread worker.")
     parser.add_argument(
+        "--no-redis",
+        action="store_true",
+        help="Keep the cache and the sessions in the database even when Redis answers.",
+    )
+    parser.add_argument(
         "--pages",
         default="",
         help="Only these pages, comma-separated (default: all; the bare view always).",
@@ -135,6 +140,9 @@ def prepare(year: int = 2025) -> dict:
         "application": verified_client(caseworker),
         "edit": verified_client(caseworker),
         "dashboard": verified_client(secretariat),
+        # The fixed cost of a signed-in request (session, user, second factor, the
+        # middleware), with nothing of a page's own: what every staff page pays first.
+        "bare-signed-in": verified_client(reviewer),
     }
     family = Client()  # a family: no account
     looked_up = family.post(
@@ -153,6 +161,7 @@ def prepare(year: int = 2025) -> dict:
         "directory": "/api/v1/projects/",
         "edit": f"/applications/{draft.reference}/edit/",
         "dashboard": f"/reports/?period={year}",
+        "bare-signed-in": "/bench/bare/",
     }
     queries = {}
     for key, url in pages.items():
@@ -255,6 +264,25 @@ def _fields(obj) -> dict:
 
 
 # --- the server and the load ------------------------------------------------------------------
+
+
+def use_local_redis(database_url: str) -> str:
+    """REDIS_URL for the run: the environment's, else the local Redis if it answers on
+    127.0.0.1:6379 (production's set-up: the cache, cached_db sessions and the signed-in
+    users there, aid_alliance/settings.py), its keys apart by the database's name. Returns
+    what the table says of it."""
+    if not os.environ.get("REDIS_URL"):
+        try:
+            with socket.create_connection(("127.0.0.1", 6379), timeout=1) as redis:
+                redis.sendall(b"PING\r\n")
+                answered = redis.recv(16).startswith(b"+PONG")
+        except OSError:
+            answered = False
+        if not answered:
+            return "the database (no Redis on 127.0.0.1:6379)"
+        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        os.environ.setdefault("CACHE_KEY_PREFIX", database_url.rsplit("/", 1)[-1])
+    return f"Redis ({os.environ['REDIS_URL']}; sessions cached_db, users cached)"
 
 
 def free_port() -> int:
@@ -409,7 +437,9 @@ def machine() -> str:
     )
 
 
-def table(args, generation: str, prep: dict, loads: dict, submit: dict, reports: dict) -> str:
+def table(
+    args, generation: str, prep: dict, loads: dict, submit: dict, reports: dict, store: str
+) -> str:
     from cases.models import Application, MemberReview
 
     ceiling = statistics.mean([loads["bare (first)"]["rps"], loads["bare (last)"]["rps"]])
@@ -424,6 +454,7 @@ def table(args, generation: str, prep: dict, loads: dict, submit: dict, reports:
         f"{MemberReview.objects.count():,} member reviews. {generation}",
         f"Server: gunicorn, {workers}, DEBUG off. Load: wrk, 2 threads, "
         f"{args.connections} connections, {args.duration} s per page, from a second process.",
+        f"Cache and sessions: {store}.",
         f"Search term: {prep['search_term']!r}; inbox of m1-reviewer "
         f"({prep['pending_in_inbox']:,} pending); application {prep['application']}; "
         f"edit page of draft {prep['draft']}; dashboard of {args.year}.",
@@ -467,12 +498,20 @@ def table(args, generation: str, prep: dict, loads: dict, submit: dict, reports:
 def main() -> None:
     args = parse_args()
     bench_reports.configure_environment()
+    os.environ["BENCH_BARE_VIEW"] = "true"  # in this process too: prepare()'s bare-signed-in
+    # The server's limits in this process too: the counters are in the shared cache, so a
+    # run within a minute of another's load would otherwise get 429 in prepare().
+    os.environ.setdefault("API_THROTTLE_ANON", "1000000/minute")
+    os.environ.setdefault("API_THROTTLE_USER", "1000000/minute")
     if args.measure:
         print(json.dumps(measure_csv_all()))
         return
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: `make bench` installs Debian's wrk package.")
     url = os.environ["DATABASE_URL"]
+    store = (
+        "the database (--no-redis)" if args.no_redis else use_local_redis(url)
+    )  # before Django's set-up: the settings read it
     bench_reports.ensure_database(url)
     generation = bench_reports.fill(args.count, args.seed)  # sets Django up
     from django.core.management import call_command
@@ -508,16 +547,17 @@ def main() -> None:
         reports["pdf"] = bench_reports._run_measure("pdf-year", args.year, False)
         reports["pdf_traced"] = bench_reports._run_measure("pdf-year", args.year, True)
         reports["csv"] = run_csv_all()
-    text = table(args, generation, prep, loads, submit, reports)
+    text = table(args, generation, prep, loads, submit, reports, store)
     # Each run is kept (the date, the size and the server in the name); scale.txt is the last.
     output = args.output or RESULTS.with_name(
         f"scale-{datetime.now(UTC):%Y%m%d-%H%M}-{args.count}-{args.worker_class}.txt"
     )
     output.parent.mkdir(exist_ok=True)
+    RESULTS.parent.mkdir(exist_ok=True)
     output.write_text(text, encoding="utf-8")
     RESULTS.write_text(text, encoding="utf-8")
     print(text)
-    print(f"Written to {output.relative_to(BASE_DIR)} and {RESULTS.relative_to(BASE_DIR)}")
+    print(f"Written to {os.path.relpath(output, BASE_DIR)} and {RESULTS.relative_to(BASE_DIR)}")
 
 
 if __name__ == "__main__":

@@ -146,8 +146,9 @@ def test_the_secretariat_searches_the_access_record(
     assert [r.view for r in response.context["page"]] == ["pdf"]
     response = client.get("/access-records/", {"reference": "not-a-reference"})
     assert response.context["form"].errors["reference"]
-    # session, user, second-factor device, count, page (with application and user), chain head
-    with django_assert_num_queries(6):
+    # session, user with its second-factor device, count, page (with application and user),
+    # chain head
+    with django_assert_num_queries(5):
         client.get("/access-records/")
 
 

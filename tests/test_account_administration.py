@@ -296,10 +296,9 @@ def test_account_events_page_query_count(client, people, django_assert_num_queri
     services.user_set_active(user=people["bob"], is_active=False, by=people["root"])
     services.user_set_active(user=people["bob"], is_active=True, by=people["root"])
     client.force_login(people["bob"])
-    # session, user with its member (organizations.auth_backends), the reviewer's
-    # second-factor device, the page's member, the events' count, the events with their
-    # users and members
-    with django_assert_num_queries(6):
+    # session, user with its member and second-factor device (organizations.auth_backends),
+    # the page's member, the events' count, the events with their users and members
+    with django_assert_num_queries(5):
         response = client.get(EVENTS_PAGE.format("crcf"))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 5

@@ -636,17 +636,17 @@ def test_payments_and_pledge_pages_keep_a_constant_number_of_queries(
         return pledge
 
     pledge = add(0)
-    # session, user with its member (organizations.auth_backends), second-factor device,
+    # session, user with its member and second-factor device (organizations.auth_backends),
     # count, page, access records
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert len(client.get("/payments/").context["page"]) == 1
-    # session, user with its member, second-factor device, pledge, receipts, access
+    # session, user with its member and second-factor device, pledge, receipts, access
     # record, allocations, payments
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(f"/pledges/{pledge.pk}/")
     for n in range(1, 4):
         add(n)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert len(client.get("/payments/").context["page"]) == 4
 
 

@@ -136,7 +136,8 @@ def test_without_a_replica_the_reports_read_on_the_primary(people):
 
 SHOW = (
     "from django.conf import settings; from cases.models import Document; "
-    "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['KEY_PREFIX']); "
+    "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['KEY_PREFIX'], "
+    "settings.SESSION_ENGINE.rsplit('.', 1)[1], settings.AUTH_USER_CACHE); "
     "replica = settings.DATABASES.get('replica', {}); "
     "print(sorted(settings.DATABASES), replica.get('TEST', {}).get('MIRROR')); "
     "print(type(Document._meta.get_field('file').storage).__name__)"
@@ -147,7 +148,7 @@ def test_by_default_the_cache_is_the_database_and_private_files_a_folder():
     result = manage("shell", "-c", SHOW, DEBUG="true", SECRET_KEY=STRONG_KEY, DATABASE_URL="")
     assert result.returncode == 0, result.stderr
     cache, databases, storage = result.stdout.splitlines()[-3:]
-    assert cache == "django.core.cache.backends.db.DatabaseCache "
+    assert cache == "django.core.cache.backends.db.DatabaseCache  db False"
     assert databases == "['default'] None"
     assert storage == "FileSystemStorage"
 
@@ -168,7 +169,8 @@ def test_redis_a_replica_and_another_storage_come_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     cache, databases, storage = result.stdout.splitlines()[-3:]
-    assert cache == "django.core.cache.backends.redis.RedisCache aid-one"
+    # Sessions read from Redis and written through to the database; users read from Redis.
+    assert cache == "aid_alliance.cache.ReusedClientRedisCache aid-one cached_db True"
     assert databases == "['default', 'replica'] default"
     assert storage == "InMemoryStorage"
 

@@ -195,9 +195,9 @@ def test_the_list_page_runs_the_same_queries_for_one_or_five_applications(
     at_bch(people["alice"], sequence="111")
     as_user(client, hana)
     client.get(reverse("hospital-list"))  # session, language: warm
-    # session, user, the second factor's device, the count, the page's rows with child,
+    # session, user with the second factor's device, the count, the page's rows with child,
     # category and confirmation, the access record (one insert), the user's hospital.
-    with django_assert_num_queries(7) as one:
+    with django_assert_num_queries(6) as one:
         client.get(reverse("hospital-list"))
     for n in range(4):
         at_bch(people["alice"], sequence=f"2{n}1")

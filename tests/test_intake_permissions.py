@@ -190,9 +190,9 @@ def test_the_secretariat_list_query_count(client, people, django_assert_num_quer
     make_applications(people, 5)
     make_applications(people, 5, who="carol")
     client.force_login(people["sam"])
-    # session, user, second-factor device (django-otp checks it on every request), count,
+    # session, user with its second-factor device (organizations.auth_backends), count,
     # page, access records, category choices, member choices
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert client.get("/applications/").status_code == 200
 
 

@@ -174,6 +174,6 @@ def test_the_dashboard_makes_as_many_queries_from_the_aggregates(
     generate()
     rebuild()
     client.force_login(people["sam"])
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get("/reports/?period=2026")
     assert response.status_code == 200

@@ -1019,10 +1019,10 @@ def test_the_inbox_query_count_does_not_grow_with_the_number_of_applications(
 ):
     alice, bob = people["alice"], people["bob"]
     as_user(client, bob)
-    # session, user, second-factor device, user's member, counts by state (ReviewCount,
+    # session, user with its member and second-factor device, counts by state (ReviewCount,
     # which also gives the page count), the page's ids, the page's reviews (with the gap),
     # access records, disease categories
-    queries = 9
+    queries = 8
     for n in range(3):
         submitted(alice, sequence=f"0{n}1")
     with django_assert_num_queries(queries):
