@@ -46,8 +46,9 @@ def _escaped(value) -> str:
     return html.escape(str(value))
 
 
-def _row(pattern: str, **values) -> str:
-    return pattern.format(**{name: _escaped(value) for name, value in values.items()})
+def _row(pattern: str, labels: dict | None = None, **values) -> str:
+    """`pattern` filled with `values` escaped, and `labels` (escaped once per page)."""
+    return pattern.format(**(labels or {}), **{name: _escaped(v) for name, v in values.items()})
 
 
 def _joined(rows) -> SafeString:
@@ -74,13 +75,16 @@ def inbox_rows(rows) -> SafeString:
     if not rows:
         return format_html('<tr><td colspan="8">{}</td></tr>', _("Nothing here."))
     labels = {
-        "l_child": _("Child"),
-        "l_category": _("Disease category"),
-        "l_state": _("State"),
-        "l_eligible": _("Eligible"),
-        "l_gap": _("Funding gap (yuan)"),
-        "l_routed": _("Routed"),
-        "l_due": _("Due"),
+        name: html.escape(label)
+        for name, label in (
+            ("l_child", _("Child")),
+            ("l_category", _("Disease category")),
+            ("l_state", _("State")),
+            ("l_eligible", _("Eligible")),
+            ("l_gap", _("Funding gap (yuan)")),
+            ("l_routed", _("Routed")),
+            ("l_due", _("Due")),
+        )
     }
     eligible = {True: format_html(_CHECK, "✔", _("Yes")), False: format_html(_CHECK, "—", _("No"))}
     states = dict(MemberReview.State.choices)
@@ -108,6 +112,7 @@ def inbox_rows(rows) -> SafeString:
         rows_html.append(
             _row(
                 _INBOX_ROW,
+                labels,
                 url=reverse("application-detail", args=[row["reference"]]),
                 reference=row["reference"],
                 child=child,
@@ -117,7 +122,6 @@ def inbox_rows(rows) -> SafeString:
                 gap=money.yuan(row["gap"]),
                 routed=day(row["routed_at"]),
                 due=day(row["due_at"]),
-                **labels,
             )
         )
     return _joined(rows_html)
