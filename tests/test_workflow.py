@@ -980,7 +980,7 @@ def test_the_inbox_query_count_does_not_grow_with_the_number_of_applications(
 ):
     alice, bob = people["alice"], people["bob"]
     as_user(client, bob)
-    # session, user, second-factor device, user's member, counts by state (ReviewCount,
+    # session, user with its member, second-factor device, counts by state (ReviewCount,
     # which also gives the page count), the page's ids, the page's reviews (with the gap),
     # access records, disease categories (one read: the select does not count them first)
     queries = 8
