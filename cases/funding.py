@@ -79,6 +79,29 @@ def with_gap(reviews):
     )
 
 
+# What `gap_of_values` reads of a review loaded through `with_gap(...).values(...)`.
+GAP_VALUES = (
+    "application__estimated_cost",
+    *(f"application__{name}" for name in Application.COVERAGE_FIELDS),
+    "other_aid_total",
+    "pledged_total",
+)
+
+
+def gap_of_values(row: dict) -> Decimal:
+    """The gap of a review read as values (GAP_VALUES among them): a list's rows need no
+    model instances (issue 18)."""
+    coverage = sum(
+        (row[f"application__{name}"] or ZERO for name in Application.COVERAGE_FIELDS), ZERO
+    )
+    need = money.need(
+        estimated_cost=row["application__estimated_cost"],
+        coverage=coverage,
+        other_aid=row["other_aid_total"],
+    )
+    return money.funding_gap(need=need, pledged=row["pledged_total"])
+
+
 def gap_of(review) -> Decimal:
     """The gap of a review loaded through `with_gap`."""
     application = review.application

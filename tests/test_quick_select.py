@@ -84,3 +84,13 @@ def test_the_section_forms_selects_render_as_djangos_do(people):
                     assert same_html(str(quick[name]), str(plain[name])), name
                     compared += 1
     assert compared >= 15  # regions, ID type, ethnic group, relationships, plan, aid kinds
+
+
+def test_a_model_choice_quick_select_reads_its_choices_in_one_query(
+    directory, django_assert_num_queries
+):
+    """list() of a ModelChoiceIterator asks its length first: a COUNT before the read."""
+    form = InboxFilterForm({})
+    with django_assert_num_queries(1):
+        html = str(form["category"])
+    assert 'value="LEUK"' in html

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aid_alliance.text import PlainTextField
+from aid_alliance.widgets import QuickSelect
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
 from cases.models import Application, Document
 from organizations.eligibility import ECONOMIC_FLAGS
@@ -52,8 +53,12 @@ class ApplicationSearchForm(forms.Form):
     q = forms.CharField(
         label=_("Reference, child's name or ID number"), required=False, max_length=50
     )
+    # Its selects are rendered in Python (QuickSelect), as the inbox's (issue 18).
     status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("Any")), *Application.Status.choices], required=False
+        label=_("Status"),
+        choices=[("", _("Any")), *Application.Status.choices],
+        required=False,
+        widget=QuickSelect,
     )
     category = forms.ModelChoiceField(
         label=_("Disease category"),
@@ -61,6 +66,7 @@ class ApplicationSearchForm(forms.Form):
         to_field_name="code",
         required=False,
         empty_label=_("Any"),
+        widget=QuickSelect,
     )
     member = forms.CharField(required=False, widget=forms.HiddenInput)
 

@@ -333,15 +333,17 @@ class Application(models.Model):
     def __str__(self):
         return self.reference
 
+    # What insurance and assistance cover (§2 E): their sum lowers the need.
+    COVERAGE_FIELDS = (
+        "basic_insurance",
+        "critical_illness_insurance",
+        "medical_assistance",
+        "commercial_insurance",
+    )
+
     @property
     def coverage_total(self) -> Decimal:
-        parts = [
-            self.basic_insurance,
-            self.critical_illness_insurance,
-            self.medical_assistance,
-            self.commercial_insurance,
-        ]
-        return sum((p or ZERO for p in parts), ZERO)
+        return sum((getattr(self, name) or ZERO for name in self.COVERAGE_FIELDS), ZERO)
 
     @property
     def other_aid_total(self) -> Decimal:

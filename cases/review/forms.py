@@ -51,6 +51,7 @@ class InboxFilterForm(forms.Form):
             ("no", gettext_lazy("No")),
         ],
         required=False,
+        widget=QuickSelect,
     )
 
     def __init__(self, *args, **kwargs):

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import access, audit, funding
+from cases import access, audit
 from cases.errors import ApplicationError, NotAllowed
 from cases.models import Document, MemberReview, ReviewCount
 from cases.review import selectors, services
@@ -55,17 +55,9 @@ def inbox(request):
     if not any(value not in (None, "") for key, value in filters.items() if key != "state"):
         paginator.count = counts.get(filters.get("state"), sum(counts.values()))
     page = paginator.get_page(request.GET.get("page"))
-    loaded = {
-        review.pk: review
-        for review in funding.with_gap(reviews.filter(pk__in=list(page))).select_related(
-            "application__hospital_confirmation__hospital"
-        )
-    }
-    page.object_list = [loaded[pk] for pk in page.object_list if pk in loaded]
-    for review in page:
-        review.gap = funding.gap_of(review)
+    page.object_list = selectors.inbox_rows(reviews, list(page))
     audit.access_record_list(
-        applications=[review.application for review in page], user=user, view="inbox"
+        applications=[row["application_id"] for row in page], user=user, view="inbox"
     )
     return render(
         request,
