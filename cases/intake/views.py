@@ -286,6 +286,7 @@ def _application_page(request, reference, *, reveal_numbers=False):
         complete={key: services.section_complete(application, key) for key in SECTION_FORMS},
         revealed=revealed,
     )
+    section_fields = {view.key: view for view in section_views}
     return render(
         request,
         "cases/application_detail.html",
@@ -312,7 +313,8 @@ def _application_page(request, reference, *, reveal_numbers=False):
                     for view in section_views
                 },
             ),
-            "section_fields": {view.key: view for view in section_views},  # for the history
+            "section_fields": section_fields,  # for the hospital's confirmation
+            "history": read_model.history(application, section_fields),
             **review_selectors.review_context(application, request.user),
             **(
                 bill_selectors.bills_context(application, request.user)
