@@ -280,6 +280,10 @@ def _application_page(request, reference, *, reveal_numbers=False):
         else reveal.NOTHING
     )
     can_edit = access.is_own_staff(request.user, application)
+    # A draft is not routed yet: no reviews, no receipts, and the page shows neither.
+    routed = application.status != Application.Status.DRAFT
+    review_part = review_selectors.review_context(application, request.user) if routed else {}
+    loaded = review_part.get("reviews")  # every review of the application: the access rules'
     # Read-only: the sections from a read model, not a form per section (issue 18).
     section_views = read_model.application_sections(
         application,
@@ -296,14 +300,14 @@ def _application_page(request, reference, *, reveal_numbers=False):
             "missing": documents.missing(application),
             "can_edit": can_edit,
             "upload_fields": upload_fields(get_language()) if can_edit else "",
-            "can_withdraw_consent": application.status != Application.Status.DRAFT
+            "can_withdraw_consent": routed
             and application.consent_withdrawn_at is None
             and application.anonymised_at is None
             and access.may_withdraw_consent(request.user, application),
             "can_export_data": access.may_export_data(request.user, application),
             "can_print": access.may_print_application(request.user, application),
             "revealed": revealed,
-            "can_reveal": bool(access.revealable(request.user, application)),
+            "can_reveal": bool(access.revealable(request.user, application, reviews=loaded)),
             "section_views": section_views,
             "section_states": selectors.read_only_states(
                 application,
@@ -315,10 +319,10 @@ def _application_page(request, reference, *, reveal_numbers=False):
             ),
             "section_fields": section_fields,  # for the hospital's confirmation
             "history": read_model.history(application, section_fields),
-            **review_selectors.review_context(application, request.user),
+            **review_part,
             **(
-                bill_selectors.bills_context(application, request.user)
-                if application.status != Application.Status.DRAFT
+                bill_selectors.bills_context(application, request.user, reviews=loaded)
+                if routed
                 else {}
             ),
         },
