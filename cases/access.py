@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from cases import references
 from cases.errors import NotAllowed
 from cases.identity import ACCOUNT_FIELDS, MASKED_FIELDS
-from cases.models import Application, ApplicationEvent, Document, Lead, MemberReview, Receipt
+from cases.models import Application, Document, Lead, MemberReview, Receipt
 
 # --- who is who --------------------------------------------------------------------------
 
@@ -136,7 +136,8 @@ def _detail(queryset: QuerySet) -> QuerySet:
         "other_aid",
         # With the paper a member asked for, when the family sent it (no query more).
         Prefetch("documents", queryset=Document.objects.select_related("family_request")),
-        Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
+        # Not the history: only the application page shows it, and reads it as values
+        # (cases.intake.read_model.history), not as events and users for every caller.
     )
 
 
@@ -229,17 +230,32 @@ def require_decider(user, review: MemberReview) -> None:
 # --- receipts and pledges (§4) ------------------------------------------------------------------
 
 
-def may_record_receipts(user, application: Application) -> bool:
+def _member_review(user, application: Application, reviews, *, pledging: bool) -> bool:
+    """Whether the application went to the user's member (`pledging`: and it pledged):
+    read from `reviews` when the caller loaded every review of the application already
+    (the application page), else one query."""
+    if reviews is not None:
+        return any(
+            review.member_id == user.organization_id
+            and (not pledging or review.state in MemberReview.PLEDGING_STATES)
+            for review in reviews
+        )
+    found = application.reviews.filter(member_id=user.organization_id)
+    return (found.pledging() if pledging else found).exists()
+
+
+def may_record_receipts(user, application: Application, *, reviews=None) -> bool:
     """A reviewer of the member that entered the application or of a member it was routed
     to (§5: reviewers record receipts and payments); the treating hospital's staff while
-    the application is theirs to see (issue 17)."""
+    the application is theirs to see (issue 17). `reviews`: all of the application's, if
+    loaded."""
     if is_hospital_staff(user):
         return hospital_applications(user).filter(pk=application.pk).exists()
     if not (user.is_member_staff and user.role == user.Role.REVIEWER):
         return False
     if user.organization_id == application.member_id:
         return True
-    return application.reviews.filter(member_id=user.organization_id).exists()
+    return _member_review(user, application, reviews, pledging=False)
 
 
 def get_application_for_receipts(user, reference: str) -> Application:
@@ -424,10 +440,11 @@ def may_match_hospital(user) -> bool:
 # --- ID and bank account numbers in full (PIPL art. 51; cases.reveal) ---------------------
 
 
-def revealable(user, application: Application) -> frozenset[str]:
+def revealable(user, application: Application, *, reviews=None) -> frozenset[str]:
     """The numbers (section form field names) `user` may ask to see in full: the entering
     member's staff and the secretariat every one; a member that pledged the bank account
-    only, to pay; nobody else (the rule in full: cases.reveal)."""
+    only, to pay; nobody else (the rule in full: cases.reveal). `reviews`: all of the
+    application's, if loaded."""
     if user.is_superuser or getattr(user, "is_secretariat", False):
         return MASKED_FIELDS
     if not getattr(user, "is_member_staff", False):
@@ -438,11 +455,7 @@ def revealable(user, application: Application) -> frozenset[str]:
         application.payee_kind != Application.PayeeKind.HOSPITAL
     ):
         return frozenset()  # consent withdrawn: the guardian's account is no longer shared
-    pledged = (
-        MemberReview.objects.pledging()
-        .filter(application=application, member_id=user.organization_id)
-        .exists()
-    )
+    pledged = _member_review(user, application, reviews, pledging=True)
     return ACCOUNT_FIELDS if pledged else frozenset()
 
 

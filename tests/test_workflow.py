@@ -1143,3 +1143,36 @@ def test_the_approval_form_is_prefilled_with_the_suggestion_and_shows_the_gap(
     assert form["room"] == funding.remaining_need(application, excluding=crcf)
     html = page.content.decode()
     assert f'value="{chosen["suggested"]}"' in html and "approve-amount-hint" in html
+
+
+@pytest.mark.parametrize(
+    ("username", "queries"),
+    # session, user with its member, (a reviewer's or the secretariat's second-factor
+    # device,) the application with its guardians, other aid and documents, the access
+    # record, the member reviews with their members and projects, their events with the
+    # actors' names, the category D01's check reads, the history with its actors' names,
+    # the categories for its D01 change, the receipts. Another member's reviewer costs no
+    # more: whether its member was routed or pledged is read from the reviews loaded.
+    [("alice", 13), ("bob", 14), ("dave", 14), ("sam", 14)],
+)
+def test_the_application_page_runs_the_same_queries_with_more_decisions_and_history(
+    client, people, application, django_assert_num_queries, username, queries
+):
+    url = f"/applications/{application.reference}/"
+    as_user(client, people[username]).get(url)
+    with django_assert_num_queries(queries):
+        client.get(url)
+    bob, dave = people["bob"], people["dave"]
+    workflow.review_take(review=review_of(application, 1), note="taken", by=bob)
+    workflow.review_decline(review=review_of(application, 2), reason="no_budget", by=dave)
+    workflow.application_revise_estimate(
+        application=application, estimated_cost=Decimal("210000"), note="复查", by=people["alice"]
+    )
+    with django_assert_num_queries(queries):
+        html = client.get(url).content.decode()
+    history = html.split('id="history-title"')[1]
+    assert "D08" in history and "200,000 → 210,000" in history and "复查" in history
+    assert "<td>alice</td>" in history
+    timeline = html.split('class="timeline"')[1].split("</ol>")[0]
+    assert timeline.count("<li>") == 8 + 2  # routed to each member, taken, declined
+    assert "Pending → In review · bob" in timeline and "Declined · dave · No budget" in timeline

@@ -32,8 +32,9 @@ def held_by_member(allocations) -> list[tuple]:
     return [(member, amount) for member, amount in held.items() if amount]
 
 
-def bills_context(application, user) -> dict:
-    """For the application page: the child's receipts and what the user may do with them."""
+def bills_context(application, user, *, reviews=None) -> dict:
+    """For the application page: the child's receipts and what the user may do with them
+    (`reviews`: all of the application's, when the page loaded them already)."""
     receipts = list(
         child_receipts(application, user)
         .select_related("recorded_member")
@@ -47,5 +48,5 @@ def bills_context(application, user) -> dict:
     return {
         "receipts": receipts,
         "can_record_receipts": application.status != "draft"
-        and access.may_record_receipts(user, application),
+        and access.may_record_receipts(user, application, reviews=reviews),
     }

@@ -19,12 +19,14 @@ import functools
 from dataclasses import dataclass, field
 
 from django import forms
+from django.utils.timezone import localtime
 
 from cases import crypto, reveal
 from cases.fields import as_querydict
 from cases.intake.forms import SECTION_FORMS
-from cases.models import Application
+from cases.models import Application, ApplicationEvent
 from cases.standard import SECTIONS
+from cases.templatetags.case_extras import change_label, change_value, event_label
 from organizations import regions
 from organizations.models import DiseaseCategory
 from organizations.templatetags.org_extras import yuan  # tolerates a mistyped amount
@@ -221,3 +223,54 @@ def application_sections(
             )
         )
     return views
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of the application's history as the page writes it (issue 18): its time,
+    who (empty: the family), what happened and each changed field as (label, before,
+    after), every label and value read through the section fields once per page."""
+
+    at: str
+    who: str
+    what: str
+    changes: list[tuple[str, str, str]]
+
+
+def history(application: Application, views: dict[str, SectionView]) -> list[HistoryRow]:
+    """The history rows of the application page, in time order, in one query of values
+    (no event or user instances); `views` are
+    the sections of application_sections by key, whose fields name and read the changes
+    (cases.templatetags change_label and change_value)."""
+    actions, labels = {}, {}  # each action's and each field's label, once per page
+
+    def label(section, name):
+        if (section, name) not in labels:
+            labels[section, name] = change_label(section, name, views)
+        return labels[section, name]
+
+    rows = []
+    for at, who, action, section, note, changes in ApplicationEvent.objects.filter(
+        application=application
+    ).values_list("at", "actor__username", "action", "section", "note", "changes"):
+        if action not in actions:
+            actions[action] = event_label(action)
+        what = actions[action]
+        what += f" · {section}" if section else ""
+        what += f" · {note}" if note else ""
+        rows.append(
+            HistoryRow(
+                at=f"{localtime(at):%Y-%m-%d %H:%M:%S}",
+                who=who or "",
+                what=what,
+                changes=[
+                    (
+                        label(section, name),
+                        change_value(section, name, before, views),
+                        change_value(section, name, after, views),
+                    )
+                    for name, (before, after) in (changes or {}).items()
+                ],
+            )
+        )
+    return rows

@@ -2,12 +2,16 @@
 shows of the reviews."""
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.timezone import localtime
 
 from cases import funding
-from cases.models import Application, Document, MemberReview
+from cases.models import Application, Document, MemberReview, ReviewEvent
+from cases.templatetags.case_extras import review_note, state_label
+from organizations.templatetags.org_extras import local_name, yuan
 
 
 def inbox_queryset(member, filters: dict):
@@ -114,19 +118,95 @@ def family_waiting(application: Application) -> dict[int, int]:
     return dict(waiting)
 
 
+class _Labels(dict):
+    """Values to their labels, each label looked up and translated once per page."""
+
+    def __init__(self, label):
+        super().__init__()
+        self.label = label
+
+    def __missing__(self, value):
+        self[value] = shown = self.label(value)
+        return shown
+
+
+def _day(moment) -> str:
+    """A moment as the template's `date:"Y-m-d"` writes it (in the local time zone)."""
+    return f"{localtime(moment):%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One line of the decisions' timeline, as the page writes it: each value formatted
+    and translated once here, not through a template filter per line (issue 18)."""
+
+    at: str
+    member: str
+    from_state: str
+    to_state: str
+    actor: str
+    note: str
+    internal_note: str  # only on the user's own member's review (§3)
+
+
+def _timeline(reviews: list[MemberReview], own: MemberReview | None, states) -> list[TimelineRow]:
+    """Every review's history in time order, in one query (the actor's name with it)."""
+    names = {review.pk: review.shown_member for review in reviews}
+    notes = _Labels(review_note)
+    return [
+        TimelineRow(
+            at=f"{localtime(at):%Y-%m-%d %H:%M}",
+            member=names[review_pk],
+            from_state=states[from_state],
+            to_state=states[to_state],
+            actor=actor or "",
+            note=notes[note] if note else "",
+            internal_note=internal if own is not None and review_pk == own.pk else "",
+        )
+        for at, review_pk, from_state, to_state, note, internal, actor in (
+            ReviewEvent.objects.filter(review__in=list(names))
+            .order_by("at", "pk")
+            .values_list(
+                "at",
+                "review_id",
+                "from_state",
+                "to_state",
+                "note",
+                "internal_note",
+                "actor__username",
+            )
+        )
+    ]
+
+
+def _matrix_row(review: MemberReview, states) -> None:
+    """The matrix's cells of one review, formatted once here, not through a template
+    filter per cell (issue 18): set on the review as `shown_*`."""
+    review.shown_member = local_name(review.member)
+    review.shown_state = states[review.state]
+    if review.state == MemberReview.State.INFO_REQUESTED:
+        review.shown_state = f"{review.shown_state}: {review.requested_items}"
+    review.shown_project = ""
+    if review.project is not None:
+        review.shown_project = f"{review.project.code} {local_name(review.project)}"
+        if review.description:
+            review.shown_project = f"{review.shown_project}: {review.description}"
+    review.shown_amount = yuan(review.amount) if review.amount else ""
+    review.shown_paid = yuan(review.paid_total) if review.amount else ""
+    review.shown_date = _day(review.decided_at or review.routed_at)
+
+
 def review_context(application: Application, user) -> dict:
     """The member matrix, the gap, the timeline and the user's own review, for the page."""
-    reviews = list(
-        application.reviews.select_related("member", "project").prefetch_related("events__actor")
-    )
+    reviews = list(application.reviews.select_related("member", "project"))
     reviews.sort(key=lambda r: r.member.number)
+    states = _Labels(state_label)
+    for review in reviews:
+        _matrix_row(review, states)
     own = next(
         (r for r in reviews if user.is_member_staff and r.member_id == user.organization_id), None
     )
-    timeline = sorted(
-        ((event, review) for review in reviews for event in review.events.all()),
-        key=lambda pair: (pair[0].at, pair[0].pk),
-    )
+    timeline = _timeline(reviews, own, states)
     gap = funding.gap_summary(application, reviews)
     own_projects = []
     if own is not None:
