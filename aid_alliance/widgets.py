@@ -185,3 +185,51 @@ class PythonWidgetRenderer(DjangoTemplates):
             except _NotInPython:
                 pass
         return super().render(template_name, context, request)
+
+
+# --- templates/_field.html in Python -----------------------------------------------------------
+
+REQUIRED_MARK = ' <span class="req" aria-hidden="true">*</span>'
+
+
+def field_html(field) -> str:
+    """templates/_field.html for one bound field, character for character (the edit page
+    shows some 70 fields: an include each was a third of its template time, issue 18).
+    tests/test_edit_page_markup.py compares the two on every field of the edit page."""
+    auto_id = field.auto_id
+    errors = field.errors
+    required = REQUIRED_MARK if field.field.required else ""
+    html = ["\n", f'<div class="field{" has-error" if errors else ""}">\n']
+    if field.use_fieldset:
+        described = field.aria_describedby
+        described = f' aria-describedby="{_text(described)}"' if described else ""
+        html += [
+            f'\n  <fieldset class="choices"{described}>\n',
+            f"    <legend>{_text(field.label)}{required}</legend>\n",
+            f"    {_text(field)}\n  </fieldset>\n",
+        ]
+    else:
+        label_for = _text(field.id_for_label)
+        html += [
+            f'\n  <label for="{label_for}">{_text(field.label)}{required}</label>\n',
+            f"  {_text(field)}\n",
+        ]
+    html.append("\n  ")
+    if field.help_text:
+        html.append(f'<p class="help" id="{_text(auto_id)}_helptext">{_text(field.help_text)}</p>')
+    html.append("\n  ")
+    if errors:
+        messages = "".join(f"<p>{_text(error)}</p>" for error in errors)
+        html.append(f'<div class="error" id="{_text(auto_id)}_error">{messages}</div>')
+    html.append("\n</div>\n\n")
+    return mark_safe("".join(html))  # noqa: S308 - every value escaped
+
+
+class FieldGroup(list):
+    """Bound fields that a template writes out as one (`{{ form.some_fields }}`), each as
+    templates/_field.html would, or iterates over."""
+
+    def __str__(self):
+        return mark_safe("".join(field_html(field) for field in self))  # noqa: S308 - escaped
+
+    __html__ = __str__

@@ -1,17 +1,20 @@
-"""The edit page's markup does not depend on how its widgets are rendered (issue 18): the
+"""The edit page's markup does not depend on how its fields are rendered (issue 18): the
 Python renderer (aid_alliance.widgets.PythonWidgetRenderer, settings.FORM_RENDERER) writes
-what Django's widget templates write, character for character, for every widget and value
-the pages use and for values that must be escaped."""
+what Django's widget templates write, and aid_alliance.widgets.field_html what
+templates/_field.html writes, character for character, for every widget and value the
+pages use and for values that must be escaped."""
 
 import re
 
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from aid_alliance.widgets import PYTHON_TEMPLATES, PythonWidgetRenderer
-from cases.intake import services
+from aid_alliance import widgets
+from aid_alliance.widgets import PYTHON_TEMPLATES, PythonWidgetRenderer, field_html
+from cases.intake import selectors, services
 from tests.intake_data import SECTIONS
 
 HOSTILE = '<b>"O\'Brien" & co</b>'
@@ -71,6 +74,7 @@ PER_RESPONSE = re.compile(r'((?:name="csrfmiddlewaretoken" value|nonce)=")[^"]+"
 
 
 def edit_page(client, application, renderer, settings, query=""):
+    """The page's HTML with this form renderer, the per-response values left out."""
     settings.FORM_RENDERER = renderer
     response = client.get(f"/applications/{application.reference}/edit/{query}")
     assert response.status_code == 200
@@ -99,16 +103,24 @@ def drafts(people, client):
     return [empty, filled, broken]
 
 
+def field_template(field):
+    return render_to_string("_field.html", {"field": field})
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", ["", "?check=1"])
-def test_the_edit_page_is_the_same_html_with_either_renderer(client, drafts, settings, query):
+def test_the_edit_page_is_the_same_html_as_with_django_s_templates(
+    client, drafts, settings, monkeypatch, query
+):
     for application in drafts:
-        django_html = edit_page(
-            client, application, "django.forms.renderers.DjangoTemplates", settings, query
-        )
         python_html = edit_page(
             client, application, "aid_alliance.widgets.PythonWidgetRenderer", settings, query
         )
+        with monkeypatch.context() as patch:
+            patch.setattr(widgets, "field_html", field_template)
+            django_html = edit_page(
+                client, application, "django.forms.renderers.DjangoTemplates", settings, query
+            )
         assert python_html == django_html
         assert 'type="radio"' in python_html and 'type="checkbox"' in python_html
         assert "<textarea" in python_html
@@ -137,3 +149,11 @@ def test_every_template_it_writes_is_django_s(template_name):
     expected = widget.render("f", value, {"id": "id_f"}, renderer=DjangoTemplates())
     assert widget.render("f", value, {"id": "id_f"}, renderer=PythonWidgetRenderer()) == expected
     assert "&lt;" in expected or "b&amp;" in expected
+
+
+@pytest.mark.django_db
+def test_each_field_of_the_edit_page_is_written_as_the_field_template_writes_it(drafts):
+    for application in drafts:
+        for status in selectors.application_sections(application, checked=True):
+            for field in status.form or []:
+                assert field_html(field) == field_template(field), field.name

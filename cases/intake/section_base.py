@@ -14,7 +14,7 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aid_alliance.error_summary import form_error_summary
-from aid_alliance.widgets import QuickSelect
+from aid_alliance.widgets import FieldGroup, QuickSelect
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
 from cases.models import Application
 from organizations import regions
@@ -94,6 +94,10 @@ class SectionForm(forms.Form):
                 choice = isinstance(field, forms.ChoiceField)
                 field.error_messages["required"] = REQUIRED_CHOICE if choice else REQUIRED_TEXT
         super().full_clean()
+
+    def all_fields(self):
+        """Every field, written out as templates/_field.html would (in Python, issue 18)."""
+        return FieldGroup(self)
 
     @classmethod
     def initial_for(cls, application: Application) -> dict:
