@@ -86,10 +86,17 @@ class SectionForm(forms.Form):
     def full_clean(self):
         # "Fill this in" / "Choose one", not Django's "This field is required": the error
         # summary reads "A07 户籍所在地：请选择一项。" (fields added in __init__ included).
+        # Django's message is the same lazy object in every field that keeps it: compared by
+        # identity first, as comparing lazy texts translates both (issue 18: 70 fields, 14
+        # forms a page).
+        default = forms.Field.default_error_messages["required"]
         for field in self.fields.values():
-            if (
-                field.error_messages.get("required")
-                == forms.Field.default_error_messages["required"]
+            message = field.error_messages.get("required")
+            if message is default or (
+                message is not None
+                and message is not REQUIRED_CHOICE
+                and message is not REQUIRED_TEXT
+                and message == default
             ):
                 choice = isinstance(field, forms.ChoiceField)
                 field.error_messages["required"] = REQUIRED_CHOICE if choice else REQUIRED_TEXT
