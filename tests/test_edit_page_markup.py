@@ -157,3 +157,20 @@ def test_each_field_of_the_edit_page_is_written_as_the_field_template_writes_it(
         for status in selectors.application_sections(application, checked=True):
             for field in status.form or []:
                 assert field_html(field) == field_template(field), field.name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("widget", [forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple])
+def test_model_choices_are_written_as_django_writes_them(directory, widget):
+    """A model's choices: their values are ModelChoiceIteratorValue, their labels str()."""
+    from organizations.models import DiseaseCategory
+
+    field_class = forms.ModelMultipleChoiceField if widget.allow_multiple_selected else None
+    field_class = field_class or forms.ModelChoiceField
+    field = field_class(queryset=DiseaseCategory.objects.all(), widget=widget)
+    first = DiseaseCategory.objects.first()
+    value = [first.pk] if widget.allow_multiple_selected else first.pk
+    expected = field.widget.render("c", value, {"id": "id_c"}, renderer=DjangoTemplates())
+    actual = field.widget.render("c", value, {"id": "id_c"}, renderer=PythonWidgetRenderer())
+    assert actual == expected
+    assert "selected" in expected or "checked" in expected
