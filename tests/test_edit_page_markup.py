@@ -174,3 +174,15 @@ def test_model_choices_are_written_as_django_writes_them(directory, widget):
     actual = field.widget.render("c", value, {"id": "id_c"}, renderer=PythonWidgetRenderer())
     assert actual == expected
     assert "selected" in expected or "checked" in expected
+
+
+def test_no_app_overrides_a_template_it_writes():
+    """An app's own copy of one of these templates would be ignored by the renderer."""
+    from pathlib import Path
+
+    import django
+
+    own = Path(django.__file__).parent / "forms" / "templates"
+    for template_name in PYTHON_TEMPLATES:
+        origin = PythonWidgetRenderer().get_template(template_name).origin.name
+        assert Path(origin).is_relative_to(own), (template_name, origin)
