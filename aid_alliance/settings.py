@@ -227,6 +227,10 @@ TEMPLATES = [
     },
 ]
 
+# Forms' widgets (inputs, radios, checkboxes, selects) rendered in Python with the same HTML
+# as Django's templates: most of the edit page's time was spent in them (issue 18).
+FORM_RENDERER = "aid_alliance.widgets.PythonWidgetRenderer"
+
 # SQLite in the project folder is the embedded default; DATABASE_URL=postgres://… selects
 # PostgreSQL (production and CI).
 DATABASES = {

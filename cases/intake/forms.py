@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aid_alliance import money
 from aid_alliance.text import PlainTextField
-from aid_alliance.widgets import QuickSelect
+from aid_alliance.widgets import FieldGroup, QuickSelect
 from cases import identity
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
 from cases.intake.section_base import (  # noqa: F401 - the sections' shared names, used from here
@@ -197,13 +197,16 @@ class GuardiansForm(SectionForm):
         }
 
     def guardian_fields(self, n: int):
-        return [self[f"g{n}_{attr}"] for attr in GUARDIAN_ATTRS]
+        return FieldGroup(self[f"g{n}_{attr}"] for attr in GUARDIAN_ATTRS)
 
     def guardian_fields_1(self):
         return self.guardian_fields(1)
 
     def guardian_fields_2(self):
         return self.guardian_fields(2)
+
+    def primary_field(self):
+        return FieldGroup([self["primary"]])
 
     @classmethod
     def initial_for(cls, application):
@@ -555,11 +558,11 @@ class CoverageForm(SectionForm):
         }
 
     def main_fields(self):
-        return [self[name] for name in ("insurance_type", *self.AMOUNTS)]
+        return FieldGroup(self[name] for name in ("insurance_type", *self.AMOUNTS))
 
     def aid_rows(self):
         return [
-            [self[f"aid{n}_{a}"] for a in ("kind", "source", "amount", "received")]
+            FieldGroup(self[f"aid{n}_{a}"] for a in ("kind", "source", "amount", "received"))
             for n in range(1, AID_ROWS + 1)
         ]
 

@@ -14,7 +14,7 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aid_alliance.error_summary import form_error_summary
-from aid_alliance.widgets import QuickSelect
+from aid_alliance.widgets import FieldGroup, QuickSelect
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
 from cases.models import Application
 from organizations import regions
@@ -86,14 +86,25 @@ class SectionForm(forms.Form):
     def full_clean(self):
         # "Fill this in" / "Choose one", not Django's "This field is required": the error
         # summary reads "A07 户籍所在地：请选择一项。" (fields added in __init__ included).
-        # Compared by identity: the lazy texts' == translated both for every field (a
-        # quarter of the submission's completeness check, issue 18).
+        # Django's message is the same lazy object in every field that keeps it: compared by
+        # identity first, as comparing lazy texts translates both (issue 18: 70 fields, 14
+        # forms a page).
         default = forms.Field.default_error_messages["required"]
         for field in self.fields.values():
-            if field.error_messages.get("required") is default:
+            message = field.error_messages.get("required")
+            if message is default or (
+                message is not None
+                and message is not REQUIRED_CHOICE
+                and message is not REQUIRED_TEXT
+                and message == default
+            ):
                 choice = isinstance(field, forms.ChoiceField)
                 field.error_messages["required"] = REQUIRED_CHOICE if choice else REQUIRED_TEXT
         super().full_clean()
+
+    def all_fields(self):
+        """Every field, written out as templates/_field.html would (in Python, issue 18)."""
+        return FieldGroup(self)
 
     @classmethod
     def initial_for(cls, application: Application) -> dict:
