@@ -186,7 +186,7 @@ class _NotInPython(Exception):
 class PythonWidgetRenderer(DjangoTemplates):
     """The form renderer (settings.FORM_RENDERER, issue 18): Django's own widget templates
     (inputs, textareas, radios, checkboxes, selects) written out in Python, the same HTML
-    character for character (tests/test_widget_renderer.py compares them), at a fraction
+    character for character (tests/test_edit_page_markup.py compares them), at a fraction
     of a template's cost; every other template (a widget's own, forms, errors) goes
     through Django's. The project overrides none of these templates: an override would
     have to be written here too."""
