@@ -34,10 +34,11 @@ figures are the sum of its months:
    median cannot be computed by SQLite, and computing it here from whole numbers gives
    SQLite and PostgreSQL the same answer to the second.
 
-Those four reads come from the live tables, or, when nothing has changed since
-`manage.py rebuild_report_aggregates`, from the kept aggregates: the same GROUP BYs done once
-into narrow tables, read in the same shapes (reports/aggregates.py). Either way the
-directory is read first (three queries), its first query also saying which source is fresh.
+Those four reads come from the live tables, or, once `manage.py rebuild_report_aggregates`
+has built them, from the kept aggregates: the same figures grouped by month in narrow tables
+that the services keep exact in their own transactions, read in the same shapes
+(reports/aggregates.py). Either way the directory is read first (three queries), its first
+query also saying which source to read.
 """
 
 from __future__ import annotations
@@ -153,11 +154,11 @@ def _month(index: int) -> date:
 
 @reads_from_replica
 def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
-    """The figures from the kept aggregates when they are fresh (reports/aggregates.py),
+    """The figures from the kept aggregates once they are built (reports/aggregates.py),
     else from the live tables: the same numbers either way (tests/test_report_aggregates.py).
     """
     directory = _directory()
-    source = aggregates.KEPT if directory.aggregates_fresh else aggregates.LIVE
+    source = aggregates.KEPT if directory.aggregates_kept else aggregates.LIVE
     return _figures(period, directory, source, now=now)
 
 
@@ -172,23 +173,23 @@ class _Directory:
     members: list
     projects: list
     categories: list
-    aggregates_fresh: bool
+    aggregates_kept: bool
 
 
 def _directory() -> _Directory:
     """The directory's members, projects and categories (three queries); the members' query
-    also says whether the kept aggregates are fresh, so that choosing the source costs no
-    query of its own (the dashboard's query count is pinned)."""
+    also says whether the aggregates are kept, so that choosing the source costs no query
+    of its own (the dashboard's query count is pinned)."""
     members = list(
-        MemberOrganization.objects.annotate(
-            aggregates_fresh=aggregates.fresh_expression()
-        ).order_by("number")
+        MemberOrganization.objects.annotate(aggregates_kept=aggregates.kept_expression()).order_by(
+            "number"
+        )
     )
     return _Directory(
         members=members,
         projects=list(AidProject.objects.select_related("member").order_by("code")),
         categories=list(DiseaseCategory.objects.order_by("sort_order", "code")),
-        aggregates_fresh=bool(members) and members[0].aggregates_fresh,
+        aggregates_kept=bool(members) and members[0].aggregates_kept,
     )
 
 
