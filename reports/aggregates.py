@@ -26,15 +26,16 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import (
+    CharField,
     Count,
     DecimalField,
     Exists,
-    F,
+    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -42,7 +43,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, NullIf, Substr
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Substr
 from django.utils import timezone
 
 from cases.models import Application, MemberReview, Payment
@@ -59,6 +60,7 @@ from reports.periods import CHINA
 PLEDGING = Q(state__in=MemberReview.PLEDGING_STATES)
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Decimal("0.00")
+MICROSECOND = timedelta(microseconds=1)
 
 
 def submitted_in(start: datetime, end: datetime, prefix: str = "") -> Q:
@@ -163,20 +165,11 @@ class _Live:
 
 
 class _Kept:
-    """The figures' rows from the aggregates, in the shapes of the live rows (0 and "" of
-    the groups' keys read back as None; groups emptied by later changes are left out)."""
+    """The figures' rows from the aggregates, added up by the database (groups emptied by
+    later changes are left out; 0 and "" of a key stand for none)."""
 
     def _months(self, model, window):
         return model.objects.filter(month__gte=month_of(window[0]), month__lt=month_of(window[1]))
-
-    def application_rows(self, window):
-        rows = (
-            self._months(ApplicationFigure, window)
-            .filter(received__gt=0)
-            .values("month", "member_id", "category_id", "received", "routed", "funded")
-            .annotate(region=F("province"))
-        )
-        return ({**row, "category_id": row["category_id"] or None} for row in rows)
 
     def review_rows(self, bounds):
         return (
@@ -187,31 +180,81 @@ class _Kept:
             .order_by()
         )
 
-    def pledge_rows(self, window):
-        return (
-            self._months(PledgeFigure, window)
-            .filter(pledges__gt=0)
-            .values_list(
-                "month",
-                "member_id",
-                NullIf("project_id", Value(0)),
-                NullIf("category_id", Value(0)),
-                "province",
-                "child_id",
-                "pledged",
-                "paid",
-                "pledges",
+    def grouped_rows(self, bounds, window):
+        """The applications' and the pledges' figures added up by the database, in one
+        query (a UNION ALL of GROUP BYs): a row per month of the trend's window, and per
+        member, project, category and province of the period, with the distinct children
+        counted there, instead of a row per child for Python to add up. Also the number of
+        the period's decisions and payments (reports.selectors._read_kept reads them).
+        Rows: (kind, key as text, received, routed, funded, pledges, pledged, paid,
+        children)."""
+        period = {"month__gte": month_of(bounds[0]), "month__lt": month_of(bounds[1])}
+        trend = {"month__gte": month_of(window[0]), "month__lt": month_of(window[1])}
+        applications = ApplicationFigure.objects.filter(received__gt=0)
+        pledges = PledgeFigure.objects.filter(pledges__gt=0)
+        counted = {
+            "received": Sum("received"),
+            "routed": Sum("routed"),
+            "funded": Sum("funded"),
+            "pledges": Value(0),
+            "pledged": Value(ZERO, output_field=MONEY),
+            "paid": Value(ZERO, output_field=MONEY),
+            "children": Value(0),
+        }
+        pledged = {
+            "received": Value(0),
+            "routed": Value(0),
+            "funded": Value(0),
+            "pledges": Sum("pledges"),
+            "pledged": Sum("pledged"),
+            "paid": Sum("paid"),
+            "children": Count("child_id", distinct=True),
+        }
+        timings = {
+            **counted,
+            "received": Count("decided_at"),
+            "routed": Count("paid_on"),
+            "funded": Value(0),
+        }
+        parts = [
+            (applications.filter(**trend), "trend", "month", counted),
+            (applications.filter(**period), "member", "member_id", counted),
+            (applications.filter(**period), "category", "category_id", counted),
+            (applications.filter(**period), "province", "province", counted),
+            (pledges.filter(**trend), "trend-pledges", "month", pledged),
+            (pledges.filter(**period), "member-pledges", "member_id", pledged),
+            (pledges.filter(**period, project_id__gt=0), "project-pledges", "project_id", pledged),
+            (pledges.filter(**period), "category-pledges", "category_id", pledged),
+            (pledges.filter(**period), "province-pledges", "province", pledged),
+            (pledges.filter(**period), "total-pledges", None, pledged),
+            (ApplicationTiming.objects.filter(**period), "timings", None, timings),
+        ]
+        queries = [
+            queryset.order_by()
+            .values(
+                kind=Value(kind, output_field=CharField()),
+                key=Cast(key, CharField()) if key else Value("", output_field=CharField()),
             )
-            .order_by()
-            .iterator(chunk_size=5000)
-        )
+            .annotate(**sums)
+            .values_list("kind", "key", *sums)
+            for queryset, kind, key, sums in parts
+        ]
+        return queries[0].union(*queries[1:], all=True)
 
-    def timing_rows(self, bounds):
-        return (
-            self._months(ApplicationTiming, bounds)
-            .values_list("submitted_at", "decided_at", "paid_on")
-            .order_by()
-            .iterator(chunk_size=5000)
+    def middles(self, bounds, decisions: int, payments: int) -> tuple[list, list]:
+        """The one or two middle values of the period's days to a decision (in
+        microseconds) and to a payment (in days), sorted by the database: the medians."""
+        timings = self._months(ApplicationTiming, bounds)
+        return tuple(
+            list(
+                timings.filter(**{f"{column}__isnull": False})
+                .order_by(column)
+                .values_list(column, flat=True)[(count - 1) // 2 : count // 2 + 1]
+            )
+            for column, count in (
+                ("decision_us", max(decisions, 1)),
+                ("payment_days", max(payments, 1)),
+            )
         )
 
 
@@ -342,12 +385,18 @@ def contributions(application_ids) -> dict[int, Contribution]:
             if decided_at is not None and (decided is None or decided_at < decided):
                 decided = decided_at
         if decided is not None or paid.get(pk) is not None:
+            first_paid = paid.get(pk)
             contribution.timing = ApplicationTiming(
                 month=month,
                 application_id=pk,
                 submitted_at=submitted,
                 decided_at=decided,
-                paid_on=paid.get(pk),
+                paid_on=first_paid,
+                # The medians' values, as reports.selectors._medians computes them.
+                decision_us=None if decided is None else (decided - submitted) // MICROSECOND,
+                payment_days=None
+                if first_paid is None
+                else (first_paid - timezone.localtime(submitted, CHINA).date()).days,
             )
     return result
 
@@ -433,6 +482,41 @@ def _add_deltas(deltas: dict[tuple, list]) -> None:
 # --- the rebuild -----------------------------------------------------------------------------
 
 REBUILD_BATCH = 2000
+TIMING_FIELDS = (
+    "month",
+    "application_id",
+    "submitted_at",
+    "decided_at",
+    "paid_on",
+    "decision_us",
+    "payment_days",
+)
+
+
+def _insert(model, names: tuple[str, ...], rows: list[tuple]) -> int:
+    """INSERT the rows (tuples in the order of `names`) a thousand to a statement, with no
+    model instance per row: the rebuild writes hundreds of thousands of them (bulk_create
+    spent half of a rebuild at 100,000 applications preparing them)."""
+    fields = [model._meta.get_field(name) for name in names]
+    # Numbers and text go as they are; dates, money and JSON as the database takes them.
+    prepared = [not isinstance(f, IntegerField | CharField) for f in fields]
+    quote = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 - names are ours
+        f"({', '.join(quote(f.column) for f in fields)}) VALUES "
+    )
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, min(1000, connection.ops.bulk_batch_size(fields, rows) if rows else 1))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            params = [
+                f.get_db_prep_save(value, connection) if prepare and value is not None else value
+                for row in batch
+                for value, f, prepare in zip(row, fields, prepared, strict=True)
+            ]
+            cursor.execute(head + ", ".join([one] * len(batch)), params)
+    return len(rows)
 
 
 def rebuild() -> dict[str, int]:
@@ -469,21 +553,22 @@ def rebuild() -> dict[str, int]:
             for contribution in found.values():
                 for key, values in contribution.groups.items():
                     _plus(totals, key, values)
-            ApplicationShare.objects.bulk_create(
-                ApplicationShare(application_id=pk, groups=c.stored()) for pk, c in found.items()
+            _insert(
+                ApplicationShare,
+                ("application_id", "groups"),
+                [(pk, c.stored()) for pk, c in found.items()],
             )
             timings = [c.timing for c in found.values() if c.timing is not None]
-            ApplicationTiming.objects.bulk_create(timings)
+            _insert(
+                ApplicationTiming,
+                TIMING_FIELDS,
+                [tuple(getattr(t, name) for name in TIMING_FIELDS) for t in timings],
+            )
             counts["applications"] += len(found)
             counts["timings"] += len(timings)
         for kind, model in GROUPS.items():
-            rows = [
-                model(**dict(zip(KEYS[kind] + VALUES[kind], (*key[1:], *values), strict=True)))
-                for key, values in totals.items()
-                if key[0] == kind
-            ]
-            model.objects.bulk_create(rows, batch_size=5000)
-            counts[model._meta.model_name] = len(rows)
+            rows = [(*key[1:], *values) for key, values in totals.items() if key[0] == kind]
+            counts[model._meta.model_name] = _insert(model, KEYS[kind] + VALUES[kind], rows)
         AggregateStamp.objects.all().delete()
         AggregateStamp.objects.create(rebuilt_at=timezone.now(), seconds=time.monotonic() - started)
     return counts

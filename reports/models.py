@@ -172,6 +172,8 @@ class ApplicationTiming(models.Model):
     submitted_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True)
     paid_on = models.DateField(null=True)
+    decision_us = models.BigIntegerField(null=True)  # decided_at - submitted_at
+    payment_days = models.IntegerField(null=True)  # paid_on - the local day of submission
 
     class Meta:
         indexes = [models.Index(fields=["month"], name="reports_timing_month")]

@@ -104,6 +104,8 @@ class Migration(migrations.Migration):
                 ("submitted_at", models.DateTimeField()),
                 ("decided_at", models.DateTimeField(null=True)),
                 ("paid_on", models.DateField(null=True)),
+                ("decision_us", models.BigIntegerField(null=True)),
+                ("payment_days", models.IntegerField(null=True)),
             ],
             options={
                 "indexes": [models.Index(fields=["month"], name="reports_timing_month")],

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reports import aggregates
 from reports.models import AggregateStamp
-from reports.periods import parse_period
+from reports.periods import CHINA, parse_period
 from reports.selectors import live_report_figures, report_figures
 
 
@@ -20,13 +20,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--check",
+            nargs="?",
+            const="",
             metavar="PERIOD",
-            help="Compare the kept figures of a period (e.g. 2026) with the live ones; no rebuild.",
+            help="Compare the kept figures of a period (default: this year) with the live "
+            "ones; no rebuild.",
         )
 
     def handle(self, *args, **options):
-        if options["check"]:
-            period = parse_period(options["check"])
+        if options["check"] is not None:
+            today = timezone.localtime(timezone.now(), CHINA)
+            period = parse_period(options["check"] or str(today.year))
             if not aggregates.is_kept():
                 raise CommandError("The report aggregates are not built yet.")
             now = timezone.now()
