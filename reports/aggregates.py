@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -360,15 +360,18 @@ def contributions(application_ids) -> dict[int, Contribution]:
         "decided_at",
     ):
         reviews[row[0]].append(row[1:])
-    paid = dict(
-        Payment.objects.filter(
-            review__application_id__in=heads, reverses__isnull=True, reversal__isnull=True
-        )
-        .values("review__application_id")
-        .annotate(first=Min("paid_on"))
-        .values_list("review__application_id", "first")
+    # The first payment that is neither a reversal nor reversed: read as rows, since the
+    # reversed ones are those another row points at (a join per payment is a scan).
+    payments = list(
+        Payment.objects.filter(review__application_id__in=heads)
         .order_by()
+        .values_list("review__application_id", "pk", "reverses_id", "paid_on")
     )
+    reversed_ = {reverses for _a, _pk, reverses, _on in payments if reverses is not None}
+    paid: dict[int, date] = {}
+    for application, pk, reverses, paid_on in payments:
+        if reverses is None and pk not in reversed_:
+            paid[application] = min(paid_on, paid.get(application, paid_on))
     for pk, (month, member, category, province, child, submitted) in heads.items():
         contribution = result[pk]
         own = reviews[pk]
