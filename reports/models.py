@@ -81,26 +81,34 @@ def file_name(kind: str, period: str, fmt: str, *, full_ids: bool = False) -> st
 
 # --- the kept aggregates of the alliance report (reports/aggregates.py) ---------------------
 #
-# Rebuilt as a whole by `manage.py rebuild_report_aggregates`, never edited row by row: plain
-# ids instead of foreign keys, so that the rebuild depends on nothing but its SELECTs and a
-# member or a project can still be deleted. `month` is the local month of submission in
-# China as one number, year * 12 + month - 1 (reports.selectors' month index).
+# Kept exact by the services: each service that changes a figure calls
+# reports.aggregates.refresh(application) in its own transaction, which adds the difference
+# between the application's new contribution and the one it last added (ApplicationShare).
+# Plain ids instead of foreign keys, so that a member or a project can still be deleted.
+# `month` is the local month of submission in China as one number, year * 12 + month - 1
+# (reports.aggregates.month_index). A group's key has no NULL (0 or "" for none) so that it
+# is unique on every database and a delta is one INSERT … ON CONFLICT DO UPDATE.
 
 
 class ApplicationFigure(models.Model):
-    """Applications submitted in a month, by member, disease category and the child's
-    province: how many, how many routed, how many funded."""
+    """Applications submitted in a month, by member, disease category (0: none) and the
+    child's province: how many, how many routed, how many funded."""
 
     month = models.IntegerField()
     member_id = models.BigIntegerField()
-    category_id = models.BigIntegerField(null=True)
+    category_id = models.BigIntegerField()
     province = models.CharField(max_length=2)
     received = models.IntegerField()
     routed = models.IntegerField()
     funded = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["month"], name="reports_appfig_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "member_id", "category_id", "province"],
+                name="reports_appfig_key",
+            )
+        ]
 
     def __str__(self):
         return f"{self.month} {self.member_id} {self.received}"
@@ -108,29 +116,35 @@ class ApplicationFigure(models.Model):
 
 class ReviewFigure(models.Model):
     """Member reviews of the applications submitted in a month, by member, state and
-    decline reason."""
+    decline reason ("": none)."""
 
     month = models.IntegerField()
     member_id = models.BigIntegerField()
     state = models.CharField(max_length=20)
-    decline_reason = models.CharField(max_length=30, null=True)  # noqa: DJ001 - as the review's
+    decline_reason = models.CharField(max_length=30)
     count = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["month"], name="reports_reviewfig_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "member_id", "state", "decline_reason"],
+                name="reports_reviewfig_key",
+            )
+        ]
 
     def __str__(self):
         return f"{self.month} {self.member_id} {self.state} {self.count}"
 
 
 class PledgeFigure(models.Model):
-    """The pledges of one child's applications submitted in a month, by member, project,
-    category and province: a child counts once however the rows are added up."""
+    """The pledges of one child's applications submitted in a month, by member, project
+    (0: none), category (0: none) and province: a child counts once however the rows are
+    added up."""
 
     month = models.IntegerField()
     member_id = models.BigIntegerField()
-    project_id = models.BigIntegerField(null=True)
-    category_id = models.BigIntegerField(null=True)
+    project_id = models.BigIntegerField()
+    category_id = models.BigIntegerField()
     province = models.CharField(max_length=2)
     child_id = models.BigIntegerField()  # the child's identity (cases.ChildIdentity)
     pledges = models.IntegerField()
@@ -138,7 +152,12 @@ class PledgeFigure(models.Model):
     paid = models.DecimalField(max_digits=16, decimal_places=2)
 
     class Meta:
-        indexes = [models.Index(fields=["month"], name="reports_pledgefig_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "member_id", "project_id", "category_id", "province", "child_id"],
+                name="reports_pledgefig_key",
+            )
+        ]
 
     def __str__(self):
         return f"{self.month} {self.member_id} {self.child_id} {self.pledged}"
@@ -149,10 +168,12 @@ class ApplicationTiming(models.Model):
     for every application with a decision or a payment."""
 
     month = models.IntegerField()
-    application_id = models.BigIntegerField()
+    application_id = models.BigIntegerField(unique=True)
     submitted_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True)
     paid_on = models.DateField(null=True)
+    decision_us = models.BigIntegerField(null=True)  # decided_at - submitted_at
+    payment_days = models.IntegerField(null=True)  # paid_on - the local day of submission
 
     class Meta:
         indexes = [models.Index(fields=["month"], name="reports_timing_month")]
@@ -161,18 +182,23 @@ class ApplicationTiming(models.Model):
         return f"{self.month} {self.application_id}"
 
 
+class ApplicationShare(models.Model):
+    """What one application last added to the figures' groups (reports.aggregates): its
+    row is also the lock that orders two changes of the same application's figures."""
+
+    application_id = models.BigIntegerField(primary_key=True)
+    groups = models.JSONField(default=list)
+
+    def __str__(self):
+        return f"share of {self.application_id}"
+
+
 class AggregateStamp(models.Model):
-    """The one row that says what the aggregates were built from: the newest id of every
-    table whose rows change the figures, read in the rebuild's own snapshot. The aggregates
-    are fresh while those ids are still the newest (reports.aggregates.fresh_expression)."""
+    """The one row that says the aggregates were built (`rebuild_report_aggregates`) and are
+    kept since: without it the report reads the live tables."""
 
     rebuilt_at = models.DateTimeField()
     seconds = models.FloatField()
-    last_application = models.BigIntegerField()
-    last_review = models.BigIntegerField()
-    last_application_event = models.BigIntegerField()
-    last_review_event = models.BigIntegerField()
-    last_payment = models.BigIntegerField()
 
     def __str__(self):
         return f"report aggregates of {self.rebuilt_at:%Y-%m-%d %H:%M}"

@@ -34,10 +34,11 @@ figures are the sum of its months:
    median cannot be computed by SQLite, and computing it here from whole numbers gives
    SQLite and PostgreSQL the same answer to the second.
 
-Those four reads come from the live tables, or, when nothing has changed since
-`manage.py rebuild_report_aggregates`, from the kept aggregates: the same GROUP BYs done once
-into narrow tables, read in the same shapes (reports/aggregates.py). Either way the
-directory is read first (three queries), its first query also saying which source is fresh.
+Those four reads come from the live tables, or, once `manage.py rebuild_report_aggregates`
+has built them, from the kept aggregates: the same figures grouped by month in narrow tables
+that the services keep exact in their own transactions, read in the same shapes
+(reports/aggregates.py). Either way the directory is read first (three queries), its first
+query also saying which source to read.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ class _Tally:
         self.received = self.routed = self.funded = self.pledges = self.declined = 0
         self.pledged = self.paid = ZERO_YUAN
         self.children: set[int] = set()
+        self.children_counted: int | None = None  # by the database (_read_kept)
+
+    def child_count(self) -> int:
+        return len(self.children) if self.children_counted is None else self.children_counted
 
     def line(self, key, label, *, note: str = "", applications: bool, reviews: bool) -> Line:
         return Line(
@@ -126,7 +131,7 @@ class _Tally:
             funded=self.funded if applications else None,
             pledges=self.pledges if reviews else None,
             declined=self.declined if reviews else None,
-            children=len(self.children),
+            children=self.child_count(),
             pledged=_money(self.pledged),
             paid=_money(self.paid),
         )
@@ -153,11 +158,11 @@ def _month(index: int) -> date:
 
 @reads_from_replica
 def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
-    """The figures from the kept aggregates when they are fresh (reports/aggregates.py),
+    """The figures from the kept aggregates once they are built (reports/aggregates.py),
     else from the live tables: the same numbers either way (tests/test_report_aggregates.py).
     """
     directory = _directory()
-    source = aggregates.KEPT if directory.aggregates_fresh else aggregates.LIVE
+    source = aggregates.KEPT if directory.aggregates_kept else aggregates.LIVE
     return _figures(period, directory, source, now=now)
 
 
@@ -172,23 +177,23 @@ class _Directory:
     members: list
     projects: list
     categories: list
-    aggregates_fresh: bool
+    aggregates_kept: bool
 
 
 def _directory() -> _Directory:
     """The directory's members, projects and categories (three queries); the members' query
-    also says whether the kept aggregates are fresh, so that choosing the source costs no
-    query of its own (the dashboard's query count is pinned)."""
+    also says whether the aggregates are kept, so that choosing the source costs no query
+    of its own (the dashboard's query count is pinned)."""
     members = list(
-        MemberOrganization.objects.annotate(
-            aggregates_fresh=aggregates.fresh_expression()
-        ).order_by("number")
+        MemberOrganization.objects.annotate(aggregates_kept=aggregates.kept_expression()).order_by(
+            "number"
+        )
     )
     return _Directory(
         members=members,
         projects=list(AidProject.objects.select_related("member").order_by("code")),
         categories=list(DiseaseCategory.objects.order_by("sort_order", "code")),
-        aggregates_fresh=bool(members) and members[0].aggregates_fresh,
+        aggregates_kept=bool(members) and members[0].aggregates_kept,
     )
 
 
@@ -203,20 +208,24 @@ def _figures(period: Period, directory: _Directory, source, *, now) -> Figures:
     }
     total, trend = _Tally(), defaultdict(_Tally)
 
-    _read_applications(source.application_rows(window), in_period, total, tallies, trend)
+    if source is aggregates.KEPT:
+        medians = _read_kept(period, window, total, tallies, trend)
+    else:
+        _read_applications(source.application_rows(window), in_period, total, tallies, trend)
+        _read_pledges(source.pledge_rows(window), in_period, total, tallies, trend)
+        medians = _medians(source.timing_rows(period.bounds()))
     _read_reviews(source.review_rows(period.bounds()), total, tallies, figures)
-    _read_pledges(source.pledge_rows(window), in_period, total, tallies, trend)
 
     for name in ("received", "routed", "funded", "pledges", "declined"):
         setattr(figures, name, getattr(total, name))
-    figures.children = len(total.children)
+    figures.children = total.child_count()
     figures.pledged, figures.paid = _money(total.pledged), _money(total.paid)
     (
         figures.decision_days,
         figures.decision_count,
         figures.payment_days,
         figures.payment_count,
-    ) = _medians(source.timing_rows(period.bounds()))
+    ) = medians
     _lines(figures, tallies, directory)
     figures.trend = [
         _Tally.line(trend[m], f"{m:%Y-%m}", f"{m:%Y-%m}", applications=True, reviews=False)
@@ -243,6 +252,55 @@ def _read_applications(rows, in_period, total, tallies, trend) -> None:
         for name, key in (("category", row["category_id"]), ("province", row["region"] or "")):
             tallies[name][key].received += row["received"]
             tallies[name][key].funded += row["funded"]
+
+
+# The breakdowns of aggregates.KEPT.grouped_rows, with how their keys read back.
+_KEPT_KEYS = {
+    "member": int,
+    "category": lambda key: int(key) or None,
+    "province": str,
+    "project": int,
+}
+
+
+def _read_kept(period, window, total, tallies, trend) -> tuple:
+    """Queries 1, 3 and 4 from the kept aggregates, added up by the database: a row per
+    month of the trend and per member, project, category and province of the period,
+    then the medians' middle values (reports.aggregates._Kept)."""
+    decisions = payments = 0
+    rows = aggregates.KEPT.grouped_rows(period.bounds(), window)
+    for kind, key, received, routed, funded, pledges, pledged, paid, children in rows:
+        if kind == "timings":
+            decisions, payments = received, routed
+            continue
+        if kind == "trend":
+            trend[_month(int(key))].received += received
+            trend[_month(int(key))].funded += funded
+            continue
+        if kind == "trend-pledges":
+            trend[_month(int(key))].pledged += pledged or ZERO_YUAN
+            continue
+        name, _dash, of = kind.partition("-")
+        tally = total if name == "total" else tallies[name][_KEPT_KEYS[name](key)]
+        if not of:
+            tally.received += received
+            tally.funded += funded
+            if name == "member":
+                total.received += received
+                total.routed += routed
+                total.funded += funded
+            continue
+        tally.pledges += pledges or 0
+        tally.pledged += pledged or ZERO_YUAN
+        tally.paid += paid or ZERO_YUAN
+        tally.children_counted = children or 0
+    to_decision, to_payment = aggregates.KEPT.middles(period.bounds(), decisions, payments)
+    return (
+        _median(to_decision, unit=MICROSECONDS_PER_DAY) if decisions else None,
+        decisions,
+        _median(to_payment) if payments else None,
+        payments,
+    )
 
 
 def _read_reviews(rows, total, tallies, figures) -> None:

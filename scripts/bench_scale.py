@@ -517,8 +517,8 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("createcachetable", verbosity=0)
-    # What production's cron does every 10 minutes (deploy/aid-alliance.cron): without it
-    # the dashboard reads the live tables, seconds a request at this scale.
+    # Built once, as when installing; the services keep them from then on (reports/aggregates.py).
+    # Without it the dashboard reads the live tables, seconds a request at this scale.
     call_command("rebuild_report_aggregates", verbosity=0)
     print(generation, flush=True)
     prep = prepare(args.year)

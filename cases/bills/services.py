@@ -24,6 +24,7 @@ from aid_alliance.money import yuan
 from cases import access, documents, events
 from cases.errors import ApplicationError, NotAllowed, WorkflowError
 from cases.models import Allocation, Application, MemberReview, Payment, Receipt, ReviewEvent
+from reports import aggregates as report_aggregates
 
 State = MemberReview.State
 Action = events.Action
@@ -340,6 +341,7 @@ def payment_record(
         kind=Action.PAID,
         note=f"{review.member.short_name} {yuan(amount)} {paid_on}",
     )
+    report_aggregates.refresh(application)
     return payment
 
 
@@ -379,4 +381,5 @@ def payment_reverse(*, payment: Payment, by, note: str = "") -> Payment:
         kind=Action.PAYMENT_REVERSED,
         note=f"{yuan(original.amount)} {note}"[:300],
     )
+    report_aggregates.refresh(application)
     return reversal

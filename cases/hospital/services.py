@@ -15,6 +15,7 @@ from cases.errors import InvalidInput, NotAllowed, WorkflowError
 from cases.models import Application, Document, HospitalConfirmation
 from cases.review import services as review_services
 from organizations.models import Hospital
+from reports import aggregates as report_aggregates
 
 Action = events.Action
 Kind = HospitalConfirmation.Kind
@@ -154,6 +155,7 @@ def hospital_correct(
         % {"hospital": by.hospital.name, "reference": application.reference},
         reason,
     )
+    report_aggregates.refresh(application)
     return confirmation
 
 

@@ -38,6 +38,7 @@ from cases.models import (
 )
 from cases.review import services as review_services
 from cases.standard import SECTIONS
+from reports import aggregates as report_aggregates
 
 # What the treating hospital confirms (issue 17): D01-D03, D07 (plan_*) and D08.
 HOSPITAL_CONFIRMED_FIELDS = ("category", "icd", "diagnosis_text", "estimated_cost")
@@ -225,6 +226,8 @@ def section_save(*, application: Application, section: str, data, by) -> Section
         # The hospital confirmed other values than these (issue 17): it confirms again.
         application.hospital_confirmation = None
         application.save(update_fields=["hospital_confirmation"])
+    if application.status == Application.Status.SUBMITTED:
+        report_aggregates.refresh(application)  # C01 category, A province
     form.quiet_required_errors()
     return SectionResult(form=form, changed=changed)
 
@@ -260,6 +263,10 @@ def application_submit(*, application: Application, by) -> Application:
     events.record_event(application=application, by=by, kind=Action.SUBMITTED)
     # Routing to every member happens in this same transaction (standard.md §3).
     review_services.route(application, by=by)
+    # The identity may have joined other records (_join_identity): their pledges' child too.
+    report_aggregates.refresh(
+        Application.objects.filter(child__identity_id=application.child.identity_id)
+    )
     return application
 
 

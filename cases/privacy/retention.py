@@ -49,6 +49,7 @@ from cases.models import (
     ReviewEvent,
     private_storage,
 )
+from reports import aggregates as report_aggregates
 
 BATCH = 200
 CLOSED = (Application.Status.CLOSED, Application.Status.WITHDRAWN)
@@ -188,6 +189,7 @@ def _anonymise(application: Application, *, by, now, days: int, run: RetentionRu
         kind=events.Action.ANONYMISED,
         note=f"retention period {days} days",
     )
+    report_aggregates.refresh(application)  # the figures stay: the province is kept
     return files
 
 

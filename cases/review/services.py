@@ -26,6 +26,7 @@ from cases.models import Application, Document, MemberReview, RequestedDocument,
 from organizations import directory_cache, regions, selectors
 from organizations.eligibility import Applicant, ProjectRules, evaluate, results_as_data
 from organizations.models import AidProject, MemberOrganization
+from reports import aggregates as report_aggregates
 
 State = MemberReview.State
 Action = events.Action
@@ -251,6 +252,7 @@ def review_take(*, review: MemberReview, by, note: str = "") -> MemberReview:
     access.require_decider(by, review)
     _move(review, State.IN_REVIEW, by=by, allowed_from=(State.PENDING,), internal_note=note)
     review.save(update_fields=["state"])
+    report_aggregates.refresh(application)
     return review
 
 
@@ -306,6 +308,7 @@ def review_request_info(
                 "Your caseworker will contact you."
             )
         _tell_family(application, text % {"reference": application.reference})
+    report_aggregates.refresh(application)
     return review
 
 
@@ -334,6 +337,7 @@ def review_answer_info(*, review: MemberReview, by, note: str = "") -> MemberRev
     review.info_requested_at = None
     review.save(update_fields=["state", "due_at", "info_requested_at"])
     open_items.update(answered_at=timezone.now())
+    report_aggregates.refresh(application)
     return review
 
 
@@ -429,6 +433,7 @@ def review_approve(
     review.decided_by = by
     review.save()
     _decided(application, review)
+    report_aggregates.refresh(application)
     return review
 
 
@@ -462,6 +467,7 @@ def review_decline(*, review: MemberReview, reason: str, by, note: str = "") -> 
     review.decided_by = by
     review.save()
     _decided(application, review)
+    report_aggregates.refresh(application)
     return review
 
 
@@ -492,7 +498,7 @@ EXPIRY_LOCK = 0x41494401
 def reviews_expire(*, now=None) -> int:
     """Expire reviews past their member's time limit; safe to run twice (or at once)."""
     now = now or timezone.now()
-    expired = 0
+    expired, applications = 0, set()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # One run at a time: two runs on disjoint reviews would still update the
@@ -515,6 +521,8 @@ def reviews_expire(*, now=None) -> int:
             )
             review.save(update_fields=["state"])
             expired += 1
+            applications.add(review.application_id)
+        report_aggregates.refresh(applications)
     return expired
 
 
@@ -538,6 +546,7 @@ def application_withdraw(*, application: Application, by, note: str = "") -> App
     application.save(update_fields=["status", "closing_reason", "closed_at", "updated_at"])
     _end_open_reviews(application, by=by, note=note or ReviewEvent.SystemNote.WITHDRAWN)
     events.record_event(application=application, by=by, kind=Action.WITHDRAWN, note=note)
+    report_aggregates.refresh(application)
     return application
 
 
@@ -557,6 +566,7 @@ def application_close(*, application: Application, reason: str, by, note: str = 
     events.record_event(
         application=application, by=by, kind=Action.CLOSED, note=f"{reason} {note}".strip()
     )
+    report_aggregates.refresh(application)
     return application
 
 
@@ -653,4 +663,5 @@ def consent_withdraw(*, application: Application, by, note: str) -> Application:
     events.record_event(
         application=application, by=by, kind=Action.CONSENT_WITHDRAWN, section="H", note=note
     )
+    report_aggregates.refresh(application)
     return application

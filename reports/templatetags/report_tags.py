@@ -1,4 +1,6 @@
 from django import forms, template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from reports.tables import display, is_number
 
@@ -12,9 +14,23 @@ def figure(value) -> str:
 
 
 @register.filter
-def numeric(value) -> bool:
-    """Whether a cell is a number (right-aligned in tables)."""
-    return is_number(value)
+def table_body(rows) -> str:
+    """A table's rows as <tr>s, each cell shown by `figure` and a number right-aligned:
+    built here in one pass, not by a template loop per cell (the dashboard's and the PDF's
+    tables are hundreds of cells; the loop was a third of the dashboard's time)."""
+    return mark_safe(  # noqa: S308 - every cell is escaped
+        "".join(
+            "<tr>"
+            + "".join(
+                f'<td class="n">{escape(display(cell))}</td>'
+                if is_number(cell)
+                else f"<td>{escape(display(cell))}</td>"
+                for cell in row
+            )
+            + "</tr>"
+            for row in rows
+        )
+    )
 
 
 @register.filter

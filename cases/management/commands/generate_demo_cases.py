@@ -36,6 +36,7 @@ from cases.models import (
 from organizations import services
 from organizations.management.commands.load_demo import DEMO_PASSWORD, DIRECTORY_FILE
 from organizations.models import DiseaseCategory, MemberOrganization, User
+from reports import aggregates as report_aggregates
 
 
 class Command(BaseCommand):
@@ -133,6 +134,9 @@ class Command(BaseCommand):
                     parts = pool.starmap(_generate_part, jobs)
             self._report(parts, time.monotonic() - started, workers)
         self._analyze()
+        if report_aggregates.is_kept():
+            # Written in bulk, not through the services that keep the report's figures.
+            report_aggregates.rebuild()
 
     def _generate_part(
         self, worker, workers, count, seed, batch, now, verbose, rng=None, router=None

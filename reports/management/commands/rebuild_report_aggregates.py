@@ -1,13 +1,17 @@
 """`manage.py rebuild_report_aggregates`: the alliance report's kept aggregates, built again.
 
-Run it from cron (deploy/aid-alliance.cron) on the worker host: the report reads them while
-nothing has changed since (reports/aggregates.py), and the live tables otherwise.
+Run it once when installing (until then the report reads the live tables), and to repair
+the aggregates after rows were changed outside the services (reports/aggregates.py): the
+services keep them exact from then on. `--check` compares them with the live figures.
 """
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from reports import aggregates
 from reports.models import AggregateStamp
+from reports.periods import CHINA, parse_period
+from reports.selectors import live_report_figures, report_figures
 
 
 class Command(BaseCommand):
@@ -15,12 +19,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--force", action="store_true", help="Rebuild even when nothing changed since."
+            "--check",
+            nargs="?",
+            const="",
+            metavar="PERIOD",
+            help="Compare the kept figures of a period (default: this year) with the live "
+            "ones; no rebuild.",
         )
 
     def handle(self, *args, **options):
-        if not options["force"] and aggregates.is_fresh():
-            self.stdout.write("Report aggregates are fresh: nothing changed since the rebuild.")
+        if options["check"] is not None:
+            today = timezone.localtime(timezone.now(), CHINA)
+            period = parse_period(options["check"] or str(today.year))
+            if not aggregates.is_kept():
+                raise CommandError("The report aggregates are not built yet.")
+            now = timezone.now()
+            if report_figures(period, now=now) != live_report_figures(period, now=now):
+                raise CommandError(f"The kept figures of {period} differ from the live ones.")
+            self.stdout.write(f"The kept figures of {period} equal the live ones.")
             return
         counts = aggregates.rebuild()
         stamp = AggregateStamp.objects.get()
