@@ -422,23 +422,14 @@ def refresh(applications) -> None:
     ids = _ids(applications)
     if not ids:
         return
-    with transaction.atomic():
-        ApplicationShare.objects.bulk_create(
-            [ApplicationShare(application_id=pk) for pk in ids], ignore_conflicts=True
-        )
-        # Locked in the order of ids, before the live rows are read again: a second change
-        # of one of these applications waits here, then reads the first one's rows.
-        shares = {
-            share.application_id: share
-            for share in ApplicationShare.objects.select_for_update()
-            .filter(application_id__in=ids)
-            .order_by("application_id")
-        }
+    # No savepoint of its own: a failure here fails the service's transaction as a whole.
+    with transaction.atomic(savepoint=False):
+        shares = _lock_shares(ids)
         new = contributions(ids)
         deltas: dict[tuple, list] = {}
         for pk in ids:
             contribution = new.get(pk, Contribution())
-            old = _loaded(shares[pk].groups)
+            old = _loaded(shares[pk])
             for key in old.keys() | contribution.groups.keys():
                 before, after = old.get(key), contribution.groups.get(key)
                 width = len(before or after)
@@ -448,13 +439,40 @@ def refresh(applications) -> None:
                 if any(change):
                     _plus(deltas, key, change)
             stored = contribution.stored()
-            if stored != shares[pk].groups:
+            if stored != shares[pk]:
                 ApplicationShare.objects.filter(application_id=pk).update(groups=stored)
         _add_deltas(deltas)
-        ApplicationTiming.objects.filter(application_id__in=ids).delete()
-        ApplicationTiming.objects.bulk_create(
-            [c.timing for c in new.values() if c.timing is not None]
+        timings = [c.timing for c in new.values() if c.timing is not None]
+        untimed = sorted(set(ids) - {t.application_id for t in timings})
+        if untimed:
+            ApplicationTiming.objects.filter(application_id__in=untimed).delete()
+        if timings:
+            ApplicationTiming.objects.bulk_create(
+                timings,
+                update_conflicts=True,
+                unique_fields=["application_id"],
+                update_fields=[name for name in TIMING_FIELDS if name != "application_id"],
+            )
+
+
+def _lock_shares(ids: list[int]) -> dict[int, list]:
+    """Each application's stored share (made empty if new), its row locked in the order of
+    ids before the live rows are read again: a second change of one of these applications
+    waits here, then reads the first one's rows. One statement: an upsert that touches the
+    row takes its lock (PostgreSQL; SQLite writes one transaction at a time)."""
+    table = connection.ops.quote_name(ApplicationShare._meta.db_table)
+    groups = ApplicationShare._meta.get_field("groups")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (application_id, groups) VALUES "  # noqa: S608 - names are ours
+            + ", ".join(["(%s, %s)"] * len(ids))
+            + " ON CONFLICT (application_id) DO UPDATE SET application_id = excluded.application_id"
+            " RETURNING application_id, groups",
+            [value for pk in ids for value in (pk, "[]")],
         )
+        return {
+            pk: groups.from_db_value(value, None, connection) for pk, value in cursor.fetchall()
+        }
 
 
 def _add_deltas(deltas: dict[tuple, list]) -> None:
