@@ -519,7 +519,10 @@ def main() -> None:
     call_command("createcachetable", verbosity=0)
     # Built once, as when installing; the services keep them from then on (reports/aggregates.py).
     # Without it the dashboard reads the live tables, seconds a request at this scale.
-    call_command("rebuild_report_aggregates", verbosity=0)
+    from reports.aggregates import is_kept
+
+    if not is_kept():
+        call_command("rebuild_report_aggregates", verbosity=0)
     print(generation, flush=True)
     prep = prepare(args.year)
     submit = time_submissions(args.submissions)
