@@ -199,6 +199,26 @@ def test_an_inactive_member_gets_no_review_and_a_closed_project_no_verdict(peopl
     assert set(review_of(application, 1).eligibility) == {"P01", "P02"}
 
 
+def test_a_member_that_left_with_an_older_change_time_is_not_routed_to(people):
+    """The directory's version is a fingerprint of every member's change time, not the
+    newest: a deactivation saved before another change but committed after it (or by a
+    server whose clock is behind) carries an older time, and must still reach the next
+    routing (a reviewer's finding: routing kept sending children to a member that left)."""
+    submitted(people["alice"])
+    renamed = member(3)
+    renamed.contact_name = "改名"
+    renamed.save()
+    submitted(people["alice"], sequence="125")  # routing read for this version
+    left = member(2)
+    earlier = timezone.now() - timedelta(seconds=1)
+    left.is_active = False
+    left.save()
+    MemberOrganization.objects.filter(pk=left.pk).update(updated_at=earlier)
+    third = submitted(people["alice"], sequence="127")
+    assert not third.reviews.filter(member=left).exists()
+    assert third.reviews.count() == 7
+
+
 def test_the_next_submission_routes_by_a_rule_published_since(people):
     """Routing reads the directory once per version (review.services.routing): a published
     rule, a member's new review days and a closed project must all reach the next one."""
