@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import get_language, pgettext_lazy
 
 from aid_alliance.clients import client_address  # noqa: F401 - used by the views
@@ -212,11 +212,29 @@ class FamilyView:
 _MEMBER_FIELDS = ("name_zh", "name_en", "contact_phone", "contact_email", "number")
 
 
+# What the checklist and the papers read of the documents.
+_DOCUMENTS = Prefetch(
+    "documents",
+    queryset=Document.objects.only(
+        "application",
+        "doc_type",
+        "flag",
+        "status",
+        "family_request",
+        "reject_reason",
+        "uploaded_at",
+    ),
+)
+
+
 def family_view(application_id: int) -> FamilyView | None:
     """Everything the status page shows, or None if the application is gone or a draft.
 
-    Four queries: the application with its member, its documents, its reviews with their
-    members, and the payments that stand (neither a reversal nor reversed).
+    At most four queries: the application with its member, its reviews with their members,
+    its documents while a member is still deciding (the checklist and the papers need
+    them), and the payments that stand (neither a reversal nor reversed) when a review has
+    any: a review's paid_total is the sum of its standing payments (cases.bills.services),
+    all of them positive, so a review with none paid has none to list.
     """
     application = (
         Application.objects.exclude(status=Application.Status.DRAFT)
@@ -229,20 +247,6 @@ def family_view(application_id: int) -> FamilyView | None:
             "economic_flags",  # for the checklist only: which certificate is needed
             "consent_method",
             *(f"member__{name}" for name in _MEMBER_FIELDS),
-        )
-        .prefetch_related(
-            Prefetch(
-                "documents",
-                queryset=Document.objects.only(
-                    "application",
-                    "doc_type",
-                    "flag",
-                    "status",
-                    "family_request",
-                    "reject_reason",
-                    "uploaded_at",
-                ),
-            )
         )
         .filter(pk=application_id)
         .first()
@@ -263,12 +267,19 @@ def family_view(application_id: int) -> FamilyView | None:
         .order_by("member__number")
     )
     members_by_review = {review.pk: review.member for review in reviews}
+    paid = [review.pk for review in reviews if review.paid_total > ZERO]
     payments = (
-        Payment.objects.filter(review_id__in=members_by_review, reverses__isnull=True)
+        Payment.objects.filter(review_id__in=paid, reverses__isnull=True)
         .filter(reversal__isnull=True)
         .only("review_id", "paid_on", "amount")
         .order_by("paid_on", "pk")
+        if paid
+        else []
     )
+    is_open = application.status == Application.Status.SUBMITTED
+    deciding = is_open and any(review.state in MemberReview.OPEN_STATES for review in reviews)
+    if deciding:
+        prefetch_related_objects([application], _DOCUMENTS)
     lines = [
         MemberLine(
             member=review.member,
@@ -279,9 +290,8 @@ def family_view(application_id: int) -> FamilyView | None:
         )
         for review in reviews
     ]
-    is_open = application.status == Application.Status.SUBMITTED
-    needed = _needed(application, reviews) if is_open else []
-    papers = _papers(application, reviews) if is_open else []
+    needed = _needed(application, reviews) if deciding else []
+    papers = _papers(application, reviews) if deciding else []
     return FamilyView(
         reference=application.reference,
         state=_overall(is_open, reviews, needed),

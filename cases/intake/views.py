@@ -6,7 +6,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -26,41 +26,65 @@ from cases.intake.page_forms import (
     DiscardDraftForm,
     DocumentReviewForm,
     DocumentUploadForm,
+    search_choices,
 )
 from cases.models import Application
 from cases.privacy import selectors as privacy_selectors
 from cases.review import selectors as review_selectors
 from cases.standard import SECTIONS
-from organizations.models import MemberOrganization
 from reports.periods import CHINA
 
 PAGE_SIZE = 25
+MAX_PAGE = 10**9  # beyond it an OFFSET could overflow the database's integer: counted first
 
 
 def list_filtered(request):
-    """The staff list's search form, the applications it selects and the member chosen (the
-    secretariat may narrow to one); shared by the list page and its CSV download."""
-    form = ApplicationSearchForm(request.GET or None)
+    """The staff list's search form, the applications it selects, the member chosen (the
+    secretariat may narrow to one; its id) and the form's choices; shared by the list page
+    and its CSV download."""
+    choices = functools.partial(search_choices, request)
+    form = ApplicationSearchForm(request.GET or None, choices=choices)
     filters = form.cleaned_data if form.is_valid() else {}
     member = None
     if filters.get("member") and (request.user.is_secretariat or request.user.is_superuser):
-        member = MemberOrganization.objects.filter(short_name=filters["member"]).first()
+        member = choices().member_ids.get(filters["member"])
+    category = filters.get("category")
     queryset = selectors.application_list(
         request.user,
         q=filters.get("q", ""),
         status=filters.get("status", ""),
-        category=filters.get("category"),
+        category=choices().category_ids[category] if category else None,
         member=member,
     )
-    return form, queryset, member
+    return form, queryset, member, choices
+
+
+def _page(queryset, number) -> Page:
+    """Paginator(queryset, PAGE_SIZE).get_page(number), without its COUNT when the rows tell
+    it: a page neither empty nor full is the last one, so the total is the rows before it
+    plus its own (a search finding a few children: one query, not two)."""
+    paginator = Paginator(queryset, PAGE_SIZE)
+    try:
+        number = int(number or 1)
+    except (TypeError, ValueError):
+        number = 1  # as get_page: not a number is the first page
+    if not 1 <= number <= MAX_PAGE:
+        return paginator.get_page(number)  # the last page, as get_page gives
+    rows = list(queryset[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
+    if len(rows) == PAGE_SIZE:
+        return Page(rows, number, paginator)  # a full page: the total needs the COUNT
+    if rows or number == 1:
+        paginator.count = (number - 1) * PAGE_SIZE + len(rows)  # the cached_property's value
+        return Page(rows, number, paginator)
+    return paginator.get_page(number)  # past the end: the last page, as get_page gives
 
 
 @login_required
 @require_GET
 def application_list(request):
     access.require_staff(request.user)
-    form, queryset, member = list_filtered(request)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    form, queryset, member, choices = list_filtered(request)
+    page = _page(queryset, request.GET.get("page"))
     # Names and masked ID numbers are personal data too: the list view is recorded.
     audit.access_record_list(applications=page.object_list, user=request.user)
     return render(
@@ -69,7 +93,7 @@ def application_list(request):
         {
             "form": form,
             "page": page,
-            "members": MemberOrganization.objects.all()
+            "members": choices().members
             if member is not None or request.user.is_secretariat
             else [],
         },
@@ -440,7 +464,7 @@ def application_list_csv(request):
     """Every application the list's filters select (member staff: their member's; the
     secretariat: all), streamed; access recorded for each before the first byte."""
     access.require_staff(request.user)
-    form, queryset, member = list_filtered(request)
+    form, queryset, member, _choices = list_filtered(request)
     if form.is_bound and (not form.is_valid() or (form.cleaned_data["member"] and member is None)):
         # A filter mistyped must not turn into "everything": the list page says what is wrong.
         return HttpResponseBadRequest(_("The search is not valid: correct it on the list first."))

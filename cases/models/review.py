@@ -118,6 +118,14 @@ class MemberReview(models.Model):
             models.Index(fields=["member", "province", "state"], name="cases_review_province"),
             models.Index(fields=["member", "any_eligible", "state"], name="cases_review_eligible"),
             models.Index(fields=["state", "due_at"], name="cases_review_due"),
+            # The staff list's "information requested" mark (intake.selectors): the planner
+            # hashes every such review for the page's EXISTS; with this it reads the index
+            # alone, not a heap block per review (issue 18: 259 ms at 100,000 applications).
+            models.Index(
+                fields=["application"],
+                condition=Q(state="info_requested"),
+                name="cases_review_info_requested",
+            ),
             # The member's payments page: its pledges by state, newest decision first.
             models.Index(
                 fields=["member", "state", "-decided_at"], name="cases_review_member_decided"
