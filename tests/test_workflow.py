@@ -1172,10 +1172,11 @@ def test_the_approval_form_is_prefilled_with_the_suggestion_and_shows_the_gap(
     ("username", "queries"),
     # session, user with its member (and a reviewer's or the secretariat's second-factor
     # device, in the same query), the application with its guardians, other aid and
-    # documents, the access record, the member reviews with their members and projects, their events with the
-    # actors' names, the category D01's check reads, the history with its actors' names,
-    # the categories for its D01 change, the receipts. Another member's reviewer costs no
-    # more: whether its member was routed or pledged is read from the reviews loaded.
+    # documents, the access record, the member reviews with their members and projects,
+    # their events with the actors' names, the category D01's check reads, the history with
+    # its actors' names, the categories for its D01 change, the receipts. Another member's
+    # reviewer costs no more: whether its member was routed or pledged is read from the
+    # reviews loaded.
     [("alice", 13), ("bob", 13), ("dave", 13), ("sam", 13)],
 )
 def test_the_application_page_runs_the_same_queries_with_more_decisions_and_history(
