@@ -365,3 +365,25 @@ def test_the_application_page_shows_empty_e02_amounts_as_zero_not_as_nothing(cli
     ):
         # Zero, in the page's money format (80,000; 0), not an empty answer.
         assert re.search(rf"<dt>E02 {re.escape(label)}</dt><dd>0(\.00)?</dd>", html), label
+
+
+@pytest.mark.parametrize(
+    ("blank", "extra", "complete"),
+    [
+        ((), None, True),
+        (("g2_phone", "plan_chemotherapy", "name", "bank_name"), None, False),  # strict-only
+        (("g2_name", "g2_relationship", "g2_id_number", "g2_phone"), None, True),  # one guardian
+        ((), {"D": {"icd": "Z99"}, "B": {"primary": "2", "g2_name": ""}}, False),  # wrong
+    ],
+)
+def test_one_drafting_form_knows_whether_the_strict_check_passes(people, blank, extra, complete):
+    """passes_strict (issue 18: one form per section) answers as the strict form does,
+    with the strict-only rules (a half-filled second guardian, no treatment) included."""
+    application = draft_with(people, blank=blank, extra=extra)
+    answers = set()
+    for key in ("A", "B", "C", "D", "E", "G", "H"):
+        drafting = selectors.section_form(application, key)
+        strict = selectors.section_form(application, key, strict=True)
+        assert drafting.passes_strict() is strict.is_valid(), key
+        answers.add(strict.is_valid())
+    assert answers == ({True} if complete else {True, False})

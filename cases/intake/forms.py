@@ -242,17 +242,22 @@ class GuardiansForm(SectionForm):
 
     def clean(self):
         data = super().clean()
-        second = any(self.data.get(self.add_prefix(f"g2_{a}")) for a in GUARDIAN_ATTRS)
-        if second and self.strict:
-            for attr in ("name", "relationship", "id_number", "phone"):
-                if not data.get(f"g2_{attr}") and f"g2_{attr}" not in self.errors:
-                    self.add_error(
-                        f"g2_{attr}",
-                        _("Fill this in for the second guardian, or clear all of them."),
-                    )
-        if data.get("primary") == "2" and not second:
+        self.add_strict_problems(data)
+        if data.get("primary") == "2" and not self._second():
             self.add_error("primary", _("There is no second guardian to be the primary contact."))
         return data
+
+    def _second(self) -> bool:
+        return any(self.data.get(self.add_prefix(f"g2_{a}")) for a in GUARDIAN_ATTRS)
+
+    def strict_problems(self, cleaned):
+        if not self._second():
+            return []
+        return [
+            (f"g2_{attr}", _("Fill this in for the second guardian, or clear all of them."))
+            for attr in ("name", "relationship", "id_number", "phone")
+            if not cleaned.get(f"g2_{attr}") and f"g2_{attr}" not in self.errors
+        ]
 
     def values(self, cleaned):
         guardians = {}
@@ -449,8 +454,7 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             self.add_error(
                 "diagnosis_date", _("The diagnosis date cannot be before the date of birth.")
             )
-        if self.strict and not any(data.get(f"plan_{t}") for t in TREATMENTS):
-            self.add_error(None, _("Choose at least one treatment and its stage."))
+        self.add_strict_problems(data)
         region_errors = [
             name
             for name in ("hospital_province", "hospital_prefecture", "hospital_county")
@@ -463,6 +467,11 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             for name in region_errors:
                 del self.errors[name]
         return data
+
+    def strict_problems(self, cleaned):
+        if any(cleaned.get(f"plan_{t}") for t in TREATMENTS):
+            return []
+        return [(None, _("Choose at least one treatment and its stage."))]
 
     def values(self, cleaned):
         values = {
