@@ -400,14 +400,6 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             "hospital", coded("D06", _("Treating hospital's region: province"))
         ).items():
             self.fields[name] = field
-        stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
-        for name, label in TREATMENTS.items():
-            self.fields[f"plan_{name}"] = forms.ChoiceField(
-                label=coded("D07", capfirst(label)),
-                choices=stage_choices,
-                required=False,
-                widget=QuickSelect,
-            )
         # In the standard's order: D06's region and department, D07, then the costs D08, D09.
         self.order_fields(
             [
@@ -503,6 +495,24 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         }
         return SectionValues(application=values, treatment_plan=plan)
 
+
+def _plan_fields() -> dict[str, forms.ChoiceField]:
+    """D07's selects, one per treatment: declared once with the form's class, not built
+    per form (issue 18: their choices were most of the form's time); the labels are lazy,
+    read in the page's language."""
+    stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
+    return {
+        f"plan_{name}": forms.ChoiceField(
+            label=coded("D07", capfirst(label)),
+            choices=stage_choices,
+            required=False,
+            widget=QuickSelect,
+        )
+        for name, label in TREATMENTS.items()
+    }
+
+
+MedicalForm.base_fields.update(_plan_fields())  # the same dict as declared_fields
 
 AID_ROWS = 3
 
