@@ -387,3 +387,20 @@ def test_one_drafting_form_knows_whether_the_strict_check_passes(people, blank, 
         assert drafting.passes_strict() is strict.is_valid(), key
         answers.add(strict.is_valid())
     assert answers == ({True} if complete else {True, False})
+
+
+def test_d01s_check_takes_the_category_loaded_with_the_application(
+    people, django_assert_num_queries
+):
+    """D01 is checked against the category row read with the application, without a query
+    of its own (issue 18); a change of its ICD ranges shows at the next read."""
+    application = draft_with(people)
+    loaded = Application.objects.select_related("child", "category").get(pk=application.pk)
+    with django_assert_num_queries(0):
+        assert selectors.section_form(loaded, "D").passes_strict()
+    loaded.category.icd_codes = ["D66"]  # C91.0 is no longer in the category
+    loaded.category.save()
+    reread = Application.objects.select_related("child", "category").get(pk=application.pk)
+    form = selectors.section_form(reread, "D")
+    assert not form.passes_strict() and "icd" in form.errors
+    assert not selectors.section_complete(reread, "D")

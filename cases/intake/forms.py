@@ -346,11 +346,23 @@ def directory_hospital(name: str) -> Hospital | None:
     return Hospital.objects.filter(is_active=True, name=name).first()
 
 
+class CategoryField(forms.ModelChoiceField):
+    """D01: the application's stored category (`known`, loaded with it) is taken as it is,
+    not looked up again by its code (issue 18: a query per check of the section)."""
+
+    known = None
+
+    def to_python(self, value):
+        if self.known is not None and value == self.known.code:
+            return self.known
+        return super().to_python(value)
+
+
 class MedicalForm(RegionChoiceMixin, SectionForm):
     section = "D"
     region_prefixes = ("hospital",)
 
-    category = forms.ModelChoiceField(
+    category = CategoryField(
         label=coded("D01", _("Disease category")),
         queryset=DiseaseCategory.objects.all(),
         to_field_name="code",
@@ -396,6 +408,8 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.application is not None and Application.category.is_cached(self.application):
+            self.fields["category"].known = self.application.category
         for name, field in _region_fields(
             "hospital", coded("D06", _("Treating hospital's region: province"))
         ).items():
