@@ -365,3 +365,42 @@ def test_the_application_page_shows_empty_e02_amounts_as_zero_not_as_nothing(cli
     ):
         # Zero, in the page's money format (80,000; 0), not an empty answer.
         assert re.search(rf"<dt>E02 {re.escape(label)}</dt><dd>0(\.00)?</dd>", html), label
+
+
+@pytest.mark.parametrize(
+    ("blank", "extra", "complete"),
+    [
+        ((), None, True),
+        (("g2_phone", "plan_chemotherapy", "name", "bank_name"), None, False),  # strict-only
+        (("g2_name", "g2_relationship", "g2_id_number", "g2_phone"), None, True),  # one guardian
+        ((), {"D": {"icd": "Z99"}, "B": {"primary": "2", "g2_name": ""}}, False),  # wrong
+    ],
+)
+def test_one_drafting_form_knows_whether_the_strict_check_passes(people, blank, extra, complete):
+    """passes_strict (issue 18: one form per section) answers as the strict form does,
+    with the strict-only rules (a half-filled second guardian, no treatment) included."""
+    application = draft_with(people, blank=blank, extra=extra)
+    answers = set()
+    for key in ("A", "B", "C", "D", "E", "G", "H"):
+        drafting = selectors.section_form(application, key)
+        strict = selectors.section_form(application, key, strict=True)
+        assert drafting.passes_strict() is strict.is_valid(), key
+        answers.add(strict.is_valid())
+    assert answers == ({True} if complete else {True, False})
+
+
+def test_d01s_check_takes_the_category_loaded_with_the_application(
+    people, django_assert_num_queries
+):
+    """D01 is checked against the category row read with the application, without a query
+    of its own (issue 18); a change of its ICD ranges shows at the next read."""
+    application = draft_with(people)
+    loaded = Application.objects.select_related("child", "category").get(pk=application.pk)
+    with django_assert_num_queries(0):
+        assert selectors.section_form(loaded, "D").passes_strict()
+    loaded.category.icd_codes = ["D66"]  # C91.0 is no longer in the category
+    loaded.category.save()
+    reread = Application.objects.select_related("child", "category").get(pk=application.pk)
+    form = selectors.section_form(reread, "D")
+    assert not form.passes_strict() and "icd" in form.errors
+    assert not selectors.section_complete(reread, "D")

@@ -226,13 +226,13 @@ def test_the_application_page_query_count_is_constant(client, people, django_ass
     for key, data in SECTIONS.items():
         client.post(f"/applications/{application.reference}/sections/{key}/", data)
     # session, user with its member (organizations.auth_backends), the application with
-    # its prefetched guardians, other aid and documents, the access record, the category
-    # D01's completeness check reads, the history (values, with the actors' names) and the
-    # disease categories for the history's D01 change (issue 16: the history shows
+    # its prefetched guardians, other aid and documents (and its category, which D01's
+    # completeness check takes), the access record, the history (values, with the actors'
+    # names) and the disease categories for the history's D01 change (issue 16: the history shows
     # labels, not codes): one query, whatever the history. 15 before issue 18: the
     # sections come from a read model (no form's category choices or label query), the
     # user's member comes with the user, and a draft reads no member reviews.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(f"/applications/{application.reference}/").status_code == 200
     for n in range(5):  # more history and documents cost no more queries
         services.document_upload(
@@ -242,7 +242,7 @@ def test_the_application_page_query_count_is_constant(client, people, django_ass
             upload=SimpleUploadedFile(f"{n}.pdf", PDF_BYTES),
             by=people["alice"],
         )
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(f"/applications/{application.reference}/").status_code == 200
 
 

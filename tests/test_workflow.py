@@ -42,11 +42,11 @@ def querydict(data: dict) -> QueryDict:
     return query
 
 
-# On SQLite and PostgreSQL alike (issue 18: 32 before; 21 for the submission and its routing,
+# On SQLite and PostgreSQL alike (issue 18: 32 before; 20 for the submission and its routing,
 # 9 for keeping the report figures in the same transaction: the share locked by one upsert,
 # the application's reviews and payments read again, the share, three groups' deltas and the
 # timing written).
-SUBMISSION_QUERIES = 30
+SUBMISSION_QUERIES = 29
 
 
 def fill(application, by, *, sequence="123", **changes):
@@ -1173,11 +1173,11 @@ def test_the_approval_form_is_prefilled_with_the_suggestion_and_shows_the_gap(
     # session, user with its member (and a reviewer's or the secretariat's second-factor
     # device, in the same query), the application with its guardians, other aid and
     # documents, the access record, the member reviews with their members and projects,
-    # their events with the actors' names, the category D01's check reads, the history with
-    # its actors' names, the categories for its D01 change, the receipts. Another member's
-    # reviewer costs no more: whether its member was routed or pledged is read from the
-    # reviews loaded.
-    [("alice", 13), ("bob", 13), ("dave", 13), ("sam", 13)],
+    # their events with the actors' names, the history with its actors' names, the
+    # categories for its D01 change, the receipts (D01's check takes the category loaded
+    # with the application). Another member's reviewer costs no more: whether its member
+    # was routed or pledged is read from the reviews loaded.
+    [("alice", 12), ("bob", 12), ("dave", 12), ("sam", 12)],
 )
 def test_the_application_page_runs_the_same_queries_with_more_decisions_and_history(
     client, people, application, django_assert_num_queries, username, queries

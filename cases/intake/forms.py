@@ -242,17 +242,22 @@ class GuardiansForm(SectionForm):
 
     def clean(self):
         data = super().clean()
-        second = any(self.data.get(self.add_prefix(f"g2_{a}")) for a in GUARDIAN_ATTRS)
-        if second and self.strict:
-            for attr in ("name", "relationship", "id_number", "phone"):
-                if not data.get(f"g2_{attr}") and f"g2_{attr}" not in self.errors:
-                    self.add_error(
-                        f"g2_{attr}",
-                        _("Fill this in for the second guardian, or clear all of them."),
-                    )
-        if data.get("primary") == "2" and not second:
+        self.add_strict_problems(data)
+        if data.get("primary") == "2" and not self._second():
             self.add_error("primary", _("There is no second guardian to be the primary contact."))
         return data
+
+    def _second(self) -> bool:
+        return any(self.data.get(self.add_prefix(f"g2_{a}")) for a in GUARDIAN_ATTRS)
+
+    def strict_problems(self, cleaned):
+        if not self._second():
+            return []
+        return [
+            (f"g2_{attr}", _("Fill this in for the second guardian, or clear all of them."))
+            for attr in ("name", "relationship", "id_number", "phone")
+            if not cleaned.get(f"g2_{attr}") and f"g2_{attr}" not in self.errors
+        ]
 
     def values(self, cleaned):
         guardians = {}
@@ -341,11 +346,23 @@ def directory_hospital(name: str) -> Hospital | None:
     return Hospital.objects.filter(is_active=True, name=name).first()
 
 
+class CategoryField(forms.ModelChoiceField):
+    """D01: the application's stored category (`known`, loaded with it) is taken as it is,
+    not looked up again by its code (issue 18: a query per check of the section)."""
+
+    known = None
+
+    def to_python(self, value):
+        if self.known is not None and value == self.known.code:
+            return self.known
+        return super().to_python(value)
+
+
 class MedicalForm(RegionChoiceMixin, SectionForm):
     section = "D"
     region_prefixes = ("hospital",)
 
-    category = forms.ModelChoiceField(
+    category = CategoryField(
         label=coded("D01", _("Disease category")),
         queryset=DiseaseCategory.objects.all(),
         to_field_name="code",
@@ -391,18 +408,12 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.application is not None and Application.category.is_cached(self.application):
+            self.fields["category"].known = self.application.category
         for name, field in _region_fields(
             "hospital", coded("D06", _("Treating hospital's region: province"))
         ).items():
             self.fields[name] = field
-        stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
-        for name, label in TREATMENTS.items():
-            self.fields[f"plan_{name}"] = forms.ChoiceField(
-                label=coded("D07", capfirst(label)),
-                choices=stage_choices,
-                required=False,
-                widget=QuickSelect,
-            )
         # In the standard's order: D06's region and department, D07, then the costs D08, D09.
         self.order_fields(
             [
@@ -449,8 +460,7 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             self.add_error(
                 "diagnosis_date", _("The diagnosis date cannot be before the date of birth.")
             )
-        if self.strict and not any(data.get(f"plan_{t}") for t in TREATMENTS):
-            self.add_error(None, _("Choose at least one treatment and its stage."))
+        self.add_strict_problems(data)
         region_errors = [
             name
             for name in ("hospital_province", "hospital_prefecture", "hospital_county")
@@ -463,6 +473,11 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
             for name in region_errors:
                 del self.errors[name]
         return data
+
+    def strict_problems(self, cleaned):
+        if any(cleaned.get(f"plan_{t}") for t in TREATMENTS):
+            return []
+        return [(None, _("Choose at least one treatment and its stage."))]
 
     def values(self, cleaned):
         values = {
@@ -494,6 +509,24 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         }
         return SectionValues(application=values, treatment_plan=plan)
 
+
+def _plan_fields() -> dict[str, forms.ChoiceField]:
+    """D07's selects, one per treatment: declared once with the form's class, not built
+    per form (issue 18: their choices were most of the form's time); the labels are lazy,
+    read in the page's language."""
+    stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
+    return {
+        f"plan_{name}": forms.ChoiceField(
+            label=coded("D07", capfirst(label)),
+            choices=stage_choices,
+            required=False,
+            widget=QuickSelect,
+        )
+        for name, label in TREATMENTS.items()
+    }
+
+
+MedicalForm.base_fields.update(_plan_fields())  # the same dict as declared_fields
 
 AID_ROWS = 3
 

@@ -81,6 +81,7 @@ class SectionForm(forms.Form):
     def __init__(self, *args, application: Application, strict: bool = False, **kwargs):
         self.application = application
         self.strict = strict
+        self.quieted = []  # the required fields quiet_required_errors let pass
         super().__init__(*args, **kwargs)
 
     def full_clean(self):
@@ -129,13 +130,35 @@ class SectionForm(forms.Form):
             whole_form_label=self.whole_form_label if whole else "",
         )
 
+    def strict_problems(self, cleaned: dict) -> list[tuple[str | None, str]]:
+        """What only the submission's check refuses beyond an empty required field, as
+        (field, message): `clean` adds them when `strict`, and `passes_strict` asks them of
+        a drafting form (the same rules in one place)."""
+        return []
+
+    def add_strict_problems(self, cleaned: dict) -> None:
+        if self.strict:
+            for name, message in self.strict_problems(cleaned):
+                self.add_error(name, message)
+
     def quiet_required_errors(self):
-        """While drafting, an empty required field is not an error to shout about."""
+        """While drafting, an empty required field is not an error to shout about (the
+        quieted fields are kept for `passes_strict`)."""
         if self.strict:
             return
         for name in list(self.errors):
             if name != "__all__" and all(e.code == "required" for e in self.errors.as_data()[name]):
                 del self.errors[name]
+                self.quieted.append(name)
+
+    def passes_strict(self) -> bool:
+        """Whether this validated drafting form's input passes the submission's check, as
+        the same form built `strict` would (issue 18: one form per section, not two): the
+        two differ only by the quieted required errors and `strict_problems`, which a
+        strict `clean` adds after the rest and which change no other field's errors."""
+        if self.strict:
+            return self.is_valid()
+        return not self.errors and not self.quieted and not self.strict_problems(self.cleaned_data)
 
 
 def region_initial(prefix: str, code: str) -> dict:

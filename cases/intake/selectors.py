@@ -301,7 +301,7 @@ def section_complete(application: Application, section: str) -> bool:
         return not documents.missing(application)
     if application.pending_input.get(section):
         return False
-    return section_form(application, section, strict=True).is_valid()
+    return section_form(application, section).passes_strict()
 
 
 class SectionState(TextChoices):
@@ -346,16 +346,11 @@ def section_status(application: Application, key: str, *, checked=False) -> Sect
     if key == "F":
         return _documents_status(application, title)
     form = section_form(application, key)
-    if not application.pending_input.get(key) and not form.errors:
-        strict = section_form(application, key, strict=True)
-        complete = strict.is_valid()
-    else:
-        strict, complete = None, False
-    if complete:
+    if not application.pending_input.get(key) and form.passes_strict():
         state = SectionState.COMPLETE
     elif checked:
         state = SectionState.HAS_ERRORS
-        form = strict if strict is not None else section_form(application, key, strict=True)
+        form = section_form(application, key, strict=True)
     elif form.errors:
         state = SectionState.HAS_ERRORS
     elif _has_input(form):
