@@ -6,22 +6,16 @@ matching value selected) without its whitespace. Multiple selects and grouped ch
 keep Django's template rendering.
 """
 
-import html
-
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.forms.utils import flatatt
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
 
+from aid_alliance.escaping import escape
+
 SELECTED = mark_safe(" selected")  # noqa: S308 - a constant
-
-
-def _escape(value) -> str:
-    """conditional_escape, a plain str (most values) escaped at once: the same characters
-    (Django's escape is html.escape), without its checks for safe and lazy texts."""
-    return html.escape(value) if type(value) is str else conditional_escape(value)
 
 
 class QuickSelect(forms.Select):
@@ -41,8 +35,8 @@ class QuickSelect(forms.Select):
             has_selected |= selected
             # Escaped as format_html would, without its per-call overhead (tens of options).
             options.append(
-                f'<option value="{_escape(option_value)}"{SELECTED if selected else ""}>'
-                f"{_escape(label)}</option>"
+                f'<option value="{escape(option_value)}"{SELECTED if selected else ""}>'
+                f"{escape(label)}</option>"
             )
         final_attrs = {
             key: value
@@ -62,13 +56,13 @@ class QuickSelect(forms.Select):
 
 def _text(value) -> str:
     """`{{ value }}` in a template: localised, then escaped unless already safe."""
-    return html.escape(value) if type(value) is str else conditional_escape(localize(value))
+    return escape(value if type(value) is str else localize(value))
 
 
 def _formatted(value) -> str:
     """`{{ value|stringformat:'s' }}`: str(), escaped unless already safe (the filter keeps
     safety)."""
-    return _escape(value if isinstance(value, SafeData) else str(value))
+    return escape(value if isinstance(value, SafeData) else str(value))
 
 
 def _attrs(attrs: dict) -> str:

@@ -9,7 +9,6 @@ DATABASE_URL=postgres://root@127.0.0.1:5432/aid_alliance .venv/bin/pytest -q \
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from cases.bills import services as bills
@@ -18,16 +17,9 @@ from cases.models import Allocation, MemberReview, Payment, Receipt
 from cases.review import services as workflow
 from tests.test_bills import RECEIPT, pay
 from tests.test_workflow import fill, project, review_of, submitted
-from tests.test_workflow_concurrency import at_once
+from tests.test_workflow_concurrency import ROW_LOCKS, at_once
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks need PostgreSQL: set DATABASE_URL=postgres://... to run these",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = ROW_LOCKS
 
 
 @pytest.fixture

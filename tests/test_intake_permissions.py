@@ -173,6 +173,19 @@ def test_bad_list_parameters_do_not_break_the_list(client, people):
         assert client.get("/applications/", query).status_code == 200
 
 
+def test_an_unknown_category_is_refused_at_its_field_and_the_list_still_shows(client, people):
+    """The search's category is checked against the cached directory choices (issue 18): an
+    unknown code gets the select's message at the field, an unknown member is ignored."""
+    make_applications(people, 1)
+    client.force_login(people["sam"])
+    response = client.get("/applications/", {"category": "FLU", "member": "nobody", "q": "张"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == ["category"]
+    assert form.data["q"] == "张"  # the search comes back as typed
+    assert form.errors["category"][0] in response.content.decode()
+
+
 @pytest.mark.parametrize("count, queries", [(3, 5), (30, 6), (60, 6)])
 def test_the_list_query_count_does_not_grow_with_rows(
     client, people, count, queries, django_assert_num_queries

@@ -11,7 +11,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from cases.errors import WorkflowError
@@ -21,16 +20,9 @@ from reports.models import ApplicationFigure
 from reports.periods import CHINA, parse_period
 from reports.selectors import live_report_figures, report_figures
 from tests.test_workflow import project, review_of, submitted
-from tests.test_workflow_concurrency import at_once
+from tests.test_workflow_concurrency import ROW_LOCKS, at_once
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks need PostgreSQL: set DATABASE_URL=postgres://... to run these",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = ROW_LOCKS
 
 
 @pytest.fixture

@@ -23,7 +23,9 @@ from cases.review import services as workflow
 from organizations.models import AidProject
 from tests.test_workflow import NEED, review_of, submitted
 
-pytestmark = [
+# Real concurrent connections: PostgreSQL only, each test's rows committed (the other
+# connections must see them). Shared by the other concurrency modules.
+ROW_LOCKS = [
     pytest.mark.postgres,
     pytest.mark.skipif(
         connection.vendor != "postgresql",
@@ -31,6 +33,7 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
+pytestmark = ROW_LOCKS
 
 PLEDGE = Decimal("70000")  # two of these do not fit in the need of 105000
 
