@@ -252,7 +252,16 @@ def change_pay(people, application):
 
 
 def change_reverse(people, application):
-    payment = review_of(application, 1).payments.filter(reversal__isnull=True).last()
+    # The payment still standing: neither reversed nor itself a reversal. (By the model's
+    # ordering on paid_on the reversal can come last, when its date is later than the
+    # payment's, as it was in CI near midnight.)
+    payment = (
+        review_of(application, 1)
+        .payments.filter(reversal__isnull=True, reverses__isnull=True)
+        .order_by("pk")
+        .last()
+    )
+    assert payment is not None and payment.amount > 0
     bills.payment_reverse(payment=payment, by=people["bob"], note="typed wrong")
     return [application]
 
