@@ -273,6 +273,9 @@ SESSION_ENGINE = (
     else "django.contrib.sessions.backends.db"
 )
 AUTH_USER_CACHE = bool(env_str("REDIS_URL"))
+# The directory API's version: a generation in the (Redis) cache that every save of the
+# directory replaces, instead of a fingerprint query per request (organizations.directory_cache).
+DIRECTORY_GENERATION = bool(env_str("REDIS_URL"))
 # Staff sessions (standard.md §5): signed out after SESSION_IDLE_SECONDS without a request
 # (aid_alliance.middleware.IdleSessionMiddleware), and after SESSION_COOKIE_AGE in any case.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)

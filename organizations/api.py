@@ -1,6 +1,7 @@
 import hashlib
 import json
 
+from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, quote_etag
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import condition
@@ -52,6 +53,25 @@ def _etag_of_body(request, response: Response):
     return get_conditional_response(request, etag=etag, response=response)
 
 
+def _rendered_once(view: APIView, state, key: tuple, build) -> HttpResponse:
+    """The body as DRF renders `build()`'s data, rendered once per version of the directory,
+    language, absolute URL (pagination links carry the host) and negotiated media type
+    (JSON's indent=): the same for every caller, none of these views knowing who asks."""
+    request = view.request
+    renderer, media_type = request.accepted_renderer, request.accepted_media_type
+
+    def render() -> tuple[bytes, str]:
+        response = Response(build())
+        response.accepted_renderer, response.accepted_media_type = renderer, media_type
+        response.renderer_context = view.get_renderer_context()
+        response.render()
+        return response.content, response["Content-Type"]
+
+    key = (*key, request.build_absolute_uri(), media_type)
+    content, content_type = directory_cache.cached(state, key, render)
+    return HttpResponse(content, content_type=content_type)
+
+
 # Built once per version of the directory and language; a repeat of a request whose answer
 # the client has gets 304 after the one query of the version (organizations.directory_cache).
 by_directory_version = method_decorator(condition(etag_func=directory_cache.etag))
@@ -76,8 +96,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _cached(self, build):
         """A refused request (unknown code, bad filter) raises inside `build`: not kept."""
-        key = ("projects", self.request.get_full_path())
-        return Response(directory_cache.cached(self._state, key, lambda: build().data))
+        return _rendered_once(self, self._state, ("projects",), lambda: build().data)
 
     @by_directory_version
     def list(self, request, *args, **kwargs):
@@ -124,9 +143,9 @@ class HsdsView(APIView):
     @by_directory_version
     def get(self, request):
         state = directory_cache.state_of(request)
-        body = directory_cache.cached(
+        return _rendered_once(
+            self,
             state,
             ("hsds",),
             lambda: HsdsDirectorySerializer(directory_hsds(labels=state.labels)).data,
         )
-        return Response(body)

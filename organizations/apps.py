@@ -11,9 +11,15 @@ class OrganizationsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
-        from organizations import auth_backends, second_factor
+        from organizations import auth_backends, directory_cache, second_factor
         from organizations.accounts import stamp_login
-        from organizations.models import MemberOrganization, User
+        from organizations.models import (
+            AidProject,
+            DiseaseCategory,
+            MemberOrganization,
+            RuleSet,
+            User,
+        )
 
         user_logged_in.connect(stamp_login, dispatch_uid="organizations.stamp_login")
         user_logged_in.connect(
@@ -28,4 +34,12 @@ class OrganizationsConfig(AppConfig):
             ):
                 signal.connect(
                     receiver, sender=model, dispatch_uid=f"auth_backends.{model.__name__}"
+                )
+        # The directory's generation (directory_cache): every change of what the API shows.
+        for signal in (post_save, post_delete):
+            for model in (MemberOrganization, AidProject, DiseaseCategory, RuleSet):
+                signal.connect(
+                    directory_cache.directory_changed,
+                    sender=model,
+                    dispatch_uid=f"directory_cache.{model.__name__}",
                 )

@@ -12,16 +12,33 @@ responses' ETag, so a client that has the current answer gets 304 after that one
 
 Per process, not in Django's cache: the built answers are small, and the shared cache is
 the database's (settings.CACHES), which would cost a query of its own.
+
+With Redis (settings.DIRECTORY_GENERATION), the directory API's reads (`state_of`) take
+the version from a generation in Django's cache instead of the fingerprint query: every
+save or delete of a member, project, category or rule version sets a new generation, at
+once and again when the change commits (`directory_changed`, as organizations.auth_backends
+does for the users). A request reads the generation before the database, so what it builds
+is never older than the generation it is kept under: a change counts from the next request
+after its commit, whatever the order of the commits (the review of MAX(updated_at) found a
+change saved early and committed late missed; a generation has no such order,
+tests/test_directory_cache.py). What is built under a generation is dropped after
+MAX_AGE_SECONDS in any case (a change made in SQL, or a process that died between a commit
+and its new generation). Routing and the pre-check (`directory_state`) keep the fingerprint:
+read inside the submission's transaction, they see a rule the moment it commits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import translation
 
@@ -29,10 +46,41 @@ from organizations.eligibility import ProjectRules, bilingual
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization, RuleSet
 
 MAX_ENTRIES = 512  # query strings of one version (filters, pages) before starting afresh
+MAX_AGE_SECONDS = 15 * 60  # what a generation's version built is rebuilt after this long
+GENERATION_KEY = "directory-generation"
+GENERATION_PREFIX = "generation:"  # a fingerprint's version is hex digits and "|"
 
-_lock = threading.Lock()
-_built: dict[tuple, object] = {}
-_built_version = ""
+
+class _Store:
+    """What was built for one version at a time, in this process."""
+
+    def __init__(self, max_age: float | None = None):
+        self.lock = threading.Lock()
+        self.built: dict[tuple, object] = {}
+        self.version = ""
+        self.born = 0.0
+        self.max_age = max_age
+
+    def get[T](self, version: str, key: tuple, build: Callable[[], T]) -> T:
+        with self.lock:
+            now = time.monotonic()
+            expired = self.max_age is not None and now - self.born > self.max_age
+            if self.version != version or expired:
+                self.built.clear()
+                self.version, self.born = version, now
+            if key in self.built:
+                return self.built[key]  # type: ignore[return-value]
+        value = build()
+        with self.lock:
+            if self.version == version:
+                if len(self.built) >= MAX_ENTRIES:
+                    self.built.clear()
+                self.built[key] = value
+        return value
+
+
+_by_fingerprint = _Store()
+_by_generation = _Store(max_age=MAX_AGE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -82,33 +130,61 @@ def directory_state() -> DirectoryState:
     return DirectoryState(version=version, labels=labels)
 
 
+def generation() -> str:
+    """The directory's current generation in Django's cache, made when missing."""
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        current = cache.get(GENERATION_KEY)
+    return current
+
+
+def generation_state() -> DirectoryState:
+    """The state under the current generation: no query once this process has its labels.
+    The generation is read first, so labels read after a change are never kept as older."""
+    version = GENERATION_PREFIX + generation()
+    return DirectoryState(
+        version=version, labels=_by_generation.get(version, ("labels",), _category_labels)
+    )
+
+
+def _category_labels() -> dict[str, str]:
+    from organizations import selectors
+
+    return selectors.category_labels()
+
+
+def _new_generation() -> None:
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def directory_changed(sender=None, **kwargs) -> None:
+    """post_save/post_delete of a member, project, category or rule version (and
+    organizations.services after an update()): a new generation now, and again when the
+    change commits (a request that read the old rows before the commit is not kept)."""
+    if not settings.DIRECTORY_GENERATION:
+        return
+    _new_generation()
+    transaction.on_commit(_new_generation, robust=True)
+
+
 def state_of(request) -> DirectoryState:
-    """The directory's state, read once per request (the ETag and the view both need it)."""
+    """The directory's state for the directory API, read once per request (the ETag and the
+    view both need it): the generation's with Redis, else the fingerprint's."""
     state = getattr(request, "_directory_state", None)
     if state is None:
-        state = request._directory_state = directory_state()
+        read = generation_state if settings.DIRECTORY_GENERATION else directory_state
+        state = request._directory_state = read()
     return state
 
 
 def cached[T](state: DirectoryState, key: tuple, build: Callable[[], T]) -> T:
     """What `build` returns for this version of the directory and the active language."""
-    global _built_version
     if not state.version:
         return build()
     key = (*key, translation.get_language())
-    with _lock:
-        if _built_version != state.version:
-            _built.clear()
-            _built_version = state.version
-        if key in _built:
-            return _built[key]  # type: ignore[return-value]
-    value = build()
-    with _lock:
-        if _built_version == state.version:
-            if len(_built) >= MAX_ENTRIES:
-                _built.clear()
-            _built[key] = value
-    return value
+    store = _by_generation if state.version.startswith(GENERATION_PREFIX) else _by_fingerprint
+    return store.get(state.version, key, build)
 
 
 def etag(request, *args, **kwargs) -> str | None:
@@ -127,4 +203,13 @@ def open_projects_rules(state: DirectoryState) -> list[ProjectRules]:
     return cached(state, ("open_projects_rules",), selectors.open_projects_rules)
 
 
-__all__ = ["DirectoryState", "cached", "directory_state", "etag", "open_projects_rules"]
+__all__ = [
+    "DirectoryState",
+    "cached",
+    "directory_changed",
+    "directory_state",
+    "etag",
+    "generation_state",
+    "open_projects_rules",
+    "state_of",
+]

@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations import auth_backends
+from organizations import auth_backends, directory_cache
 from organizations.models import (
     AccountEvent,
     AidProject,
@@ -129,6 +129,7 @@ def directory_load(*, data: dict, by: User | None = None) -> dict[str, int]:
         number__in=executive_numbers
     ).update(is_executive=False, updated_at=timezone.now())  # a save would move it too
     auth_backends.member_changed(sender=MemberOrganization)  # update() sends no post_save
+    directory_cache.directory_changed(sender=MemberOrganization)
     for row in data["members"]:
         members[row["n"]], new = MemberOrganization.objects.update_or_create(
             number=row["n"],
