@@ -8,11 +8,15 @@ shared phone's back button or a proxy must not show the page to the next person.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import pickle
 import re
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from django import forms
@@ -20,8 +24,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -163,6 +169,37 @@ def _opened(request) -> dict | None:
     return opened
 
 
+# The page's words above and below the papers, rendered once per content: keyed by a
+# digest of everything family_view read (pickled: every field of every object, so no field
+# can be left out of the key), the language and the time zone. Nothing of the session, the
+# CSRF token or the errors is in them; a change gives another view, so another key.
+FRAGMENTS_MAX = 2048  # per process; the oldest go first
+_fragments_lock = threading.Lock()
+_fragments_built: OrderedDict[tuple, dict[str, str]] = OrderedDict()
+
+
+def _fragments(view: family_status.FamilyView) -> dict[str, str]:
+    key = (
+        hashlib.sha256(pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)).digest(),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+    )
+    with _fragments_lock:
+        built = _fragments_built.get(key)
+        if built is not None:
+            _fragments_built.move_to_end(key)
+            return built
+    built = {
+        part: mark_safe(render_to_string(f"cases/_family_status_{part}.html", {"view": view}))  # noqa: S308 - rendered by our template
+        for part in ("head", "tail")
+    }
+    with _fragments_lock:
+        _fragments_built[key] = built
+        while len(_fragments_built) > FRAGMENTS_MAX:
+            _fragments_built.popitem(last=False)
+    return built
+
+
 def _result_page(request, opened: dict, *, errors=None, status=200):
     view = family_status.family_view(opened["application"])
     if view is None:
@@ -175,6 +212,7 @@ def _result_page(request, opened: dict, *, errors=None, status=200):
         "cases/family_status_result.html",
         {
             "view": view,
+            "fragments": _fragments(view),
             "open_until": datetime.fromtimestamp(opened["until"], tz=UTC),
             "paper_errors": errors,
             "max_mb": settings.DOCUMENT_MAX_BYTES // 1048576,
