@@ -137,7 +137,7 @@ def application_edit(request, reference):
         {
             "application": application,
             "sections": SECTIONS,
-            "upload_form": DocumentUploadForm(),
+            "upload_fields": upload_fields(get_language()),
             "missing": documents.missing(application),
             "duplicates": selectors.possible_duplicates(application, request.user),
             "checked": checked,
