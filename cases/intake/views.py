@@ -311,7 +311,7 @@ def _application_page(request, reference, *, reveal_numbers=False):
     # Read-only: the sections from a read model, not a form per section (issue 18).
     section_views = read_model.application_sections(
         application,
-        complete={key: services.section_complete(application, key) for key in SECTION_FORMS},
+        complete=selectors.sections_complete(application),
         revealed=revealed,
     )
     section_fields = {view.key: view for view in section_views}
