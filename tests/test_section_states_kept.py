@@ -137,3 +137,24 @@ def test_the_childs_birth_date_is_part_of_ds_check(people):
     Child.objects.filter(pk=application.child_id).update(dob=datetime.date(2026, 10, 15))
     assert selectors.sections_complete(loaded(application))["D"] is False
     assert services.section_complete(loaded(application), "D") is False
+
+
+def test_other_viewers_after_the_caseworker_warmed_the_states(client, people):
+    """Only a yes or no per section is kept, read by no viewer's rights: after alice (the
+    member's caseworker) viewed her draft, another member's staff still get a 404 and the
+    secretariat reads the same states, each as it would have with nothing kept."""
+    application = draft_with(people, blank=("bank_name",))
+    client.force_login(people["alice"])
+    warmed = {
+        k: s.state
+        for k, s in client.get(f"/applications/{application.reference}/")
+        .context["section_states"]
+        .items()
+    }
+    assert warmed["G"] != selectors.SectionState.COMPLETE
+    for other in ("carol", "dave"):
+        client.force_login(people[other])
+        assert client.get(f"/applications/{application.reference}/").status_code == 404
+    client.force_login(people["sam"])
+    response = client.get(f"/applications/{application.reference}/")
+    assert {k: s.state for k, s in response.context["section_states"].items()} == warmed
