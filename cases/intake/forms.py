@@ -469,7 +469,9 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         # The region of a hospital picked from the directory is the directory's (looked up
         # only when the region selects are refused: no query for a complete section).
         typed = data.get("treating_hospital") or ""
-        if region_errors and typed and directory_hospital(typed):
+        # Read beyond the section's values: its state is not remembered (selectors).
+        self.read_directory = bool(region_errors and typed)
+        if self.read_directory and directory_hospital(typed):
             for name in region_errors:
                 del self.errors[name]
         return data

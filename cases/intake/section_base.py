@@ -77,6 +77,9 @@ class SectionForm(forms.Form):
     # label and linked to its input (the field they are about); none: to the section.
     whole_form_field = ""
     whole_form_label = ""
+    # Whether validating read anything but the values, the application's stored rows and
+    # the day (D06: the hospital directory): the state is then not remembered (selectors).
+    read_directory = False
 
     def __init__(self, *args, application: Application, strict: bool = False, **kwargs):
         self.application = application
