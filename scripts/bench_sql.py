@@ -158,6 +158,8 @@ def main() -> None:
                 sql = query["sql"]
                 # A server-side cursor (QuerySet.iterator()): its SELECT.
                 sql = re.sub(r"^DECLARE .*? CURSOR WITH(?:OUT)? HOLD FOR ", "", sql, flags=re.S)
+                # The access record's asynchronous commit (cases.audit): its INSERT.
+                sql = re.sub(r"^SET LOCAL [^;]*; ", "", sql)
                 trip = ""
                 if number <= len(statements):
                     trip = "trip {:5.2f} ms, backend CPU {:5.2f} ms  ".format(

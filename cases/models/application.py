@@ -568,10 +568,14 @@ class AccessRecord(models.Model):
     a record edited, deleted or slipped in later breaks the chain where it happened.
     """
 
+    # No index of their own: (application, -at) and (user, -at) below lead with them, and
+    # every index is one more write for each row of every staff page (issue 18).
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="access_records"
+        Application, on_delete=models.CASCADE, related_name="access_records", db_index=False
     )
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     view = models.CharField(max_length=40)
     detail = models.CharField(max_length=200, blank=True)
