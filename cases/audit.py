@@ -309,12 +309,12 @@ def _insert_records(ids: list, *, user, view: str, detail: str = "") -> None:
     On PostgreSQL, a record written on its own (a page view, not inside a service's
     transaction) is committed without waiting for the WAL to reach the disk
     (ACCESS_RECORD_ASYNC_COMMIT; `SET LOCAL` in the same round trip, so only this INSERT's
-    implicit transaction): that wait was 3-5 ms of every staff page at 100,000
-    applications, the largest part of the page's time in PostgreSQL (issue 18). A
-    PostgreSQL crash can lose the records of the last moment (at most three times
-    wal_writer_delay, 0.6 s by default); it never leaves a torn row or a broken chain: the
-    sealer's own commit waits for the WAL, which holds every record before it. Inside a
-    transaction the records commit with it, as it commits."""
+    implicit transaction): that wait was 0.3 ms of a staff page on this machine's idle
+    disk, and 3-5 ms (the largest part of the page's time in PostgreSQL) while other jobs
+    wrote to it (issue 18). A PostgreSQL crash can lose the records of the last moment (at
+    most three times wal_writer_delay, 0.6 s by default); it never leaves a torn row or a
+    broken chain: the sealer's own commit waits for the WAL, which holds every record
+    before it. Inside a transaction the records commit with it, as it commits."""
     connection = connections[router.db_for_write(AccessRecord)]
     at = connection.ops.adapt_datetimefield_value(timezone.now())
     quote = connection.ops.quote_name
