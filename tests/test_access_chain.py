@@ -351,3 +351,73 @@ def test_gunicorns_master_runs_the_sealer_and_stops_it_when_it_stops(records, tm
     stat = Path(f"/proc/{sealer}/stat")
     assert not stat.exists() or stat.read_text().split(") ")[1][0] == "Z"  # gone, or a zombie
     assert [line["seq"] for line in checkpoint_lines(checkpoints)] == [5]
+
+
+# --- writing the records: one INSERT, committed without the WAL wait on its own (issue 18) ----
+
+
+def test_a_page_views_record_holds_who_what_and_the_detail(people, records):
+    application = records
+    audit.access_record(
+        application=application, user=people["sam"], view="discard", detail="x" * 300
+    )
+    audit.access_record_list(applications=[application.pk], user=people["bob"], view="inbox")
+    audit.access_record_list(applications=[], user=people["bob"], view="inbox")  # nothing
+    rows = list(
+        AccessRecord.objects.filter(view__in=("discard", "inbox")).values_list(
+            "application_id", "user_id", "view", "detail", "chain_seq", "chain_hash"
+        )
+    )
+    assert sorted(rows) == sorted(
+        [
+            (application.pk, people["sam"].pk, "discard", "x" * 200, None, ""),
+            (application.pk, people["bob"].pk, "inbox", "", None, ""),
+        ]
+    )
+
+
+def _written(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "cases_accessrecord" in q["sql"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_page_view_commits_its_record_without_waiting_and_only_that(client, people):
+    """Outside a transaction the record's INSERT turns synchronous_commit off for its own
+    implicit transaction (one round trip); the connection keeps waiting for the WAL for
+    everything after it."""
+    from django.test.utils import CaptureQueriesContext
+
+    application = submitted(people["alice"])
+    as_user(client, people["alice"])
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"/applications/{application.reference}/").status_code == 200
+    (insert,) = _written(captured)
+    assert insert.startswith("SET LOCAL synchronous_commit TO OFF; INSERT INTO")
+    assert AccessRecord.objects.filter(application=application, view="detail").count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('synchronous_commit')")
+        assert cursor.fetchone() == ("on",)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_record_inside_a_transaction_commits_with_it_as_it_commits(people, settings):
+    """A service's transaction (a discard, a hospital's confirmation) is never made
+    asynchronous by its access record; and the setting turns the shortcut off."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    application = submitted(people["alice"])
+    with CaptureQueriesContext(connection) as captured:
+        with transaction.atomic():
+            audit.access_record(application=application, user=people["bob"], view="discard")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('synchronous_commit')")
+                assert cursor.fetchone() == ("on",)
+        settings.ACCESS_RECORD_ASYNC_COMMIT = False
+        audit.access_record_list(applications=[application], user=people["bob"])
+    assert [sql.split(" ", 1)[0] for sql in _written(captured)] == ["INSERT", "INSERT"]
+    assert AccessRecord.objects.filter(application=application).count() == 2

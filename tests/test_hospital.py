@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -630,6 +631,29 @@ def test_members_see_the_confirmation_in_the_inbox_its_filter_and_the_page(clien
     items = client.get("/api/v1/reviews/?hospital_confirmed=true", **headers).json()["results"]
     assert [i["reference"] for i in items] == [confirmed.reference]
     assert items[0]["hospital_confirmed_by"] == BCH
+
+
+def test_the_confirmation_costs_the_page_one_query_and_nothing_without_it(
+    client, people, hana, django_assert_num_queries
+):
+    """The confirmation, its hospital and its user are one query when there is one, none
+    when there is not (cases.access._detail: not joined into the application's query)."""
+    confirmed = at_bch(people["alice"], sequence="111")
+    waiting = at_bch(people["alice"], sequence="113")
+    hospital_services.hospital_confirm(application=confirmed, by=hana)
+    as_user(client, people["dave"])
+    pages = {a: reverse("application-detail", args=[a.reference]) for a in (confirmed, waiting)}
+    for url in pages.values():
+        client.get(url)  # warm: session, language
+    with CaptureQueriesContext(connection) as unconfirmed:
+        assert "Confirmed by the hospital" not in client.get(pages[waiting]).content.decode()
+    with django_assert_num_queries(len(unconfirmed) + 1) as with_one:
+        page = client.get(pages[confirmed]).content.decode()
+    assert "Confirmed by the hospital" in page and BCH in page and "hana" in page
+    (read,) = [
+        q["sql"] for q in with_one.captured_queries if "cases_hospitalconfirmation" in q["sql"]
+    ]
+    assert "organizations_hospital" in read and "organizations_user" in read
 
 
 def test_members_see_a_correction_by_code_label_and_value_not_field_names(

@@ -269,3 +269,28 @@ def test_the_list_view_is_recorded_for_each_application_shown(client, people):
         )
     )
     assert recorded == {a.reference for a in apps}
+
+
+def test_the_list_marks_only_the_applications_with_an_open_information_request(people):
+    """The list's marks are look-ups per row shown (cases.intake.selectors._any_row): true
+    for the application whose review asks for information, false for its neighbours, and
+    false again once the request is answered."""
+    from cases.intake import selectors
+    from cases.review import services as workflow
+    from tests.test_workflow import review_of, submitted
+
+    asked, quiet = (
+        submitted(people["alice"], sequence="111"),
+        submitted(people["alice"], sequence="113"),
+    )
+    draft = make_applications(people, 1)[0]
+    review = review_of(asked, 1)
+    workflow.review_request_info(review=review, items="诊断证明", by=people["bob"])
+
+    def marks():
+        rows = selectors.application_list(people["alice"])
+        return {row.pk: (row.info_requested, row.family_waiting) for row in rows}
+
+    assert marks() == {asked.pk: (True, False), quiet.pk: (False, False), draft.pk: (False, False)}
+    workflow.review_answer_info(review=review, by=people["alice"])
+    assert marks()[asked.pk] == (False, False)

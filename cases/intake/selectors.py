@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Exists, Func, OuterRef, Prefetch, Q, TextChoices, TextField, Value
+from django.db.models import (
+    Exists,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    TextChoices,
+    TextField,
+    Value,
+)
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_lazy
 
@@ -36,7 +47,7 @@ def application_list(user, *, q="", status="", category=None, member=None):
     queryset = (
         base.select_related("child", "category", "member")
         # "Information requested" instead of "submitted" while a member waits for an answer.
-        .annotate(info_requested=Exists(_info_requests()))
+        .annotate(info_requested=_any_row(_info_requests()))
         # Only what the list shows: narrower rows make sorting and deep pages cheaper.
         .only(
             "reference",
@@ -54,7 +65,7 @@ def application_list(user, *, q="", status="", category=None, member=None):
         .annotate(
             # "Needs your answer": papers the family sent for an open request, not yet
             # checked (issue 17). A subquery in the page's one query, evaluated per row shown.
-            family_waiting=Exists(
+            family_waiting=_any_row(
                 Document.objects.filter(
                     application=OuterRef("pk"),
                     family_request__isnull=False,
@@ -82,6 +93,15 @@ def application_list(user, *, q="", status="", category=None, member=None):
         else:
             queryset = name_contains(queryset, q)
     return queryset
+
+
+def _any_row(rows):
+    """Whether `rows` (correlated to the application) has one, as `(SELECT id … LIMIT 1) IS
+    NOT NULL`, not EXISTS: PostgreSQL may turn an EXISTS into one hashed scan of every
+    matching row, planned for all the applications the list could show rather than the
+    page's 25; at 100,000 the unfiltered list read all 18,488 information requests for
+    each page (11 ms; a scalar subquery is a look-up per row shown: 0.3 ms; issue 18)."""
+    return IsNull(Subquery(rows.order_by().values("pk")[:1]), False)
 
 
 def _info_requests():
