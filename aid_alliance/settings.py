@@ -106,9 +106,6 @@ if RUNNING_TESTS and not env_str("ACCESS_CHECKPOINT_FILE"):
 ACCESS_CHECKPOINT_FILE = Path(
     env_str("ACCESS_CHECKPOINT_FILE") or BASE_DIR / "var" / "access-checkpoints.jsonl"
 )
-# A page view's access record is committed on PostgreSQL without waiting for the WAL flush
-# (cases.audit._insert_records: 0.3 ms on an idle disk, 3-5 ms on a busy one); false: each waits.
-ACCESS_RECORD_ASYNC_COMMIT = env_bool("ACCESS_RECORD_ASYNC_COMMIT", True)
 # Records waiting longer than this to be sealed fail verify_access_records: the sealer is
 # not running.
 ACCESS_UNSEALED_MAX_SECONDS = env_int("ACCESS_UNSEALED_MAX_SECONDS", 300)

@@ -306,15 +306,11 @@ def _insert_records(ids: list, *, user, view: str, detail: str = "") -> None:
     time for the page), written without building a model instance per row: that was a
     tenth of a list page's Python (issue 18).
 
-    On PostgreSQL, a record written on its own (a page view, not inside a service's
-    transaction) is committed without waiting for the WAL to reach the disk
-    (ACCESS_RECORD_ASYNC_COMMIT; `SET LOCAL` in the same round trip, so only this INSERT's
-    implicit transaction): that wait was 0.3 ms of a staff page on this machine's idle
-    disk, and 3-5 ms (the largest part of the page's time in PostgreSQL) while other jobs
-    wrote to it (issue 18). A PostgreSQL crash can lose the records of the last moment (at
-    most three times wal_writer_delay, 0.6 s by default); it never leaves a torn row or a
-    broken chain: the sealer's own commit waits for the WAL, which holds every record
-    before it. Inside a transaction the records commit with it, as it commits."""
+    Each record's commit waits for the WAL flush, as every other commit does. Committing
+    a page view's record without waiting (`synchronous_commit` off) was measured in issue
+    18: 0.3 ms of a staff page on an idle disk, 3-5 ms on a busy one. It was dropped: a
+    PostgreSQL crash would lose the records of its last moment, and §5's record of who saw
+    a child's data must not have gaps that nobody can tell from a cut."""
     connection = connections[router.db_for_write(AccessRecord)]
     at = connection.ops.adapt_datetimefield_value(timezone.now())
     quote = connection.ops.quote_name
@@ -324,12 +320,6 @@ def _insert_records(ids: list, *, user, view: str, detail: str = "") -> None:
     )
     values = ", ".join(["(%s, %s, %s, %s, %s, '')"] * len(ids))
     insert = f"INSERT INTO {quote(AccessRecord._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608 - names from the model, values as parameters
-    if (
-        settings.ACCESS_RECORD_ASYNC_COMMIT
-        and connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-    ):
-        insert = f"SET LOCAL synchronous_commit TO OFF; {insert}"
     with connection.cursor() as cursor:
         cursor.execute(
             insert, [value for pk in ids for value in (pk, user.pk, at, view, detail[:200])]
