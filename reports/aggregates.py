@@ -47,6 +47,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from cases.models import Application, MemberReview, Payment
+from reports import figures_cache
 from reports.models import (
     AggregateStamp,
     ApplicationFigure,
@@ -424,6 +425,7 @@ def refresh(applications) -> None:
         return
     # No savepoint of its own: a failure here fails the service's transaction as a whole.
     with transaction.atomic(savepoint=False):
+        figures_cache.changed()  # the cached figures are new from the commit on
         shares = _lock_shares(ids)
         new = contributions(ids)
         deltas: dict[tuple, list] = {}
@@ -592,6 +594,7 @@ def rebuild() -> dict[str, int]:
             counts[model._meta.model_name] = _insert(model, KEYS[kind] + VALUES[kind], rows)
         AggregateStamp.objects.all().delete()
         AggregateStamp.objects.create(rebuilt_at=timezone.now(), seconds=time.monotonic() - started)
+        figures_cache.changed()
     if connection.vendor == "postgresql":
         # The planner's statistics of the refilled tables now, not at autovacuum's next
         # turn: with the empty tables' estimates the dashboard's query sorted on disk
