@@ -211,6 +211,9 @@ class _Kept:
             "paid": Sum("paid"),
             "children": Count("child_id", distinct=True),
         }
+        # The trend shows what was pledged, not the children: no COUNT(DISTINCT), which sorts
+        # the trend's pledge rows once more (about a sixth of the query at 100,000).
+        trend_pledged = {**pledged, "children": Value(0)}
         timings = {
             **counted,
             "received": Count("decided_at"),
@@ -222,7 +225,7 @@ class _Kept:
             (applications.filter(**period), "member", "member_id", counted),
             (applications.filter(**period), "category", "category_id", counted),
             (applications.filter(**period), "province", "province", counted),
-            (pledges.filter(**trend), "trend-pledges", "month", pledged),
+            (pledges.filter(**trend), "trend-pledges", "month", trend_pledged),
             (pledges.filter(**period), "member-pledges", "member_id", pledged),
             (pledges.filter(**period, project_id__gt=0), "project-pledges", "project_id", pledged),
             (pledges.filter(**period), "category-pledges", "category_id", pledged),
