@@ -220,3 +220,19 @@ def test_the_dashboards_queries_are_pinned_cold_and_warm(
         dashboard(sam, "2026")
     with django_assert_num_queries(fixed + 2 * get):
         dashboard(sam, "2026")
+
+
+def test_figures_read_on_a_replica_behind_the_generation_are_served_not_kept(sam, monkeypatch):
+    """A replica that has not replayed the change's commit yet (reports.figures_cache
+    ._replica_has): its figures answer this request, and the next one reads them again."""
+    code = f"{NOW:%Y}"
+    monkeypatch.setattr(figures_cache, "_replica_has", lambda current: False)
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as read:
+            dashboard(sam, code)
+        assert KEPT_TABLE in sql(read)
+    monkeypatch.undo()
+    dashboard(sam, code)
+    with CaptureQueriesContext(connection) as read:
+        dashboard(sam, code)
+    assert KEPT_TABLE not in sql(read)
