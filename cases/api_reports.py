@@ -1,7 +1,8 @@
 """GET /api/v1/reports/figures/: the alliance report's figures for a period (standard.md §6),
 for the secretariat's systems. The same selector as the dashboard, the PDF and the exports
-(reports.selectors.report_figures), so the API cannot disagree with them; the period is
-read by the dashboard's own form.
+(reports.selectors.report_figures, here cached for the figures' generation as on the
+dashboard: reports.figures_cache), so the API cannot disagree with them; the period is read
+by the dashboard's own form.
 
 (It lives in the cases app's API while reports/ is being built; its place is reports/api.py.)
 """
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 from aid_alliance import money
 from cases.api_base import CasesApi, error_responses, form_invalid
 from reports.forms import PeriodForm
-from reports.selectors import report_figures
+from reports.selectors import cached_report_figures
 from reports.services import may_export
 
 
@@ -93,4 +94,4 @@ class ReportFiguresView(CasesApi, APIView):
         form = PeriodForm(request.query_params)
         if not form.is_valid():
             raise form_invalid(form)
-        return Response(FiguresSerializer(report_figures(form.cleaned_data["period"])).data)
+        return Response(FiguresSerializer(cached_report_figures(form.cleaned_data["period"])).data)

@@ -47,6 +47,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from cases.models import Application, MemberReview, Payment
+from reports import figures_cache
 from reports.models import (
     AggregateStamp,
     ApplicationFigure,
@@ -210,6 +211,9 @@ class _Kept:
             "paid": Sum("paid"),
             "children": Count("child_id", distinct=True),
         }
+        # The trend shows what was pledged, not the children: no COUNT(DISTINCT), which sorts
+        # the trend's pledge rows once more (about a sixth of the query at 100,000).
+        trend_pledged = {**pledged, "children": Value(0)}
         timings = {
             **counted,
             "received": Count("decided_at"),
@@ -221,7 +225,7 @@ class _Kept:
             (applications.filter(**period), "member", "member_id", counted),
             (applications.filter(**period), "category", "category_id", counted),
             (applications.filter(**period), "province", "province", counted),
-            (pledges.filter(**trend), "trend-pledges", "month", pledged),
+            (pledges.filter(**trend), "trend-pledges", "month", trend_pledged),
             (pledges.filter(**period), "member-pledges", "member_id", pledged),
             (pledges.filter(**period, project_id__gt=0), "project-pledges", "project_id", pledged),
             (pledges.filter(**period), "category-pledges", "category_id", pledged),
@@ -424,6 +428,7 @@ def refresh(applications) -> None:
         return
     # No savepoint of its own: a failure here fails the service's transaction as a whole.
     with transaction.atomic(savepoint=False):
+        figures_cache.changed()  # the cached figures are new from the commit on
         shares = _lock_shares(ids)
         new = contributions(ids)
         deltas: dict[tuple, list] = {}
@@ -592,6 +597,7 @@ def rebuild() -> dict[str, int]:
             counts[model._meta.model_name] = _insert(model, KEYS[kind] + VALUES[kind], rows)
         AggregateStamp.objects.all().delete()
         AggregateStamp.objects.create(rebuilt_at=timezone.now(), seconds=time.monotonic() - started)
+        figures_cache.changed()
     if connection.vendor == "postgresql":
         # The planner's statistics of the refilled tables now, not at autovacuum's next
         # turn: with the empty tables' estimates the dashboard's query sorted on disk

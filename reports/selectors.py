@@ -43,6 +43,7 @@ query also saying which source to read.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -58,7 +59,7 @@ from aid_alliance.routing import reads_from_replica
 from cases.models import MemberReview
 from organizations import regions
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization
-from reports import aggregates
+from reports import aggregates, figures_cache
 from reports.periods import CHINA, Period, add_months, local_midnight
 
 PLEDGING = aggregates.PLEDGING
@@ -164,6 +165,14 @@ def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
     directory = _directory()
     source = aggregates.KEPT if directory.aggregates_kept else aggregates.LIVE
     return _figures(period, directory, source, now=now)
+
+
+def cached_report_figures(period: Period, *, now: datetime | None = None) -> Figures:
+    """report_figures, cached for the current generation of the figures and the active
+    language (reports.figures_cache: a change through the services counts from the next
+    call). The cache is read on the primary, the figures on the replica."""
+    figures = figures_cache.cached("figures", (period.code,), lambda: report_figures(period))
+    return dataclasses.replace(figures, generated_at=now or timezone.now())
 
 
 @reads_from_replica

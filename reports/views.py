@@ -12,17 +12,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import audit, reveal
 from cases.access import get_application_for
-from reports import pdf, services, tasks
+from reports import figures_cache, pdf, services, tasks
 from reports.charts import report_charts
 from reports.forms import DownloadForm, PeriodPickerForm, RunForm
 from reports.models import ReportRun, file_name
 from reports.periods import CHINA, current_quarter
-from reports.selectors import report_figures
+from reports.selectors import cached_report_figures
 from reports.tables import definitions, report_tables
 
 CONTENT_TYPES = {
@@ -44,23 +46,42 @@ def _private(response):
     return response
 
 
+def _figures_part(period) -> dict:
+    """The figures' part of the dashboard (summary, charts, tables, definitions) as HTML,
+    with the number of aided children that the downloads panel names: the same for every
+    secretariat user, so cached per generation of the figures, period and language
+    (reports.figures_cache). The parts per user (the form and its token, recent files, the
+    access record's head) are rendered on every request."""
+
+    def build() -> dict:
+        figures = cached_report_figures(period)
+        context = {
+            "figures": figures,
+            "tables": report_tables(figures),
+            "charts": report_charts(figures),
+            "definitions": definitions(),
+        }
+        html = render_to_string("reports/_figures.html", context)
+        return {"html": str(html), "children": figures.children}
+
+    return figures_cache.cached("dashboard", (period.code,), build)
+
+
 def _dashboard(request, form, *, status=200):
-    figures = report_figures(form.cleaned_data["period"]) if form.is_valid() else None
     context = {
         "form": form,
-        "figures": figures,
         "recent_runs": ReportRun.objects.filter(requested_by=request.user)[:RECENT_RUNS],
         # The access record's latest head, for the secretariat to compare with the checkpoint
         # file (or note down): a head that moved back is a cut-off record.
         "head": audit.chain_head(),
     }
-    if figures is not None:
-        period = figures.period
+    if form.is_valid():
+        period = form.cleaned_data["period"]
+        part = _figures_part(period)
         context |= {
             "period": period,
-            "tables": report_tables(figures),
-            "charts": report_charts(figures),
-            "definitions": definitions(),
+            "figures_html": mark_safe(part["html"]),  # noqa: S308 - rendered by our template
+            "children": part["children"],
             "pdf_in_background": services.runs_in_background("alliance", "pdf", period),
             "xlsx_in_background": services.runs_in_background("authorities", "xlsx", period),
         }

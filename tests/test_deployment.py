@@ -107,6 +107,32 @@ class TestWithAReplica:
         assert sql(standby).count("cases_memberreview") >= 2
         assert "INSERT" not in sql(standby)
 
+    def test_the_dashboard_keeps_the_replicas_figures_until_a_commit_through_a_service(
+        self, replica, people, client
+    ):
+        """Real commits here (no test transaction): the service's commit sets the new
+        generation, with the primary's WAL position on PostgreSQL (reports.figures_cache)."""
+        from reports import figures_cache
+        from tests.test_report_figures_cache import figures_part, part_of
+        from tests.test_workflow import submitted
+
+        generate()
+        client.force_login(people["sam"])
+        assert client.get("/reports/?period=2026").status_code == 200
+        with CaptureQueriesContext(replica) as standby:
+            client.get("/reports/?period=2026")
+        assert "reports_" not in sql(standby) and "cases_" not in sql(standby), "cached"
+        before = figures_cache.generation()
+        submitted(people["alice"])  # today, in 2026
+        after = figures_cache.generation()
+        assert after != before
+        if replica.vendor == "postgresql":
+            assert "@" in after  # the WAL position that the replica must have replayed
+        with CaptureQueriesContext(replica) as standby:
+            page = client.get("/reports/?period=2026").content.decode()
+        assert "cases_" in sql(standby) or "reports_" in sql(standby), "read again"
+        assert part_of(page).startswith(figures_part("2026").strip())
+
     def test_an_object_read_on_the_replica_is_saved_on_the_primary(self, replica, people):
         with replica_reads():
             member = MemberOrganization.objects.get(number=1)

@@ -313,7 +313,8 @@ def test_the_walk_from_submission_to_a_closed_funding_gap(
         )
         assert response.status_code == 302
         assert mail.outbox == [] and sent == []
-    assert len(callbacks) == 2
+    # The e-mail, the family's message, and the report figures' new generation.
+    assert len(callbacks) == 3
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["alice@example.org"]

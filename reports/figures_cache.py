@@ -1,0 +1,112 @@
+"""The report's figures cached by a generation (issue 18: the dashboard at national scale).
+
+One query of the kept figures is the dashboard's whole cost at 100,000 applications, and
+its answer changes only when a service changes what an application adds to the figures
+(`reports.aggregates.refresh`), when the aggregates are rebuilt, or when the directory
+(members, projects, categories: the breakdowns' rows and names) changes. Each of those
+sets a new generation when its transaction commits (`changed`); what is built from the
+figures is cached under the generation it was read under, with the active language, so
+the next request after a change reads the figures again.
+
+The rules that keep it exact:
+- The generation is read *before* the figures: a read that races a change is stored under
+  the old generation, which that change's commit retires.
+- A new generation only after the commit (transaction.on_commit): never a write inside the
+  services' transactions (with the database cache that would be one row every submission
+  waits for), and a change rolled back retires nothing.
+- A generation is a random token, not a counter: a generation lost with the cache (Redis
+  emptied, evicted) starts a new one, never an old one again.
+- With a streaming replica the figures are read there (aid_alliance.routing): a generation
+  carries the primary's WAL position at the commit, and what is read on a replica that has
+  not yet replayed it is served but not stored.
+- A process that dies between its commit and the new generation, or a change made outside
+  the services (SQL by hand), is bounded by FIGURES_SECONDS: every entry expires.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import translation
+
+from aid_alliance.routing import REPLICA, replica_configured
+
+GENERATION_KEY = "reports-figures:generation"
+# What is cached expires after this long whatever the generation: the bound on how stale a
+# figure can be after a change the generation missed (see above). A cold read of the kept
+# figures is cheap enough (docs: README, issue 18) to redo every few minutes.
+FIGURES_SECONDS = 5 * 60
+# Part of every key: a deployment that changes what is cached (the Figures class, the
+# dashboard's fragment) changes it, so that no older shape is read back.
+LAYOUT = "1"
+_building: ContextVar[str] = ContextVar("reports_figures_building", default="")
+
+
+def _new_generation() -> None:
+    token = uuid.uuid4().hex
+    if replica_configured() and connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            token = f"{token}@{cursor.fetchone()[0]}"
+    cache.set(GENERATION_KEY, token, timeout=None)
+
+
+def changed(using: str = DEFAULT_DB_ALIAS) -> None:
+    """The figures change with this transaction: a new generation when it commits (at once
+    outside a transaction)."""
+    # robust: the change is committed whatever the cache says; FIGURES_SECONDS bounds it.
+    transaction.on_commit(_new_generation, using=using, robust=True)
+
+
+def directory_changed(sender=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """post_save / post_delete of a member, a project or a disease category."""
+    changed(using)
+
+
+def generation() -> str:
+    """The current generation, made when there is none."""
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        current = uuid.uuid4().hex
+        if not cache.add(GENERATION_KEY, current, timeout=None):
+            current = cache.get(GENERATION_KEY) or current
+    return current
+
+
+def _replica_has(current: str) -> bool:
+    """Whether the reads of the figures see every change up to this generation."""
+    position = current.partition("@")[2]
+    if not position or not replica_configured():
+        return True
+    replica = connections[REPLICA]
+    if replica.vendor != "postgresql":
+        return True
+    with replica.cursor() as cursor:
+        # NULL on a primary (tests mirror it): it has everything.
+        cursor.execute("SELECT COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, TRUE)", [position])
+        return bool(cursor.fetchone()[0])
+
+
+def cached[T](name: str, parts: tuple, build: Callable[[], T]) -> T:
+    """What `build` returns for the current generation, these parts (a period's code, ...)
+    and the active language, built when not cached yet."""
+    # Before build(): see the module's note. What a build caches in turn (the dashboard's
+    # fragment its figures) is of the generation read for it: one read, not two.
+    current = _building.get() or generation()
+    language = translation.get_language() or ""
+    key = ":".join(("reports-figures", LAYOUT, name, current, *map(str, parts), language))
+    value = cache.get(key)
+    if value is None:
+        fresh = _replica_has(current)
+        token = _building.set(current)
+        try:
+            value = build()
+        finally:
+            _building.reset(token)
+        if fresh:
+            cache.set(key, value, FIGURES_SECONDS)
+    return value
