@@ -102,17 +102,17 @@ def fill(*, count: int, seed: int, batch: int = 5000, route_existing: bool = Fal
     return info
 
 
-def vacuum(tables) -> float:
+def vacuum(tables=None) -> float:
     """What autovacuum does on its own sooner or later: planner statistics and a current
     visibility map (index-only scans), so that every run measures the same steady state;
     the freshly inserted pages written out now rather than during the timed requests.
-    Returns the seconds it took."""
+    `tables` None: the whole database. Returns the seconds it took."""
     from django.db import DatabaseError, connection, transaction
 
     started = time.monotonic()
     with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
+        for table in tables if tables is not None else [""]:
+            cursor.execute(f"VACUUM (ANALYZE) {table}".strip())
         try:
             with transaction.atomic():
                 cursor.execute("CHECKPOINT")
