@@ -53,10 +53,12 @@ def _etag_of_body(request, response: Response):
     return get_conditional_response(request, etag=etag, response=response)
 
 
-def _rendered_once(view: APIView, state, key: tuple, build) -> HttpResponse:
+def _rendered_once(view: APIView, state, key: tuple, build, *, by_url: bool = True) -> HttpResponse:
     """The body as DRF renders `build()`'s data, rendered once per version of the directory,
-    language, absolute URL (pagination links carry the host) and negotiated media type
-    (JSON's indent=): the same for every caller, none of these views knowing who asks."""
+    language, absolute URL (pagination links carry the host; `by_url` False for a body that
+    reads neither the query nor the host, so that made-up query strings do not each keep a
+    copy) and negotiated media type (JSON's indent=): the same for every caller, none of
+    these views knowing who asks."""
     request = view.request
     renderer, media_type = request.accepted_renderer, request.accepted_media_type
 
@@ -67,7 +69,7 @@ def _rendered_once(view: APIView, state, key: tuple, build) -> HttpResponse:
         response.render()
         return response.content, response["Content-Type"]
 
-    key = (*key, request.build_absolute_uri(), media_type)
+    key = (*key, request.build_absolute_uri() if by_url else "", media_type)
     content, content_type = directory_cache.cached(state, key, render)
     return HttpResponse(content, content_type=content_type)
 
@@ -148,4 +150,5 @@ class HsdsView(APIView):
             state,
             ("hsds",),
             lambda: HsdsDirectorySerializer(directory_hsds(labels=state.labels)).data,
+            by_url=False,
         )

@@ -21,9 +21,10 @@ does for the users). A request reads the generation before the database, so what
 is never older than the generation it is kept under: a change counts from the next request
 after its commit, whatever the order of the commits (the review of MAX(updated_at) found a
 change saved early and committed late missed; a generation has no such order,
-tests/test_directory_cache.py). What is built under a generation is dropped after
-MAX_AGE_SECONDS in any case (a change made in SQL, or a process that died between a commit
-and its new generation). Routing and the pre-check (`directory_state`) keep the fingerprint:
+tests/test_directory_cache.py). The version also names the clock's step of
+MAX_AGE_SECONDS, so what a generation missed (a change made in SQL, or a process that died
+between a commit and its new generation) is rebuilt, and answered 304, for at most that
+long. Routing and the pre-check (`directory_state`) keep the fingerprint:
 read inside the submission's transaction, they see a rule the moment it commits.
 """
 
@@ -46,7 +47,7 @@ from organizations.eligibility import ProjectRules, bilingual
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization, RuleSet
 
 MAX_ENTRIES = 512  # query strings of one version (filters, pages) before starting afresh
-MAX_AGE_SECONDS = 15 * 60  # what a generation's version built is rebuilt after this long
+MAX_AGE_SECONDS = 15 * 60  # a generation's version changes at least this often
 GENERATION_KEY = "directory-generation"
 GENERATION_PREFIX = "generation:"  # a fingerprint's version is hex digits and "|"
 
@@ -54,20 +55,16 @@ GENERATION_PREFIX = "generation:"  # a fingerprint's version is hex digits and "
 class _Store:
     """What was built for one version at a time, in this process."""
 
-    def __init__(self, max_age: float | None = None):
+    def __init__(self):
         self.lock = threading.Lock()
         self.built: dict[tuple, object] = {}
         self.version = ""
-        self.born = 0.0
-        self.max_age = max_age
 
     def get[T](self, version: str, key: tuple, build: Callable[[], T]) -> T:
         with self.lock:
-            now = time.monotonic()
-            expired = self.max_age is not None and now - self.born > self.max_age
-            if self.version != version or expired:
+            if self.version != version:
                 self.built.clear()
-                self.version, self.born = version, now
+                self.version = version
             if key in self.built:
                 return self.built[key]  # type: ignore[return-value]
         value = build()
@@ -80,7 +77,7 @@ class _Store:
 
 
 _by_fingerprint = _Store()
-_by_generation = _Store(max_age=MAX_AGE_SECONDS)
+_by_generation = _Store()
 
 
 @dataclass(frozen=True)
@@ -139,10 +136,18 @@ def generation() -> str:
     return current
 
 
+def _age_bucket() -> int:
+    """The wall clock in steps of MAX_AGE_SECONDS: the same in every process."""
+    return int(time.time() // MAX_AGE_SECONDS)
+
+
 def generation_state() -> DirectoryState:
     """The state under the current generation: no query once this process has its labels.
-    The generation is read first, so labels read after a change are never kept as older."""
-    version = GENERATION_PREFIX + generation()
+    The generation is read first, so labels read after a change are never kept as older.
+    The version also names the clock's step, so that what a missed generation left (see
+    the module's note) is rebuilt, and its ETag no longer answers 304, within
+    MAX_AGE_SECONDS: one ETag never names two bodies for longer (the review of issue 18)."""
+    version = f"{GENERATION_PREFIX}{generation()}:{_age_bucket()}"
     return DirectoryState(
         version=version, labels=_by_generation.get(version, ("labels",), _category_labels)
     )

@@ -16,9 +16,12 @@ The rules that keep it exact:
   waits for), and a change rolled back retires nothing.
 - A generation is a random token, not a counter: a generation lost with the cache (Redis
   emptied, evicted) starts a new one, never an old one again.
-- With a streaming replica the figures are read there (aid_alliance.routing): a generation
-  carries the primary's WAL position at the commit, and what is read on a replica that has
-  not yet replayed it is served but not stored.
+- With a streaming replica the figures are read there (aid_alliance.routing): after the
+  generation is read, the primary's current WAL position is read, and what is read on a
+  replica that has not yet replayed that far is served but not stored. Every change whose
+  commit retired an older generation committed before the generation was read, so before
+  that position (a position carried in the generation itself, as first built, could be
+  overwritten by an older one set later, or lost with the cache: the review of issue 18).
 - A process that dies between its commit and the new generation, or a change made outside
   the services (SQL by hand), is bounded by FIGURES_SECONDS: every entry expires.
 """
@@ -47,12 +50,7 @@ _building: ContextVar[str] = ContextVar("reports_figures_building", default="")
 
 
 def _new_generation() -> None:
-    token = uuid.uuid4().hex
-    if replica_configured() and connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()::text")
-            token = f"{token}@{cursor.fetchone()[0]}"
-    cache.set(GENERATION_KEY, token, timeout=None)
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def changed(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -78,13 +76,16 @@ def generation() -> str:
 
 
 def _replica_has(current: str) -> bool:
-    """Whether the reads of the figures see every change up to this generation."""
-    position = current.partition("@")[2]
-    if not position or not replica_configured():
+    """Whether the reads of the figures see every change up to this generation (read
+    before this call): the replica has replayed the primary's WAL as far as it is now."""
+    if not replica_configured():
         return True
-    replica = connections[REPLICA]
-    if replica.vendor != "postgresql":
+    primary, replica = connections[DEFAULT_DB_ALIAS], connections[REPLICA]
+    if primary.vendor != "postgresql" or replica.vendor != "postgresql":
         return True
+    with primary.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        position = cursor.fetchone()[0]
     with replica.cursor() as cursor:
         # NULL on a primary (tests mirror it): it has everything.
         cursor.execute("SELECT COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, TRUE)", [position])

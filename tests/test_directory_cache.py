@@ -208,15 +208,23 @@ def test_a_change_read_before_its_commit_is_not_kept(
     assert "提交前读到的旧名" in client.get("/api/v1/hsds/").content.decode()
 
 
-def test_a_generation_is_dropped_after_its_age(client, directory, version_source):
-    """A change made in SQL (no signal) counts after MAX_AGE_SECONDS at the latest."""
+def test_a_generation_is_dropped_after_its_age(client, directory, version_source, monkeypatch):
+    """A change made in SQL (no signal) counts after MAX_AGE_SECONDS at the latest, for the
+    body and for its ETag: a client holding the old ETag gets the new body, not 304."""
     if version_source != "generation":
         pytest.skip("the fingerprint reads the rows on every request")
-    client.get("/api/v1/projects/P02/")
+    step = directory_cache._age_bucket()
+    monkeypatch.setattr(directory_cache, "_age_bucket", lambda: step)
+    first = client.get("/api/v1/projects/P02/")
     AidProject.objects.filter(code="P02").update(name_en="Renamed in SQL")
     assert client.get("/api/v1/projects/P02/").json()["name_en"] != "Renamed in SQL"
-    directory_cache._by_generation.born -= directory_cache.MAX_AGE_SECONDS + 1
-    assert client.get("/api/v1/projects/P02/").json()["name_en"] == "Renamed in SQL"
+    held = {"if-none-match": first["ETag"]}
+    assert client.get("/api/v1/projects/P02/", headers=held).status_code == 304
+    monkeypatch.setattr(directory_cache, "_age_bucket", lambda: step + 1)  # 15 minutes on
+    later = client.get("/api/v1/projects/P02/", headers=held)
+    assert later.status_code == 200
+    assert later.json()["name_en"] == "Renamed in SQL"
+    assert later["ETag"] != first["ETag"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -256,3 +264,24 @@ def test_a_change_saved_first_and_committed_last_is_seen_after_its_commit(
         thread.join(10)
     body = client.get("/api/v1/hsds/").content.decode()
     assert "先保存后提交" in body and "后保存先提交" in body
+
+
+def test_made_up_query_strings_do_not_each_keep_a_copy_of_the_hsds_body(
+    client, directory, monkeypatch, version_source
+):
+    """The HSDS body reads neither the query nor the host: one copy per version, language
+    and media type, whatever query strings are sent (each used to keep its own, up to 512,
+    and the 512th emptied what the projects' pages had built)."""
+    from aid_alliance.throttling import ClientRateThrottle
+
+    monkeypatch.setattr(ClientRateThrottle, "allow_request", lambda *args: True)
+    body = client.get("/api/v1/hsds/").content
+    for n in range(20):
+        assert client.get(f"/api/v1/hsds/?junk={n}").content == body
+    store = {
+        "fingerprint": directory_cache._by_fingerprint,
+        "generation": directory_cache._by_generation,
+    }[version_source]
+    assert [key for key in store.built if key[0] == "hsds"] == [
+        ("hsds", "", "application/json", "zh-hans")
+    ]

@@ -158,3 +158,28 @@ def test_other_viewers_after_the_caseworker_warmed_the_states(client, people):
     client.force_login(people["sam"])
     response = client.get(f"/applications/{application.reference}/")
     assert {k: s.state for k, s in response.context["section_states"].items()} == warmed
+
+
+def test_a_kept_answer_emptied_between_look_up_and_read_is_checked_afresh(people, monkeypatch):
+    """Under threads (gthread), another request can empty the kept answers while this one
+    reads them: one look-up, never `in` then [ ] (which raised KeyError: a 500)."""
+    application = Application.objects.select_related("child", "category").get(
+        pk=draft_with(people).pk
+    )
+    expected = selectors.sections_complete(application)
+
+    class EmptiedAfterEachLookUp(dict):
+        def __contains__(self, key):
+            found = super().__contains__(key)
+            self.clear()
+            return found
+
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            self.clear()
+            return found
+
+    monkeypatch.setattr(
+        selectors, "_complete_kept", EmptiedAfterEachLookUp(selectors._complete_kept)
+    )
+    assert selectors.sections_complete(application) == expected

@@ -364,8 +364,11 @@ def sections_complete(application: Application) -> dict[str, bool]:
             continue
         data = as_querydict(form_class.initial_for(application))
         digest = _complete_digest(application, section, data)
-        if digest is not None and digest in _complete_kept:
-            complete[section] = _complete_kept[digest]
+        # One look-up (.get), not `in` then [ ]: under threads another request can clear
+        # the dict in between (the review of issue 18).
+        kept = _complete_kept.get(digest) if digest is not None else None
+        if kept is not None:
+            complete[section] = kept
             continue
         form = form_class(data, application=application)
         form.is_valid()
