@@ -1,0 +1,72 @@
+"""Index changes that leave a big table open to writes while they run, for migrations.
+
+On PostgreSQL, `CREATE INDEX` blocks every write to the table while it builds, and
+dropping a foreign key's index through `AlterField(db_index=False)` also drops and adds the
+constraint again, under ACCESS EXCLUSIVE locks on both tables until the migration commits
+(the review of issue 18 found both on the applications and the access records). These
+operations build and drop indexes CONCURRENTLY there (the migration must say
+`atomic = False`); SQLite, for development and CI, gets the plain statements.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations
+from django.db.migrations.operations import AddIndex
+
+
+def _online(schema_editor) -> bool:
+    return schema_editor.connection.vendor == "postgresql"
+
+
+class AddIndexOnline(AddIndexConcurrently):
+    """AddIndex, CONCURRENTLY on PostgreSQL."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if _online(schema_editor):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if _online(schema_editor):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+def _single_column_index(schema_editor, table: str, column: str) -> str | None:
+    """The name of the plain index on just this column, as the database has it."""
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    for name, info in constraints.items():
+        plain = info["index"] and not (info["unique"] or info["primary_key"] or info["foreign_key"])
+        if plain and info["columns"] == [column]:
+            return name
+    return None
+
+
+def drop_field_index(app_label: str, model_name: str, field_name: str) -> migrations.RunPython:
+    """The database's side of a field's `db_index=False` (the state's AlterField goes with
+    it, in SeparateDatabaseAndState): its index dropped alone, CONCURRENTLY on PostgreSQL,
+    the foreign key's constraint left as it is."""
+
+    def field(apps):
+        model = apps.get_model(app_label, model_name)
+        return model, model._meta.get_field(field_name)
+
+    def forwards(apps, schema_editor):
+        model, column = field(apps)
+        name = _single_column_index(schema_editor, model._meta.db_table, column.column)
+        if name is not None:
+            concurrently = " CONCURRENTLY" if _online(schema_editor) else ""
+            quoted = schema_editor.quote_name(name)
+            schema_editor.execute(f"DROP INDEX{concurrently} IF EXISTS {quoted}")
+
+    def backwards(apps, schema_editor):
+        model, column = field(apps)
+        online = {"concurrently": True} if _online(schema_editor) else {}
+        schema_editor.execute(schema_editor._create_index_sql(model, fields=[column], **online))
+
+    return migrations.RunPython(forwards, backwards)
