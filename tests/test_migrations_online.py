@@ -1,0 +1,49 @@
+"""The migrations that change indexes on the busiest tables leave them open to writes on
+PostgreSQL (aid_alliance/migration_ops.py): no constraint dropped and added again, every
+index built or dropped CONCURRENTLY; SQLite gets the plain statements."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+# sqlmigrate of a non-atomic migration cannot run inside the test's transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ONLINE = [("cases", "0020_application_member_list_index")]
+
+
+def sql_of(app: str, migration: str, *, backwards: bool = False) -> str:
+    out = io.StringIO()
+    call_command("sqlmigrate", app, migration, backwards=backwards, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("app", "migration"), ONLINE)
+def test_an_index_is_built_without_blocking_writes(app, migration):
+    forwards = sql_of(app, migration)
+    assert "CREATE INDEX" in forwards
+    if connection.vendor == "postgresql":
+        assert "CREATE INDEX CONCURRENTLY" in forwards
+    else:
+        assert "CONCURRENTLY" not in forwards
+
+
+def test_the_access_records_indexes_go_without_their_foreign_keys():
+    """0019 drops the two single-column indexes and nothing else: an AlterField to
+    db_index=False dropped and added both foreign keys again, under the strongest locks."""
+    from cases.models import AccessRecord
+
+    assert "CONSTRAINT" not in sql_of("cases", "0019_access_record_without_redundant_indexes")
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, AccessRecord._meta.db_table)
+    single = sorted(
+        info["columns"][0]
+        for info in constraints.values()
+        if info["index"] and not info["unique"] and len(info["columns"]) == 1
+    )
+    assert "application_id" not in single and "user_id" not in single
+    foreign = sorted(info["columns"][0] for info in constraints.values() if info["foreign_key"])
+    if connection.vendor == "postgresql":  # SQLite's introspection names no FK constraint
+        assert foreign == ["application_id", "user_id"]
