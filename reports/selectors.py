@@ -167,12 +167,12 @@ def report_figures(period: Period, *, now: datetime | None = None) -> Figures:
     return _figures(period, directory, source, now=now)
 
 
-def cached_report_figures(period: Period, *, now: datetime | None = None) -> Figures:
+def cached_report_figures(period: Period) -> Figures:
     """report_figures, cached for the current generation of the figures and the active
     language (reports.figures_cache: a change through the services counts from the next
     call). The cache is read on the primary, the figures on the replica."""
     figures = figures_cache.cached("figures", (period.code,), lambda: report_figures(period))
-    return dataclasses.replace(figures, generated_at=now or timezone.now())
+    return dataclasses.replace(figures, generated_at=timezone.now())
 
 
 @reads_from_replica

@@ -27,7 +27,7 @@ from reports.models import (
     ApplicationShare,
     ApplicationTiming,
 )
-from reports.periods import CHINA, parse_period
+from reports.periods import CHINA, PeriodError, parse_period
 from reports.selectors import live_report_figures, report_figures
 from tests.intake_data import SECTIONS
 from tests.test_bills import RECEIPT, pay
@@ -355,6 +355,19 @@ def test_the_check_command_finds_rows_changed_outside_the_services(activity):
         call_command("rebuild_report_aggregates", "--check", f"{NOW:%Y}")
     rebuild()
     call_command("rebuild_report_aggregates", "--check", f"{NOW:%Y}", stdout=io.StringIO())
+
+
+def test_the_check_command_refuses_a_bad_period_and_unbuilt_aggregates(people):
+    """A period it cannot read is a message, not a traceback (as export_report's); before
+    the first rebuild there is nothing kept to compare."""
+    with pytest.raises(PeriodError) as expected:
+        parse_period("2026-13")
+    with pytest.raises(CommandError) as refused:
+        call_command("rebuild_report_aggregates", "--check", "2026-13")
+    assert str(refused.value) == str(expected.value)
+    assert not aggregates.is_kept()
+    with pytest.raises(CommandError, match="not built yet"):
+        call_command("rebuild_report_aggregates", "--check", "2026")
 
 
 def test_a_second_rebuild_replaces_the_rows_and_the_stamp(activity):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reports import aggregates
 from reports.models import AggregateStamp
-from reports.periods import CHINA, parse_period
+from reports.periods import CHINA, PeriodError, parse_period
 from reports.selectors import live_report_figures, report_figures
 
 
@@ -30,13 +30,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["check"] is not None:
             today = timezone.localtime(timezone.now(), CHINA)
-            period = parse_period(options["check"] or str(today.year))
+            try:
+                period = parse_period(options["check"] or str(today.year))
+            except PeriodError as exc:
+                raise CommandError(str(exc)) from None
             if not aggregates.is_kept():
                 raise CommandError("The report aggregates are not built yet.")
             now = timezone.now()
             if report_figures(period, now=now) != live_report_figures(period, now=now):
-                raise CommandError(f"The kept figures of {period} differ from the live ones.")
-            self.stdout.write(f"The kept figures of {period} equal the live ones.")
+                raise CommandError(f"The kept figures of {period.code} differ from the live ones.")
+            self.stdout.write(f"The kept figures of {period.code} equal the live ones.")
             return
         counts = aggregates.rebuild()
         stamp = AggregateStamp.objects.get()
