@@ -15,15 +15,13 @@ member, a new password or a removed device therefore count from the next request
 generation is read before the database, so a read racing a change is never kept as new.
 """
 
-import uuid
-
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from aid_alliance import generations
 from organizations.models import User
 
 USER_KEY = "auth-user:{}"
@@ -46,18 +44,6 @@ def load_user(user_id) -> User:
     )
 
 
-def _generations(user_id) -> tuple[str, str]:
-    """The current generations of this user and of the members, made when missing."""
-    keys = [USER_GENERATION_KEY.format(user_id), MEMBERS_GENERATION_KEY]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            cache.add(key, uuid.uuid4().hex, timeout=None)
-    if len(found) < len(keys):
-        found = cache.get_many(keys)
-    return tuple(found.get(key) for key in keys)
-
-
 def cached_user(user_id) -> User:
     """load_user, from the cache when the copy there is of the current generations."""
     user_key = USER_KEY.format(user_id)
@@ -68,23 +54,17 @@ def cached_user(user_id) -> User:
     if entry is not None and None not in current and entry[0] == current:
         return entry[1]
     if None in current:
-        current = _generations(user_id)
+        current = generations.current(keys[1], keys[2])
     user = load_user(user_id)  # after the generations were read: see the module's note
     cache.set(user_key, (current, user), USER_CACHE_SECONDS)
     return user
 
 
-def _new_generation(keys: list[str]) -> None:
-    cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
-
-
 def forget(keys: list[str]) -> None:
     """Make cached users of these generations stale: now, and again when the change commits
     (a request that read the old row before the commit is then not kept either)."""
-    if not settings.AUTH_USER_CACHE:
-        return
-    _new_generation(keys)
-    transaction.on_commit(lambda: _new_generation(keys), robust=True)
+    if settings.AUTH_USER_CACHE:
+        generations.renew_now_and_at_commit(*keys)
 
 
 def user_changed(sender, instance, **kwargs) -> None:

@@ -33,16 +33,15 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import translation
 
+from aid_alliance import generations
 from organizations.eligibility import ProjectRules, bilingual
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization, RuleSet
 
@@ -129,11 +128,7 @@ def directory_state() -> DirectoryState:
 
 def generation() -> str:
     """The directory's current generation in Django's cache, made when missing."""
-    current = cache.get(GENERATION_KEY)
-    if current is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        current = cache.get(GENERATION_KEY)
-    return current
+    return generations.current(GENERATION_KEY)[0]
 
 
 def _age_bucket() -> int:
@@ -159,18 +154,12 @@ def _category_labels() -> dict[str, str]:
     return selectors.category_labels()
 
 
-def _new_generation() -> None:
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-
-
 def directory_changed(sender=None, **kwargs) -> None:
     """post_save/post_delete of a member, project, category or rule version (and
     organizations.services after an update()): a new generation now, and again when the
     change commits (a request that read the old rows before the commit is not kept)."""
-    if not settings.DIRECTORY_GENERATION:
-        return
-    _new_generation()
-    transaction.on_commit(_new_generation, robust=True)
+    if settings.DIRECTORY_GENERATION:
+        generations.renew_now_and_at_commit(GENERATION_KEY)
 
 
 def state_of(request) -> DirectoryState:

@@ -28,14 +28,14 @@ The rules that keep it exact:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import translation
 
+from aid_alliance import generations
 from aid_alliance.routing import REPLICA, replica_configured
 
 GENERATION_KEY = "reports-figures:generation"
@@ -49,15 +49,11 @@ LAYOUT = "1"
 _building: ContextVar[str] = ContextVar("reports_figures_building", default="")
 
 
-def _new_generation() -> None:
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-
-
 def changed(using: str = DEFAULT_DB_ALIAS) -> None:
     """The figures change with this transaction: a new generation when it commits (at once
     outside a transaction)."""
-    # robust: the change is committed whatever the cache says; FIGURES_SECONDS bounds it.
-    transaction.on_commit(_new_generation, using=using, robust=True)
+    # Whatever the cache says, the change is committed; FIGURES_SECONDS bounds it.
+    generations.renew_at_commit(GENERATION_KEY, using=using)
 
 
 def directory_changed(sender=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
@@ -67,12 +63,7 @@ def directory_changed(sender=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> N
 
 def generation() -> str:
     """The current generation, made when there is none."""
-    current = cache.get(GENERATION_KEY)
-    if current is None:
-        current = uuid.uuid4().hex
-        if not cache.add(GENERATION_KEY, current, timeout=None):
-            current = cache.get(GENERATION_KEY) or current
-    return current
+    return generations.current(GENERATION_KEY)[0]
 
 
 def _replica_has(current: str) -> bool:
