@@ -263,19 +263,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 # Sessions are rows in the database, so any app server can serve any request of a session.
-# With Redis (REDIS_URL, below) they are read from it and written through to the database
+# Redis (redis://host:6379/0), when set: Django's cache (CACHES, below), sessions, users and the
+# directory's generation.
+REDIS_URL = env_str("REDIS_URL") or ""
+# With Redis they are read from it and written through to the database
 # (cached_db): a Redis that is lost or emptied loses no session. The user, their member and
 # their second-factor device are read from it too (organizations.auth_backends: exact, each
 # change counts from the next request). Both save a database round trip on every request.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
-    if env_str("REDIS_URL")
+    if REDIS_URL
     else "django.contrib.sessions.backends.db"
 )
-AUTH_USER_CACHE = bool(env_str("REDIS_URL"))
+AUTH_USER_CACHE = bool(REDIS_URL)
 # The directory API's version: a generation in the (Redis) cache that every save of the
 # directory replaces, instead of a fingerprint query per request (organizations.directory_cache).
-DIRECTORY_GENERATION = bool(env_str("REDIS_URL"))
+DIRECTORY_GENERATION = bool(REDIS_URL)
 # Staff sessions (standard.md §5): signed out after SESSION_IDLE_SECONDS without a request
 # (aid_alliance.middleware.IdleSessionMiddleware), and after SESSION_COOKIE_AGE in any case.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
@@ -512,8 +515,7 @@ SECURE_CSP = {
 # Django's cache holds the API's request counters (throttling). In the database, so that the
 # limits hold across every app server without another service to run; the table is made by
 # `manage.py createcachetable` (`make run`; the test database makes its own). REDIS_URL
-# (redis://host:6379/0) moves it to Redis, shared the same way and lighter on the database.
-REDIS_URL = env_str("REDIS_URL") or ""
+# (above) moves it to Redis, shared the same way and lighter on the database.
 CACHES = {
     "default": (
         # Django's RedisCache, without a new client per call (aid_alliance/cache.py).

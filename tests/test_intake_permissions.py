@@ -169,7 +169,14 @@ def test_the_list_filters_by_status_and_category(client, people):
 def test_bad_list_parameters_do_not_break_the_list(client, people):
     make_applications(people, 1)
     client.force_login(people["alice"])
-    for query in ({"status": "nonsense"}, {"category": "FLU"}, {"page": "abc"}, {"page": "999"}):
+    for query in (
+        {"status": "nonsense"},
+        {"category": "FLU"},
+        {"page": "abc"},
+        {"page": "999"},
+        {"page": "10000000000"},  # past MAX_PAGE: an OFFSET that would overflow the database
+        {"page": "-3"},
+    ):
         assert client.get("/applications/", query).status_code == 200
 
 

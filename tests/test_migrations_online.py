@@ -11,7 +11,10 @@ from django.db import connection
 # sqlmigrate of a non-atomic migration cannot run inside the test's transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ONLINE = [("cases", "0020_application_member_list_index")]
+ONLINE = [
+    ("cases", "0018_review_info_requested_index"),
+    ("cases", "0020_application_member_list_index"),
+]
 
 
 def sql_of(app: str, migration: str, *, backwards: bool = False) -> str:
