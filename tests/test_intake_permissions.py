@@ -266,6 +266,35 @@ def test_the_application_page_query_count_is_constant(client, people, django_ass
         assert client.get(f"/applications/{application.reference}/").status_code == 200
 
 
+# Session, user with its member, the application with its guardians, other aid and
+# documents (4), the access record, the possible duplicates (the same child's other
+# applications), the disease categories and the hospital names of the medical section.
+EDIT_PAGE_QUERIES = 10
+
+
+def test_the_edit_page_query_count_is_constant(client, people, django_assert_num_queries):
+    """The caseworker's edit page of a draft: the same queries with one document or six
+    (issue 18 pins every key page; its count was only measured by the bench)."""
+    client.force_login(people["alice"])
+    application = services.application_create(by=people["alice"])
+    for key, data in SECTIONS.items():
+        client.post(f"/applications/{application.reference}/sections/{key}/", data)
+    url = f"/applications/{application.reference}/edit/"
+    client.get(url)  # builds the forms' choices for this directory version
+    with django_assert_num_queries(EDIT_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+    for n in range(5):
+        services.document_upload(
+            application=application,
+            doc_type="other",
+            flag="",
+            upload=SimpleUploadedFile(f"{n}.pdf", PDF_BYTES),
+            by=people["alice"],
+        )
+    with django_assert_num_queries(EDIT_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+
+
 def test_the_list_view_is_recorded_for_each_application_shown(client, people):
     apps = make_applications(people, 3)
     client.force_login(people["alice"])

@@ -19,6 +19,7 @@ from reports.periods import parse_period
 from reports.selectors import report_figures
 from reports.tables import definitions, report_tables
 from tests import test_report_aggregates
+from tests.test_api_cases import THROTTLE_QUERIES
 from tests.test_bills import pay
 from tests.test_report_aggregates import (
     NOW,
@@ -220,6 +221,29 @@ def test_the_dashboards_queries_are_pinned_cold_and_warm(
         dashboard(sam, "2026")
     with django_assert_num_queries(fixed + 2 * get):
         dashboard(sam, "2026")
+
+
+def test_the_figures_apis_queries_are_pinned_cold_and_warm(
+    sam, people, activity, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """As the dashboard's: the API's fixed queries (session, user, the throttle's counters)
+    on every request; the generation and the figures from the cache; the figures themselves
+    only on a cold cache."""
+    url = "/api/v1/reports/figures/?period=2026"
+    cache.delete(figures_cache.GENERATION_KEY)
+    database_cache = settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+    get, put = (1, 5) if database_cache else (0, 0)
+    # The session, the user with its device, and the throttle's counter in the cache.
+    fixed, figures = 2 + (THROTTLE_QUERIES if database_cache else 0), 7
+    # Cold, the generation made: its get and add, the figures' get, the figures, their set.
+    with django_assert_num_queries(fixed + get + put + get + figures + put):
+        assert sam.get(url).status_code == 200
+    with django_assert_num_queries(fixed + 2 * get):  # warm
+        assert sam.get(url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(review_of(activity, 1), people["bob"], 100, bank_reference="TX-7")
+    with django_assert_num_queries(fixed + 2 * get + figures + put):  # cold after a change
+        assert sam.get(url).status_code == 200
 
 
 def test_figures_read_on_a_replica_behind_the_generation_are_served_not_kept(sam, monkeypatch):
