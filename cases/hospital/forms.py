@@ -10,17 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from aid_alliance import money
 from aid_alliance.text import PlainTextField
 from cases import access
-from cases.intake.forms import coded
+from cases.intake.forms import PLAN_STAGE_CHOICES, coded
 from cases.models import Application
-from organizations.eligibility import STAGES, TREATMENTS, normalize_icd
+from organizations.eligibility import TREATMENTS, normalize_icd
 from organizations.forms import icd_error
 from organizations.models import DiseaseCategory, Hospital
-
-# A D07 stage, or "" for a treatment not in the plan (one enum in the API's schema).
-# Labels capitalised as labels in English (issue 16); the values are the API's.
-PLAN_STAGE_CHOICES = [
-    (value, capfirst(label)) for value, label in [("", _("not in the plan")), *STAGES.items()]
-]
 
 
 class HospitalCorrectionForm(forms.Form):

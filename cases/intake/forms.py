@@ -512,15 +512,20 @@ class MedicalForm(RegionChoiceMixin, SectionForm):
         return SectionValues(application=values, treatment_plan=plan)
 
 
+# A D07 stage, or "" for a treatment not in the plan (one enum in the API's schema, also
+# the hospital's correction's). Labels capitalised as labels in English (issue 16); the
+# values are the API's.
+PLAN_STAGE_CHOICES = capitalised([("", _("not in the plan")), *STAGES.items()])
+
+
 def _plan_fields() -> dict[str, forms.ChoiceField]:
     """D07's selects, one per treatment: declared once with the form's class, not built
     per form (issue 18: their choices were most of the form's time); the labels are lazy,
     read in the page's language."""
-    stage_choices = capitalised([("", _("not in the plan")), *STAGES.items()])
     return {
         f"plan_{name}": forms.ChoiceField(
             label=coded("D07", capfirst(label)),
-            choices=stage_choices,
+            choices=PLAN_STAGE_CHOICES,
             required=False,
             widget=QuickSelect,
         )
