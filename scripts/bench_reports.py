@@ -13,8 +13,8 @@ measures, each in a fresh process so that its peak memory is its own:
 - the report to authorities for the year as CSV and XLSX (its access records are rolled
   back, so that repeated runs leave the database as it was).
 
-For each: wall time, SQL queries and the process's peak resident memory (getrusage
-ru_maxrss, which includes Django and WeasyPrint themselves) from one run, and the peak of
+For each: wall time, SQL queries and the process's peak resident memory (VmHWM, which
+includes Django and WeasyPrint themselves; bench_setup.peak_rss_mb) from one run, and the peak of
 Python allocations (tracemalloc) from a second run (tracing slows it down). The table goes
 to stdout and to bench-results/reports.txt. Like the other benches, it refuses a database
 whose name does not contain "bench".
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -134,7 +133,7 @@ def measure(name: str, year: int, *, trace: bool) -> dict:
         "seconds": round(seconds, 2),
         "queries": len(queries),
         "python_peak_mb": round(peak / 2**20, 1),
-        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "max_rss_mb": bench_setup.peak_rss_mb(),
         **rows,
     }
 
