@@ -4,11 +4,13 @@ The templates write dozens of {% translate %} of fixed texts a page (the layout 
 twenty), more in loops. Each one, on every page, looked the active translation up through
 asgiref's locals, translated, escaped and marked the text again (CPU ms per request, 8
 alternating pairs in one process: application 20.0 -> 18.8, search 8.5 -> 7.8, inbox
-11.4 -> 11.0, dashboard 5.1 -> 5.0). A literal's output depends on nothing but the active language and whether the context
-escapes, so the node keeps it under these two. Registered in place of Django's library under
-the same label (TEMPLATES' "libraries"), so the templates, `makemessages` and the .po files
-are unchanged; a {% translate %} of a variable, with filters, or "as" a variable is Django's
-own. The catalogues are read once per process, so nothing kept can go stale.
+11.4 -> 11.0, dashboard 5.1 -> 5.0). A literal's output depends on nothing but the active
+language and whether the context escapes, so the node keeps it under these two.
+
+Registered in place of Django's library under the same label (TEMPLATES' "libraries"), so
+the templates, `makemessages` and the .po files are unchanged. A {% translate %} of a
+variable, with filters, or "as" a variable is Django's own. The catalogues are read once
+per process, so nothing kept can go stale.
 """
 
 from django import template
