@@ -1,0 +1,51 @@
+"""Rendered parts kept in this process under a digest of everything they are made of.
+
+A part rendered from the same inputs is the same text, so keeping it under a digest of the
+inputs needs no invalidation and cannot go stale: a change in any input is another key.
+What goes into the key is the caller's to get complete; the text kept is what the page
+would send anyway, to the same kind of reader (issue 18).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+# Keyed with a secret of this process: the digests say nothing of the inputs.
+_KEY = secrets.token_bytes(32)
+
+
+def digest(parts) -> bytes:
+    """A keyed digest of `parts`' repr: pass plain values (str, int, dates, tuples of them)."""
+    return hashlib.blake2b(repr(parts).encode(), key=_KEY, digest_size=20).digest()
+
+
+class Kept:
+    """At most `size` values, the least recently used going first; safe under threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+    def get_or_build(self, key: Hashable, build: Callable[[], object]):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = build()  # outside the lock: two threads may build the same value once each
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
