@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -261,12 +261,18 @@ def application_submit(*, application: Application, by) -> Application:
     application.submitted_at = timezone.now()
     application.save(update_fields=["status", "submitted_at", "updated_at"])
     events.record_event(application=application, by=by, kind=Action.SUBMITTED)
-    # Routing to every member happens in this same transaction (standard.md §3).
-    review_services.route(application, by=by)
-    # The identity may have joined other records (_join_identity): their pledges' child too.
-    report_aggregates.refresh(
+    # The identity may have joined other records (_join_identity): the aggregates of all
+    # of them change (their pledges' child), and routing needs no earlier grants of a first
+    # record. Read once, after the join, which holds the keyed identity's lock: no other
+    # submission or link adds a record to it before the commit.
+    records = sorted(
         Application.objects.filter(child__identity_id=application.child.identity_id)
+        .order_by()
+        .values_list("pk", flat=True)
     )
+    # Routing to every member happens in this same transaction (standard.md §3).
+    review_services.route(application, by=by, records=records)
+    report_aggregates.refresh(records)
     return application
 
 
@@ -309,10 +315,32 @@ def _join_identity(child: Child, keyed: ChildIdentity | None) -> None:
     )
     if joined:
         Child.objects.filter(identity_id__in=joined).update(identity=keyed)
-        ChildIdentity.objects.filter(pk__in=joined).delete()
+        _delete_identities(sorted(joined))
     if child.identity_id != keyed.pk and child.identity_id not in joined:
         Child.objects.filter(pk=child.pk).update(identity=keyed)
     child.identity = keyed
+
+
+def _delete_identities(ids: list[int]) -> None:
+    """Delete identities no record points at any more, in one statement (issue 18: the
+    ORM's delete read the identities and then their records for PROTECT first, two more
+    round trips). A record that still points at one (a link racing the submission) keeps
+    it: the ORM's delete then refuses as PROTECT always did."""
+    identities = connection.ops.quote_name(ChildIdentity._meta.db_table)
+    children = connection.ops.quote_name(Child._meta.db_table)
+    column = connection.ops.quote_name(Child._meta.get_field("identity").column)
+    pk = connection.ops.quote_name(ChildIdentity._meta.pk.column)
+    referenced = f"SELECT 1 FROM {children} WHERE {children}.{column} = {identities}.{pk}"  # noqa: S608
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {identities} WHERE {pk} IN ({placeholders})"  # noqa: S608 - names are ours
+            f" AND NOT EXISTS ({referenced})",
+            ids,
+        )
+        deleted = cursor.rowcount
+    if deleted != len(ids):
+        ChildIdentity.objects.filter(pk__in=ids).delete()
 
 
 def _refuse_second_open_application(application: Application, by) -> None:

@@ -142,19 +142,25 @@ def routing(state: directory_cache.DirectoryState) -> Routing:
     return directory_cache.cached(state, ("routing",), _routing)
 
 
-def route(application: Application, *, by) -> list[MemberReview]:
+def route(
+    application: Application, *, by, records: Sequence[int] | None = None
+) -> list[MemberReview]:
     """Create one review per active member with its eligibility snapshot (§3).
 
     Called by services.application_submit inside its transaction: routing and submission
     succeed or fail together. Each project is evaluated once, whichever members there are.
+    `records`: the ids of every application of the child, when the caller read them
+    under the identity's lock; the child's first application has no earlier grants, and
+    their query is left out (issue 18).
     """
     if application.consent_withdrawn_at is not None:
         # PIPL art. 15: no further sharing once the guardian has withdrawn consent.
         raise WorkflowError(consent_withdrawn_refusal())
     state = directory_cache.directory_state()
     plan = routing(state)
+    first = records is not None and list(records) == [application.pk]
     results = evaluate(
-        applicant_for(application),
+        applicant_for(application, earlier=({}, {}) if first else None),
         [p.rules for p in plan.projects],
         category_labels=state.labels,
         region_label=regions.name_of,
