@@ -1,5 +1,8 @@
 from organizations.models import User
 
+# The names navigation() sets, which the layout's header reads (aid_alliance/nav_tags.py).
+NAVIGATION = ("nav_is_staff_member", "nav_is_hospital_staff", "nav_can_admin")
+
 
 def navigation(request):
     """Tell the base template which navigation entries the user's role may see."""
