@@ -66,6 +66,9 @@ def test_the_kept_header_is_the_header_rendered_on_the_request(
     assert TOKEN.sub("", kept_first) == TOKEN.sub("", kept_again) == TOKEN.sub("", live)
     if name:
         assert name in live
+    # The switch offers the other language.
+    other = "中文" if language == "en" else "English"
+    assert f'lang="{"zh-Hans" if language == "en" else "en"}">{other}</button>' in live
 
 
 def test_one_readers_header_never_shows_on_anothers_page(people):
