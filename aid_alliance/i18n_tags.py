@@ -1,4 +1,4 @@
-"""{% load i18n %} as Django's, with {% translate "a literal" %} kept per language (issue 18).
+"""{% load kept_i18n %}: Django's i18n, {% translate "a literal" %} kept per language (issue 18).
 
 The templates write dozens of {% translate %} of fixed texts a page (the layout alone some
 twenty), more in loops. Each one, on every page, looked the active translation up through
@@ -7,8 +7,10 @@ alternating pairs in one process: application 20.0 -> 18.8, search 8.5 -> 7.8, i
 11.4 -> 11.0, dashboard 5.1 -> 5.0). A literal's output depends on nothing but the active
 language and whether the context escapes, so the node keeps it under these two.
 
-Registered in place of Django's library under the same label (TEMPLATES' "libraries"), so
-the templates, `makemessages` and the .po files are unchanged. A {% translate %} of a
+The project's templates load it as {% load kept_i18n %} (TEMPLATES' "libraries"): Django's
+i18n library, its tags and filters, with this {% translate %}. `makemessages` reads the
+tags whatever the load, so the .po files are unchanged (tests/test_translations.py). Under
+Django's own label "i18n" it would clash (check templates.W003). A {% translate %} of a
 variable, with filters, or "as" a variable is Django's own. The catalogues are read once
 per process, so nothing kept can go stale.
 """

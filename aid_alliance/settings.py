@@ -221,9 +221,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "aid_alliance.context_processors.navigation",
             ],
-            # {% fixed_url %} for the layout's links (aid_alliance/nav_tags.py); Django's i18n
-            # with the fixed texts of {% translate %} kept per language (aid_alliance/i18n_tags.py).
-            "libraries": {"nav": "aid_alliance.nav_tags", "i18n": "aid_alliance.i18n_tags"},
+            # {% fixed_url %} for the layout's links (aid_alliance/nav_tags.py); kept_i18n: Django's
+            # i18n with {% translate %}'s fixed texts kept per language (aid_alliance/i18n_tags.py).
+            "libraries": {"nav": "aid_alliance.nav_tags", "kept_i18n": "aid_alliance.i18n_tags"},
             # {% field form.name %}: templates/_field.html in Python (aid_alliance/field_tags.py).
             "builtins": ["aid_alliance.field_tags"],
         },
