@@ -151,3 +151,14 @@ def test_a_draft_is_never_read(people):
     draft = submitted(people["alice"])
     Application.objects.filter(pk=draft.pk).update(status=Application.Status.DRAFT)
     assert family_status.family_view(draft.pk) is None
+
+
+def test_an_application_with_no_review_yet_reads_as_submitted(people, django_assert_num_queries):
+    """Its one row of the application-and-reviews read carries no review (a LEFT JOIN)."""
+    application = submitted(people["alice"])
+    MemberReview.objects.filter(application=application).delete()
+    with django_assert_num_queries(1):  # nobody is deciding: no documents to read
+        view = family_status.family_view(application.pk)
+    assert view.members == [] and view.needed == []
+    assert view.state == family_status.FamilyState.SUBMITTED
+    assert view.reference == application.reference

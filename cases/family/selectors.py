@@ -258,27 +258,31 @@ class _Document(NamedTuple):
     uploaded_at: datetime
 
 
-# The three reads of every request, compiled once (aid_alliance.compiled_reads): Django
-# compiling them cost the page more CPU than running them.
-_APPLICATION = CompiledRead(
+# The reads of every request, compiled once (aid_alliance.compiled_reads): Django compiling
+# them cost the page more CPU than running them. The application and its reviews are one
+# read, a row per review (the application's columns on each; one row of NULL reviews when
+# there are none): the join on its own key gives the reviews of this application only.
+_APPLICATION_COLUMNS = (
+    *_Application._fields[:5],
+    "hospital_confirmation__at",
+    *(f"member__{name}" for name in _MEMBER_FIELDS),
+)
+_REVIEW_COLUMNS = (
+    *(f"reviews__{name}" for name in _Review._fields[:6]),
+    *(f"reviews__member__{name}" for name in _MEMBER_FIELDS),
+)
+# Where each part sits in a row of that read.
+_OWN = slice(0, 6)
+_OWN_MEMBER = slice(6, len(_APPLICATION_COLUMNS))
+_REVIEW = slice(len(_APPLICATION_COLUMNS), len(_APPLICATION_COLUMNS) + 6)
+_REVIEW_MEMBER = slice(_REVIEW.stop, None)
+_APPLICATION_AND_REVIEWS = CompiledRead(
     Application,
     lambda application_id: (
         Application.objects.exclude(status=Application.Status.DRAFT)
         .filter(pk=application_id)
-        .order_by()  # one row by its key
-        .values_list(
-            *_Application._fields[:5],
-            "hospital_confirmation__at",
-            *(f"member__{name}" for name in _MEMBER_FIELDS),
-        )
-    ),
-)
-_REVIEWS = CompiledRead(
-    MemberReview,
-    lambda application_id: (
-        MemberReview.objects.filter(application_id=application_id)
-        .order_by("member__number")
-        .values_list(*_Review._fields[:6], *(f"member__{name}" for name in _MEMBER_FIELDS))
+        .order_by("reviews__member__number")
+        .values_list(*_APPLICATION_COLUMNS, *_REVIEW_COLUMNS)
     ),
 )
 _DOCUMENTS = CompiledRead(
@@ -291,14 +295,17 @@ _DOCUMENTS = CompiledRead(
 )
 
 
-def _read_application(application_id: int) -> _Application | None:
-    for row in _APPLICATION.rows(application_id):
-        return _Application(*row[:6], MemberContact(*row[6:]))
-    return None
-
-
-def _read_reviews(application_id: int) -> list[_Review]:
-    return [_Review(*row[:6], MemberContact(*row[6:])) for row in _REVIEWS.rows(application_id)]
+def _read_application(application_id: int) -> tuple[_Application, list[_Review]] | None:
+    rows = _APPLICATION_AND_REVIEWS.rows(application_id)
+    if not rows:
+        return None
+    application = _Application(*rows[0][_OWN], MemberContact(*rows[0][_OWN_MEMBER]))
+    reviews = [
+        _Review(*row[_REVIEW], MemberContact(*row[_REVIEW_MEMBER]))
+        for row in rows
+        if row[_REVIEW.start] is not None  # the one row of an application with no review
+    ]
+    return application, reviews
 
 
 def _read_documents(application_id: int) -> list[_Document]:
@@ -308,16 +315,17 @@ def _read_documents(application_id: int) -> list[_Document]:
 def family_view(application_id: int) -> FamilyView | None:
     """Everything the status page shows, or None if the application is gone or a draft.
 
-    At most four queries: the application with its member, its reviews with their members,
-    its documents while a member is still deciding (the checklist and the papers need
-    them), and the payments that stand (neither a reversal nor reversed) when a review has
-    any: a review's paid_total is the sum of its standing payments (cases.bills.services),
-    all of them positive, so a review with none paid has none to list.
+    One query, the application with its member and its reviews with theirs; then its
+    documents while a member is still deciding (the checklist and the papers need them),
+    the papers asked for while a member asks, and the payments that stand (neither a
+    reversal nor reversed) when a review has any: a review's paid_total is the sum of its
+    standing payments (cases.bills.services), all of them positive, so a review with none
+    paid has none to list.
     """
-    application = _read_application(application_id)
-    if application is None:
+    read = _read_application(application_id)
+    if read is None:
         return None
-    reviews = _read_reviews(application_id)
+    application, reviews = read
     is_open = application.status == Application.Status.SUBMITTED
     deciding = is_open and any(review.state in MemberReview.OPEN_STATES for review in reviews)
     docs = _read_documents(application_id) if deciding else []
