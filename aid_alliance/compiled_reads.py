@@ -15,6 +15,7 @@ so query logging and counting (`django_assert_num_queries`) see it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from django.db import connections, router
@@ -32,11 +33,14 @@ class CompiledRead:
     def __init__(self, model: type[Model], build: Callable[[int], QuerySet]):
         self._model = model
         self._build = build
-        self._compiled: dict[str, tuple] = {}  # per database alias
+        # Per thread, as Django's connections are: the compiler, kept for its converters,
+        # refers to the connection it compiled for, which is then never another thread's
+        # (nor kept alive after its thread). A sync worker compiles once.
+        self._per_thread = threading.local()
 
     def rows(self, key: int) -> list[tuple]:
         alias = router.db_for_read(self._model)
-        compiled = self._compiled.get(alias) or self._compile(alias)
+        compiled = getattr(self._per_thread, alias, None) or self._compile(alias)
         compiler, sql, params, position = compiled
         params = [*params]
         params[position] = key
@@ -46,13 +50,11 @@ class CompiledRead:
         return list(compiler.results_iter(results=[fetched], tuple_expected=True))
 
     def _compile(self, alias: str) -> tuple:
-        # The compiler is kept for its converters, which read only the backend's settings
-        # (not the connection of the thread that compiled it) and change nothing.
         compiler = self._build(STAND_IN).query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         if list(params).count(STAND_IN) != 1:
             name = self._model.__name__
             raise ValueError(f"{name}: the key must be the read's one varying parameter")
         compiled = (compiler, sql, tuple(params), list(params).index(STAND_IN))
-        # Two threads compiling at once keep the same statement: either will do.
-        return self._compiled.setdefault(alias, compiled)
+        setattr(self._per_thread, alias, compiled)
+        return compiled

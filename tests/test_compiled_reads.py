@@ -2,10 +2,12 @@
 uses it: the same rows as Django's own queryset, for each key its own rows, every change
 seen on the next read (only the statement is kept), and the statement counted as a query."""
 
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection, connections
 from django.db.models.sql.compiler import SQLCompiler
 
 from aid_alliance.compiled_reads import CompiledRead
@@ -162,3 +164,34 @@ def test_an_application_with_no_review_yet_reads_as_submitted(people, django_ass
     assert view.members == [] and view.needed == []
     assert view.state == family_status.FamilyState.SUBMITTED
     assert view.reference == application.reference
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="another thread's read: SQLite locks the test's tables; set DATABASE_URL",
+)
+def test_each_thread_compiles_for_its_own_connection(applications, monkeypatch):
+    """The kept compiler refers to its thread's connection: another thread compiles its own
+    (as Django gives it its own connection) and the first thread keeps its."""
+    read = CompiledRead(MemberReview, review_rows)
+    read.rows(applications[0].pk)
+    compiled = []
+    original = CompiledRead._compile
+    monkeypatch.setattr(
+        CompiledRead, "_compile", lambda self, alias: compiled.append(1) or original(self, alias)
+    )
+    elsewhere = []
+
+    def other_thread():
+        try:
+            elsewhere.append(read.rows(-5))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert elsewhere == [[]] and compiled == [1]
+    read.rows(applications[0].pk)
+    assert compiled == [1]
