@@ -7,6 +7,7 @@ import hashlib
 import io
 import struct
 import time
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -257,12 +258,23 @@ def image_size(data: bytes, kind: str) -> tuple[int, int] | None:
 
 def missing(application) -> list[tuple[str, str]]:
     """Checklist entries with no document that is received or accepted."""
-    have = {
-        (doc.doc_type, doc.flag if doc.doc_type == Document.Type.HARDSHIP_CERTIFICATE else "")
-        for doc in application.documents.all()
-        if doc.status != Document.Status.REJECTED
+    return missing_among(
+        checklist(application),
+        ((doc.doc_type, doc.flag, doc.status) for doc in application.documents.all()),
+    )
+
+
+def missing_among(
+    needed: list[tuple[str, str]], have: Iterable[tuple[str, str, str]]
+) -> list[tuple[str, str]]:
+    """The entries of a checklist that no (type, flag, status) of a document received or
+    accepted answers; for a reader of rows rather than Document instances."""
+    answered = {
+        (doc_type, flag if doc_type == Document.Type.HARDSHIP_CERTIFICATE else "")
+        for doc_type, flag, status in have
+        if status != Document.Status.REJECTED
     }
-    return [entry for entry in checklist(application) if entry not in have]
+    return [entry for entry in needed if entry not in answered]
 
 
 # --- storing an upload: the intake's documents and the bills' receipt scans -------------

@@ -315,18 +315,18 @@ def test_the_result_page_runs_a_fixed_number_of_queries(
     )
     _pay(review_of(application, 1), bob, [(date(2026, 11, 20), 10000), (date(2026, 11, 21), 5)])
     opened(family, application)
-    # Session, application + its member, reviews + members, documents (a member is still
-    # deciding), payments (one is paid).
-    with django_assert_num_queries(5):
+    # Session, application + its member and its reviews + theirs (one query), documents
+    # (a member is still deciding), payments (one is paid).
+    with django_assert_num_queries(4):
         response = family.get(RESULT)
     assert response.status_code == 200
 
 
 def test_nothing_paid_yet_reads_no_payments(family, application, django_assert_num_queries):
     # A review's paid_total is the sum of its standing payments: with none paid there is
-    # nothing to list. Session, application + its member, reviews + members, documents.
+    # nothing to list. Session, application + reviews and their members, documents.
     opened(family, application)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = family.get(RESULT)
     assert response.status_code == 200
     assert response.context["view"].payments == []

@@ -16,12 +16,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import models
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import get_language, pgettext_lazy
 
 from aid_alliance.clients import client_address  # noqa: F401 - used by the views
+from aid_alliance.compiled_reads import CompiledRead
 from aid_alliance.money import ZERO
 from cases import documents, references
 from cases.models import (
@@ -32,8 +33,8 @@ from cases.models import (
     Payment,
     RequestedDocument,
 )
+from cases.standard import checklist
 from organizations.eligibility import ECONOMIC_FLAGS
-from organizations.models import MemberOrganization
 
 _PHONE_NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212().]+")
 # Compared against when no guardian matches the reference, so that a wrong reference
@@ -142,8 +143,18 @@ DOCUMENT_WORDS = {
 
 
 @dataclass(frozen=True)
+class MemberContact:
+    """A member as the family sees it: its names and how to reach it, nothing else."""
+
+    name_zh: str
+    name_en: str
+    contact_phone: str
+    contact_email: str
+
+
+@dataclass(frozen=True)
 class MemberLine:
-    member: MemberOrganization
+    member: MemberContact
     state: FamilyState
     amount: Decimal | None  # the pledge, for a grant
     description: str  # the pledge, for help in kind or a service
@@ -152,7 +163,7 @@ class MemberLine:
 
 @dataclass(frozen=True)
 class PaymentLine:
-    member: MemberOrganization
+    member: MemberContact
     paid_on: date
     amount: Decimal
 
@@ -160,7 +171,7 @@ class PaymentLine:
 @dataclass(frozen=True)
 class NeededItem:
     text: str
-    member: MemberOrganization | None = None  # who asked; None for the checklist
+    member: MemberContact | None = None  # who asked; None for the checklist
 
 
 class PaperState(models.TextChoices):
@@ -179,7 +190,7 @@ class RequestedPaper:
     pk: int
     text: str
     state: PaperState
-    member: MemberOrganization
+    member: MemberContact
     reject_reason: str = ""
 
     @property
@@ -195,7 +206,7 @@ class FamilyView:
     members: list[MemberLine] = field(default_factory=list)
     needed: list[NeededItem] = field(default_factory=list)
     payments: list[PaymentLine] = field(default_factory=list)
-    contact: MemberOrganization | None = None
+    contact: MemberContact | None = None
     # When the treating hospital confirmed the diagnosis and cost estimate (issue 17).
     hospital_confirmed_at: datetime | None = None
     papers: list[RequestedPaper] = field(default_factory=list)
@@ -209,123 +220,171 @@ class FamilyView:
         return str(EXPLANATIONS[self.state])
 
 
-_MEMBER_FIELDS = ("name_zh", "name_en", "contact_phone", "contact_email", "number")
+# The page reads rows (values_list), not model instances: building an instance and its
+# select_related tree cost more than the query's round trip (issue 18). Each read names
+# the few columns it shows, as the module's docstring promises.
+_MEMBER_FIELDS = ("name_zh", "name_en", "contact_phone", "contact_email")
 
 
-# What the checklist and the papers read of the documents.
-_DOCUMENTS = Prefetch(
-    "documents",
-    queryset=Document.objects.only(
-        "application",
-        "doc_type",
-        "flag",
-        "status",
-        "family_request",
-        "reject_reason",
-        "uploaded_at",
+class _Application(NamedTuple):
+    reference: str
+    status: str
+    closing_reason: str
+    economic_flags: list  # for the checklist only: which certificate is needed
+    consent_method: str  # for the checklist only: whether a signed form is needed
+    hospital_confirmed_at: datetime | None
+    member: MemberContact
+
+
+class _Review(NamedTuple):
+    pk: int
+    state: str
+    amount: Decimal | None
+    description: str
+    paid_total: Decimal
+    requested_items: str
+    member: MemberContact
+
+
+class _Document(NamedTuple):
+    """What the checklist and the papers read of a document."""
+
+    pk: int
+    doc_type: str
+    flag: str
+    status: str
+    family_request_id: int | None
+    reject_reason: str
+    uploaded_at: datetime
+
+
+# The reads of every request, compiled once (aid_alliance.compiled_reads): Django compiling
+# them cost the page more CPU than running them. The application and its reviews are one
+# read, a row per review (the application's columns on each; one row of NULL reviews when
+# there are none): the join on its own key gives the reviews of this application only.
+_APPLICATION_COLUMNS = (
+    *_Application._fields[:5],
+    "hospital_confirmation__at",
+    *(f"member__{name}" for name in _MEMBER_FIELDS),
+)
+_REVIEW_COLUMNS = (
+    *(f"reviews__{name}" for name in _Review._fields[:6]),
+    *(f"reviews__member__{name}" for name in _MEMBER_FIELDS),
+)
+# Where each part sits in a row of that read.
+_OWN = slice(0, 6)
+_OWN_MEMBER = slice(6, len(_APPLICATION_COLUMNS))
+_REVIEW = slice(len(_APPLICATION_COLUMNS), len(_APPLICATION_COLUMNS) + 6)
+_REVIEW_MEMBER = slice(_REVIEW.stop, None)
+_APPLICATION_AND_REVIEWS = CompiledRead(
+    Application,
+    lambda application_id: (
+        Application.objects.exclude(status=Application.Status.DRAFT)
+        .filter(pk=application_id)
+        .order_by("reviews__member__number")
+        .values_list(*_APPLICATION_COLUMNS, *_REVIEW_COLUMNS)
     ),
 )
+_DOCUMENTS = CompiledRead(
+    Document,
+    lambda application_id: (
+        Document.objects.filter(application_id=application_id)
+        .order_by()  # the checklist reads a set; the papers sort by upload time themselves
+        .values_list(*_Document._fields)
+    ),
+)
+
+
+def _read_application(application_id: int) -> tuple[_Application, list[_Review]] | None:
+    rows = _APPLICATION_AND_REVIEWS.rows(application_id)
+    if not rows:
+        return None
+    application = _Application(*rows[0][_OWN], MemberContact(*rows[0][_OWN_MEMBER]))
+    reviews = [
+        _Review(*row[_REVIEW], MemberContact(*row[_REVIEW_MEMBER]))
+        for row in rows
+        if row[_REVIEW.start] is not None  # the one row of an application with no review
+    ]
+    return application, reviews
+
+
+def _read_documents(application_id: int) -> list[_Document]:
+    return [_Document(*row) for row in _DOCUMENTS.rows(application_id)]
 
 
 def family_view(application_id: int) -> FamilyView | None:
     """Everything the status page shows, or None if the application is gone or a draft.
 
-    At most four queries: the application with its member, its reviews with their members,
-    its documents while a member is still deciding (the checklist and the papers need
-    them), and the payments that stand (neither a reversal nor reversed) when a review has
-    any: a review's paid_total is the sum of its standing payments (cases.bills.services),
-    all of them positive, so a review with none paid has none to list.
+    One query, the application with its member and its reviews with theirs; then its
+    documents while a member is still deciding (the checklist and the papers need them),
+    the papers asked for while a member asks, and the payments that stand (neither a
+    reversal nor reversed) when a review has any: a review's paid_total is the sum of its
+    standing payments (cases.bills.services), all of them positive, so a review with none
+    paid has none to list.
     """
-    application = (
-        Application.objects.exclude(status=Application.Status.DRAFT)
-        .select_related("member", "hospital_confirmation")
-        .only(
-            "reference",
-            "status",
-            "hospital_confirmation__at",
-            "closing_reason",
-            "economic_flags",  # for the checklist only: which certificate is needed
-            "consent_method",
-            *(f"member__{name}" for name in _MEMBER_FIELDS),
-        )
-        .filter(pk=application_id)
-        .first()
-    )
-    if application is None:
+    read = _read_application(application_id)
+    if read is None:
         return None
-    reviews = list(
-        MemberReview.objects.filter(application_id=application_id)
-        .select_related("member")
-        .only(
-            "state",
-            "amount",
-            "description",
-            "paid_total",
-            "requested_items",
-            *(f"member__{name}" for name in _MEMBER_FIELDS),
-        )
-        .order_by("member__number")
-    )
-    members_by_review = {review.pk: review.member for review in reviews}
-    paid = [review.pk for review in reviews if review.paid_total > ZERO]
-    payments = (
-        Payment.objects.filter(review_id__in=paid, reverses__isnull=True)
-        .filter(reversal__isnull=True)
-        .only("review_id", "paid_on", "amount")
-        .order_by("paid_on", "pk")
-        if paid
-        else []
-    )
+    application, reviews = read
     is_open = application.status == Application.Status.SUBMITTED
     deciding = is_open and any(review.state in MemberReview.OPEN_STATES for review in reviews)
-    if deciding:
-        prefetch_related_objects([application], _DOCUMENTS)
-    lines = [
-        MemberLine(
-            member=review.member,
-            state=_REVIEW_TO_FAMILY.get(review.state, FamilyState.REVIEWING),
-            amount=review.amount,
-            description=review.description,
-            paid_total=review.paid_total,
-        )
-        for review in reviews
-    ]
-    needed = _needed(application, reviews) if deciding else []
-    papers = _papers(application, reviews) if deciding else []
+    docs = _read_documents(application_id) if deciding else []
+    needed = _needed(application, reviews, docs) if deciding else []
     return FamilyView(
         reference=application.reference,
         state=_overall(is_open, reviews, needed),
         closing=_closing_words(application.closing_reason) if not is_open else "",
-        members=lines,
-        needed=needed,
-        payments=[
-            PaymentLine(members_by_review[p.review_id], p.paid_on, p.amount) for p in payments
+        members=[
+            MemberLine(
+                member=review.member,
+                state=_REVIEW_TO_FAMILY.get(review.state, FamilyState.REVIEWING),
+                amount=review.amount,
+                description=review.description,
+                paid_total=review.paid_total,
+            )
+            for review in reviews
         ],
+        needed=needed,
+        payments=_payments(reviews),
         contact=application.member,
-        papers=papers,
-        hospital_confirmed_at=application.hospital_confirmation.at
-        if application.hospital_confirmation
-        else None,
+        papers=_papers(reviews, docs) if deciding else [],
+        hospital_confirmed_at=application.hospital_confirmed_at,
     )
 
 
-def _papers(application: Application, reviews: list[MemberReview]) -> list[RequestedPaper]:
+def _payments(reviews: list[_Review]) -> list[PaymentLine]:
+    """The standing payments (neither a reversal nor reversed), read only when a review has
+    paid something: a review's paid_total is the sum of its standing payments
+    (cases.bills.services), all of them positive."""
+    members = {review.pk: review.member for review in reviews if review.paid_total > ZERO}
+    if not members:
+        return []
+    rows = (
+        Payment.objects.filter(review_id__in=members, reverses__isnull=True)
+        .filter(reversal__isnull=True)
+        .order_by("paid_on", "pk")
+        .values_list("review_id", "paid_on", "amount")
+    )
+    return [PaymentLine(members[review_id], paid_on, amount) for review_id, paid_on, amount in rows]
+
+
+def _papers(reviews: list[_Review], docs: list[_Document]) -> list[RequestedPaper]:
     """The papers of the open information requests, each with what the family sent for it
     (its latest upload decides). One query, and only while a member asks for something."""
     asking = {r.pk: r for r in reviews if r.state == MemberReview.State.INFO_REQUESTED}
     if not asking:
         return []
-    latest: dict[int, Document] = {}
-    for document in sorted(application.documents.all(), key=lambda d: (d.uploaded_at, d.pk)):
+    latest: dict[int, _Document] = {}
+    for document in sorted(docs, key=lambda d: (d.uploaded_at, d.pk)):
         if document.family_request_id:
             latest[document.family_request_id] = document
     papers = []
-    for item in (
+    for pk, review_id, doc_type in (
         RequestedDocument.objects.open()
         .filter(review_id__in=asking)
-        .only("review_id", "doc_type", "position")
+        .values_list("pk", "review_id", "doc_type")
     ):
-        sent = latest.get(item.pk)
+        sent = latest.get(pk)
         if sent is None:
             state = PaperState.TO_SEND
         elif sent.status == Document.Status.REJECTED:
@@ -336,10 +395,10 @@ def _papers(application: Application, reviews: list[MemberReview]) -> list[Reque
             state = PaperState.SENT
         papers.append(
             RequestedPaper(
-                pk=item.pk,
-                text=_document_words(item.doc_type, ""),
+                pk=pk,
+                text=_document_words(doc_type, ""),
                 state=state,
-                member=asking[item.review_id].member,
+                member=asking[review_id].member,
                 reject_reason=sent.reject_reason if state == PaperState.RETURNED else "",
             )
         )
@@ -349,12 +408,17 @@ def _papers(application: Application, reviews: list[MemberReview]) -> list[Reque
 def _closing_words(reason: str) -> str:
     # Every closing reason but one is worth telling; a family that lost its child needs
     # no page to say so.
-    if reason in Application.ClosingReason.values and reason != "deceased":
+    if reason == Application.ClosingReason.DECEASED:
+        return ""
+    try:
         return str(Application.ClosingReason(reason).label)
-    return ""
+    except ValueError:  # none given, or a reason no longer offered
+        return ""
 
 
-def _needed(application: Application, reviews: list[MemberReview]) -> list[NeededItem]:
+def _needed(
+    application: _Application, reviews: list[_Review], docs: list[_Document]
+) -> list[NeededItem]:
     """What members asked for, and the checklist's missing papers while anyone is still
     deciding (once all have decided, a missing paper no longer holds anything up)."""
     state = MemberReview.State
@@ -364,16 +428,16 @@ def _needed(application: Application, reviews: list[MemberReview]) -> list[Neede
         if review.state == state.INFO_REQUESTED and review.requested_items
     ]
     if any(review.state in MemberReview.OPEN_STATES for review in reviews):
+        have = ((d.doc_type, d.flag, d.status) for d in docs)
         needed += [
             NeededItem(text=_document_words(doc_type, flag))
-            for doc_type, flag in documents.missing(application)
+            for doc_type, flag in documents.missing_among(checklist(application), have)
         ]
     return needed
 
 
 def _document_words(doc_type: str, flag: str) -> str:
-    fallback = Document.Type(doc_type).label if doc_type in Document.Type.values else doc_type
-    words = str(DOCUMENT_WORDS.get(doc_type, fallback))
+    words = str(DOCUMENT_WORDS.get(doc_type) or _type_label(doc_type))
     # Which hardship the certificate must prove: 低保, 特困 …
     if flag not in ECONOMIC_FLAGS:
         return words
@@ -382,7 +446,15 @@ def _document_words(doc_type: str, flag: str) -> str:
     return f"{words}（{ECONOMIC_FLAGS[flag]}）"
 
 
-def _overall(is_open: bool, reviews: list[MemberReview], needed: list[NeededItem]) -> FamilyState:
+def _type_label(doc_type: str) -> str:
+    # Not `in Document.Type.values`: an enum's values list is built afresh on every call.
+    try:
+        return Document.Type(doc_type).label
+    except ValueError:
+        return doc_type
+
+
+def _overall(is_open: bool, reviews: list[_Review], needed: list[NeededItem]) -> FamilyState:
     """One word for the whole application (§3). What the family must do comes first, then
     the best news, then what is still going on."""
     if not is_open:
