@@ -361,7 +361,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "aid_alliance.storage.KeptURLStaticStorage"  # whitenoise's, addresses kept
         )
     },
 }
