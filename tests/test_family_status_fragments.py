@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
+from aid_alliance.kept import Kept
 from cases.family import views as family_views
 from cases.family.selectors import FamilyState
 from cases.models import Guardian
@@ -102,9 +103,9 @@ def test_each_language_gets_its_own_words(family, application, people, papers):
 
 
 def test_the_kept_words_are_bounded(family, application, monkeypatch):
-    monkeypatch.setattr(family_views, "FRAGMENTS_MAX", 1)
-    family_views._fragments_built.clear()
+    monkeypatch.setattr(family_views, "FRAGMENTS", Kept(1))
     opened(family, application)
-    family.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    family.get(RESULT)
-    assert len(family_views._fragments_built) == 1
+    for language in ("zh-hans", "en"):  # two keys, one kept
+        family.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        family.get(RESULT)
+    assert len(family_views.FRAGMENTS) == 1

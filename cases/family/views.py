@@ -14,9 +14,7 @@ import math
 import pickle
 import re
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 
 from django import forms
@@ -32,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from aid_alliance.kept import Kept
 from cases.errors import ApplicationError
 from cases.family import selectors as family_status
 from cases.family import services as family_services
@@ -172,9 +171,7 @@ def _opened(request) -> dict | None:
 # digest of everything family_view read (pickled: every field of every object, so no field
 # can be left out of the key), the language and the time zone. Nothing of the session, the
 # CSRF token or the errors is in them; a change gives another view, so another key.
-FRAGMENTS_MAX = 2048  # per process; the oldest go first
-_fragments_lock = threading.Lock()
-_fragments_built: OrderedDict[tuple, dict[str, str]] = OrderedDict()
+FRAGMENTS = Kept(2048)  # per process; the least recently used go first
 
 
 def _fragments(view: family_status.FamilyView) -> dict[str, str]:
@@ -183,20 +180,13 @@ def _fragments(view: family_status.FamilyView) -> dict[str, str]:
         translation.get_language(),
         timezone.get_current_timezone_name(),
     )
-    with _fragments_lock:
-        built = _fragments_built.get(key)
-        if built is not None:
-            _fragments_built.move_to_end(key)
-            return built
-    built = {
-        part: render_to_string(f"cases/_family_status_{part}.html", {"view": view})
-        for part in ("head", "tail")
-    }
-    with _fragments_lock:
-        _fragments_built[key] = built
-        while len(_fragments_built) > FRAGMENTS_MAX:
-            _fragments_built.popitem(last=False)
-    return built
+    return FRAGMENTS.get_or_build(
+        key,
+        lambda: {
+            part: render_to_string(f"cases/_family_status_{part}.html", {"view": view})
+            for part in ("head", "tail")
+        },
+    )
 
 
 def _result_page(request, opened: dict, *, errors=None, status=200):
