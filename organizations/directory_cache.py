@@ -162,13 +162,16 @@ def directory_changed(sender=None, **kwargs) -> None:
         generations.renew_now_and_at_commit(GENERATION_KEY)
 
 
-def state_of(request) -> DirectoryState:
+def state_of(request=None) -> DirectoryState:
     """The directory's state for the directory API, read once per request (the ETag and the
-    view both need it): the generation's with Redis, else the fingerprint's."""
+    view both need it): the generation's with Redis, else the fingerprint's. Without a
+    request (a script, a test), read afresh."""
     state = getattr(request, "_directory_state", None)
     if state is None:
         read = generation_state if settings.DIRECTORY_GENERATION else directory_state
-        state = request._directory_state = read()
+        state = read()
+        if request is not None:
+            request._directory_state = state
     return state
 
 

@@ -373,11 +373,15 @@ def inbox_variants() -> list[tuple[str, dict]]:
 
 
 def inbox_rows(reviewer, params: dict) -> int:
+    from cases.list_choices import list_choices
     from cases.review.forms import InboxFilterForm
     from cases.review.selectors import inbox_queryset
 
-    form = InboxFilterForm({k: v for k, v in params.items() if k != "page"} or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    data = {k: v for k, v in params.items() if k != "page"} or None
+    form = InboxFilterForm(data, choices=list_choices)
+    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    if filters.get("category"):
+        filters["category"] = list_choices().category_ids[filters["category"]]
     return inbox_queryset(reviewer.organization, filters).count()
 
 

@@ -3,11 +3,14 @@ give the same HTML as Django's select template."""
 
 import pytest
 from django import forms
+from django.conf import settings
 from django.test.html import parse_html
 from django.utils import translation
 
 from aid_alliance.widgets import QuickSelect
+from cases.list_choices import list_choices
 from cases.review.forms import InboxFilterForm
+from organizations.models import DiseaseCategory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +29,8 @@ def same_html(a: str, b: str) -> bool:
 )
 def test_the_inbox_filters_render_as_djangos_selects_do(directory, data):
     with translation.override("zh-hans"):
-        quick = InboxFilterForm(data)
-        django_form = InboxFilterForm(data)
+        quick = InboxFilterForm(data, choices=list_choices)
+        django_form = InboxFilterForm(data, choices=list_choices)
         for field in django_form.fields.values():
             if isinstance(field.widget, QuickSelect):
                 field.widget = forms.Select(attrs=field.widget.attrs)
@@ -90,7 +93,40 @@ def test_a_model_choice_quick_select_reads_its_choices_in_one_query(
     directory, django_assert_num_queries
 ):
     """list() of a ModelChoiceIterator asks its length first: a COUNT before the read."""
-    form = InboxFilterForm({})
+
+    class Form(forms.Form):
+        category = forms.ModelChoiceField(
+            queryset=DiseaseCategory.objects.all(), to_field_name="code", widget=QuickSelect
+        )
+
+    form = Form({})
     with django_assert_num_queries(1):
         html = str(form["category"])
     assert 'value="LEUK"' in html
+
+
+def test_the_inbox_reads_its_categories_from_the_directorys_kept_choices(
+    directory, django_assert_num_queries
+):
+    choices = list_choices()  # as the page reads them: once per directory version
+    form = InboxFilterForm({"category": "LEUK"}, choices=lambda: choices)
+    with django_assert_num_queries(0):
+        assert form.is_valid(), form.errors
+        html = str(form["category"])
+    assert 'value="LEUK" selected' in html and form.cleaned_data["category"] == "LEUK"
+    refused = InboxFilterForm({"category": "NOPE"}, choices=lambda: choices)
+    assert not refused.is_valid() and "category" in refused.errors
+
+
+def test_a_category_renamed_shows_in_the_inbox_filter_at_the_next_request(
+    client, people, django_capture_on_commit_callbacks
+):
+    client.force_login(people["bob"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert client.get("/inbox/").status_code == 200
+    category = DiseaseCategory.objects.get(code="LEUK")
+    with django_capture_on_commit_callbacks(execute=True):
+        category.name_zh = "改名后的白血病"
+        category.save()
+    page = client.get("/inbox/?category=LEUK").content.decode()
+    assert '<option value="LEUK" selected>改名后的白血病</option>' in page

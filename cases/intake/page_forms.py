@@ -4,7 +4,6 @@ staff list's search, a draft's discard."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -12,11 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from aid_alliance.text import PlainTextField
 from aid_alliance.widgets import QuickSelect
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
+from cases.list_choices import ListChoices
 from cases.models import Application, Document
-from organizations import directory_cache
-from organizations.eligibility import ECONOMIC_FLAGS, bilingual
+from organizations.eligibility import ECONOMIC_FLAGS
 from organizations.forms import capitalised
-from organizations.models import DiseaseCategory, MemberOrganization
 
 
 class DocumentUploadForm(forms.Form):
@@ -53,36 +51,6 @@ class DocumentReviewForm(forms.Form):
         return data
 
 
-@dataclass(frozen=True)
-class SearchChoices:
-    """The staff list's category and member choices, in the directory's order."""
-
-    categories: list[tuple[str, str]]  # (code, name in the page's language)
-    category_ids: dict[str, int]  # code -> id
-    members: list[dict]  # short_name, name_zh, name_en (org_extras.local_name reads them)
-    member_ids: dict[str, int]  # short_name -> id
-
-
-def _build_search_choices() -> SearchChoices:
-    categories = list(DiseaseCategory.objects.values_list("pk", "code", "name_zh", "name_en"))
-    members = list(MemberOrganization.objects.values("pk", "short_name", "name_zh", "name_en"))
-    return SearchChoices(
-        # The label a ModelChoiceField gave: the category's str() in the active language.
-        categories=[(code, str(bilingual(zh, en or zh))) for _pk, code, zh, en in categories],
-        category_ids={code: pk for pk, code, _zh, _en in categories},
-        members=members,
-        member_ids={member["short_name"]: member["pk"] for member in members},
-    )
-
-
-def search_choices(request) -> SearchChoices:
-    """The choices for this version of the directory and the page's language
-    (organizations.directory_cache): the version's one query instead of a query for the
-    categories and one for the members on every list page (issue 18)."""
-    state = directory_cache.state_of(request)
-    return directory_cache.cached(state, ("application_search",), _build_search_choices)
-
-
 class ApplicationSearchForm(forms.Form):
     q = forms.CharField(
         label=_("Reference, child's name or ID number"), required=False, max_length=50
@@ -104,7 +72,7 @@ class ApplicationSearchForm(forms.Form):
     )
     member = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, data=None, *, choices: Callable[[], SearchChoices]):
+    def __init__(self, data=None, *, choices: Callable[[], ListChoices]):
         super().__init__(data)
         # A callable: read only when the category is checked or the select rendered, so a
         # CSV download without one makes no query for it.

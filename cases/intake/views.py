@@ -26,8 +26,8 @@ from cases.intake.page_forms import (
     DiscardDraftForm,
     DocumentReviewForm,
     DocumentUploadForm,
-    search_choices,
 )
+from cases.list_choices import list_choices
 from cases.models import Application
 from cases.privacy import selectors as privacy_selectors
 from cases.review import selectors as review_selectors
@@ -42,7 +42,7 @@ def list_filtered(request):
     """The staff list's search form, the applications it selects, the member chosen (the
     secretariat may narrow to one; its id) and the form's choices; shared by the list page
     and its CSV download."""
-    choices = functools.partial(search_choices, request)
+    choices = functools.partial(list_choices, request)
     form = ApplicationSearchForm(request.GET or None, choices=choices)
     filters = form.cleaned_data if form.is_valid() else {}
     member = None

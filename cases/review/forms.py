@@ -1,15 +1,17 @@
 """The forms of the review workflow's pages (§3): the inbox's filters and each action's
 fields. The API checks its bodies with the same forms (cases.review.api)."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aid_alliance.widgets import QuickSelect
 from cases.fields import YuanField, optional_text
+from cases.list_choices import ListChoices
 from cases.models import Document, MemberReview
 from organizations import regions
-from organizations.models import DiseaseCategory
 
 
 class InboxFilterForm(forms.Form):
@@ -21,13 +23,15 @@ class InboxFilterForm(forms.Form):
         required=False,
         widget=QuickSelect,
     )
-    category = forms.ModelChoiceField(
+    # A category's code, among the directory's kept choices (cases.list_choices): the
+    # categories were a query on every inbox page.
+    category = forms.ChoiceField(
         label=gettext_lazy("Disease category"),
-        queryset=DiseaseCategory.objects.all(),
-        to_field_name="code",
         required=False,
-        empty_label=gettext_lazy("Any"),
         widget=QuickSelect,
+        error_messages={
+            "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]
+        },
     )
     province = forms.ChoiceField(label=gettext_lazy("Province"), required=False, widget=QuickSelect)
     eligible = forms.ChoiceField(
@@ -54,8 +58,10 @@ class InboxFilterForm(forms.Form):
         widget=QuickSelect,
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *, choices: Callable[[], ListChoices]):
+        super().__init__(data)
+        # A callable: read when the category is checked or the select rendered.
+        self.fields["category"].choices = lambda: [("", _("Any")), *choices().categories]
         self.fields["province"].choices = [("", _("Any"))] + [
             (r.code[:2], r.name) for r in regions.provinces()
         ]

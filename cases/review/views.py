@@ -1,5 +1,7 @@
 """Pages of the shared review workflow: the member inbox and every transition (§3)."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import access, audit
 from cases.errors import ApplicationError, NotAllowed
+from cases.list_choices import list_choices
 from cases.models import Document, MemberReview, ReviewCount
 from cases.review import selectors, services
 from cases.review.forms import (
@@ -41,8 +44,11 @@ def inbox(request):
     user = request.user
     if not user.is_member_staff:
         raise PermissionDenied
-    form = InboxFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    choices = functools.partial(list_choices, request)
+    form = InboxFilterForm(request.GET or None, choices=choices)
+    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    if filters.get("category"):
+        filters["category"] = choices().category_ids[filters["category"]]
     reviews = selectors.inbox_queryset(user.organization, filters)
     # Page through ids first, then load only that page with its joins and gap sums: with
     # an OFFSET the sums would otherwise run for every skipped row (bench: 727 -> 2.4 ms).
