@@ -9,12 +9,14 @@ anonymous users are sent to log in. The application PDF follows the application'
 import secrets
 import tempfile
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -37,6 +39,7 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 RECENT_RUNS = 5
+CONTENT = "reports/_dashboard_content.html"
 
 
 def _require_secretariat(user) -> None:
@@ -71,36 +74,44 @@ def _figures_part(period) -> dict:
     return figures_cache.cached("dashboard", (period.code,), build)
 
 
-# The dashboard's content (period form, downloads, figures, recent files, the access
-# record's head) rendered once per process for the same inputs, under a digest of all of
-# them (aid_alliance.kept): the form's data, the period, the figures' HTML, the files and
-# the head as read on this request, the language, the time zone and the day. The CSRF token
-# is put in on each request. Its rendering was most of the page's CPU (issue 18).
+# The dashboard's content (period form, downloads, recent files) rendered once per process
+# for the same inputs, under a digest of all of them (aid_alliance.kept): the form's data
+# and year choices, the period, the files as read on this request, the language, time zone,
+# day and URL configuration. What changes more often is put in on each request: the CSRF
+# token, the access record's head (the sealer moves it every 30 s) and the figures' part
+# (kept by the figures' generation, reports/figures_cache.py), so each entry is small and
+# stays right while they move. Rendering it was most of the page's CPU (issue 18).
 CONTENT_KEPT = Kept(256)
-_TOKEN = "csrf" + secrets.token_hex(16)  # stands for the request's token in what is kept
+# Stand-ins in what is kept, random per process: no data of a page can hold them.
+_TOKEN, _HEAD, _FIGURES = ("kept" + secrets.token_hex(16) for _ in range(3))
 
 
 def _content(context: dict) -> str:
-    runs = context["recent_runs"]
-    head = context["head"]
+    form = context["form"]
     inputs = (
         translation.get_language(),
         timezone.get_current_timezone_name(),
         timezone.localdate().isoformat(),
-        sorted(context["form"].data.items()),
-        [(r.pk, r.kind, r.period, r.format, r.status, r.created_at.isoformat()) for r in runs],
-        head and (head.last_seq, head.last_hash, head.sealed_at and head.sealed_at.isoformat()),
+        settings.ROOT_URLCONF,
+        get_urlconf(),
+        get_script_prefix(),
+        sorted(form.data.items()),
+        [(str(value), str(label)) for value, label in form.fields["year"].choices],
+        [
+            (r.pk, r.kind, r.period, r.format, r.status, r.created_at.isoformat())
+            for r in context["recent_runs"]
+        ],
         context.get("period") and context["period"].code,
-        context.get("figures_html") and kept.digest(str(context["figures_html"])),
         context.get("children"),
         context.get("pdf_in_background"),
         context.get("xlsx_in_background"),
     )
+    stand_ins = {"csrf_token": _TOKEN, "head_html": _HEAD}
+    if "figures_html" in context:
+        stand_ins["figures_html"] = _FIGURES
     return CONTENT_KEPT.get_or_build(
         kept.digest(inputs),
-        lambda: str(
-            render_to_string("reports/_dashboard_content.html", {**context, "csrf_token": _TOKEN})
-        ),
+        lambda: str(render_to_string(CONTENT, {**context, **stand_ins})),
     )
 
 
@@ -110,7 +121,7 @@ def _dashboard(request, form, *, status=200):
         "recent_runs": list(ReportRun.objects.filter(requested_by=request.user)[:RECENT_RUNS]),
         # The access record's latest head, for the secretariat to compare with the checkpoint
         # file (or note down): a head that moved back is a cut-off record.
-        "head": audit.chain_head(),
+        "head_html": render_to_string("cases/_chain_head.html", {"head": audit.chain_head()}),
     }
     if form.is_valid():
         period = form.cleaned_data["period"]
@@ -122,11 +133,16 @@ def _dashboard(request, form, *, status=200):
             "pdf_in_background": services.runs_in_background("alliance", "pdf", period),
             "xlsx_in_background": services.runs_in_background("authorities", "xlsx", period),
         }
-    content = _content(context) if form.is_bound and not form.errors else None
-    if content is None:  # a refused period: its messages rendered, not kept
-        content = str(render_to_string("reports/_dashboard_content.html", context, request=request))
-    else:
-        content = content.replace(_TOKEN, get_token(request))
+    if form.is_bound and not form.errors:
+        content = (
+            _content(context)
+            .replace(_TOKEN, get_token(request))
+            .replace(_HEAD, context["head_html"])
+            # Last: nothing is looked for in the figures once they are in.
+            .replace(_FIGURES, context.get("figures_html", ""))
+        )
+    else:  # a refused period: its messages rendered, not kept
+        content = str(render_to_string(CONTENT, context, request=request))
     return render(
         request,
         "reports/dashboard.html",

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.middleware.csrf import _unmask_cipher_token as _unmask
 from django.utils import timezone
 
 from cases.models import AccessChainHead
@@ -76,13 +77,9 @@ def test_each_input_changes_the_page_at_the_next_request(people):
     # Its status changing.
     ReportRun.objects.filter(pk=run.pk).update(status=ReportRun.Status.FAILED)
     after_status, rendered = page(sam)
-    assert rendered == 1 and after_status != after_run
-    # The access record's head moving on (the sealer).
-    AccessChainHead.objects.update_or_create(
-        pk=1, defaults={"last_seq": 41, "last_hash": "ab" * 32, "sealed_at": timezone.now()}
-    )
-    sealed, rendered = page(sam)
-    assert rendered == 1 and "#41" in sealed
+    failed = str(ReportRun.Status.FAILED.label)
+    assert rendered == 1 and steady(after_status) != steady(after_run)
+    assert failed in after_status and failed not in after_run
     # Another period, another language.
     quarter, rendered = page(sam, "?period=2026-Q3")
     assert rendered == 1 and "2026-Q3" in quarter
@@ -90,19 +87,28 @@ def test_each_input_changes_the_page_at_the_next_request(people):
     assert rendered == 1 and "Reports" in english and "报表" not in english
     # The first period again in Chinese: kept, the same content as the last one rendered.
     again, rendered = page(sam)
-    assert rendered == 0 and steady(again) == steady(sealed)
+    assert rendered == 0 and steady(again) == steady(after_status)
 
 
-def test_new_figures_show_at_the_next_request(people, monkeypatch):
-    """The figures' part (itself kept by the figures' generation, tests/
-    test_report_figures_cache.py) is part of the key: other figures, another content."""
+def test_the_head_and_the_figures_are_put_in_on_each_request(people, monkeypatch):
+    """The access record's head (the sealer moves it every 30 s) and the figures' part (kept
+    by the figures' generation, tests/test_report_figures_cache.py) are not in what is
+    kept: they change the page at the next request without another entry."""
     sam = signed_in(people["sam"])
     page(sam)
+    AccessChainHead.objects.update_or_create(
+        pk=1, defaults={"last_seq": 41, "last_hash": "ab" * 32, "sealed_at": timezone.now()}
+    )
+    sealed, rendered = page(sam)
+    assert rendered == 0 and "#41" in sealed and "abababababab" in sealed
     monkeypatch.setattr(
         views, "_figures_part", lambda period: {"html": "<p>新的数字</p>", "children": 7}
     )
     changed, rendered = page(sam)
-    assert rendered == 1 and "<p>新的数字</p>" in changed
+    # The children's count is in the downloads' text: rendered again for it.
+    assert rendered == 1 and "<p>新的数字</p>" in changed and "#41" in changed
+    assert views._HEAD not in changed and views._FIGURES not in changed
+    assert len(views.CONTENT_KEPT) == 2
 
 
 def test_a_users_files_never_show_on_another_users_page(people):
@@ -142,6 +148,30 @@ def test_the_forms_carry_this_requests_token_and_it_is_accepted(people):
         {"kind": "alliance", "period": "2026", "format": "pdf", "csrfmiddlewaretoken": "x" * 64},
     )
     assert refused.status_code == 403
+
+
+def test_two_users_sharing_an_entry_each_get_their_own_token(people):
+    """Two secretariat users with no files of their own share what is kept: the tokens
+    sent to each are their own session's, and one's is refused in the other's session."""
+    other = org_services.user_create(
+        by=None, username="sara", password="pw", role=User.Role.SECRETARIAT
+    )
+    sam = signed_in(people["sam"], enforce_csrf_checks=True)
+    sara = signed_in(other, enforce_csrf_checks=True)
+    sams_page, rendered_for_sam = page(sam)
+    saras_page, rendered_for_sara = page(sara)
+    assert (rendered_for_sam, rendered_for_sara) == (1, 0)  # one entry, shared
+    sams_token, saras_token = TOKEN.search(sams_page)[1], TOKEN.search(saras_page)[1]
+    assert _unmask(sams_token) == sam.cookies[settings.CSRF_COOKIE_NAME].value
+    assert _unmask(saras_token) == sara.cookies[settings.CSRF_COOKIE_NAME].value
+    assert _unmask(sams_token) != _unmask(saras_token)
+    run = {"kind": "alliance", "period": "2026", "format": "pdf"}
+    assert (
+        sara.post("/reports/runs/", {**run, "csrfmiddlewaretoken": sams_token}).status_code == 403
+    )
+    assert (
+        sara.post("/reports/runs/", {**run, "csrfmiddlewaretoken": saras_token}).status_code == 302
+    )
 
 
 def test_a_refused_period_is_rendered_with_its_message_and_not_kept(people):

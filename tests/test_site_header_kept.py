@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.middleware.csrf import _unmask_cipher_token as _unmask
 
 from aid_alliance import nav_tags
 from tests.conftest import StaffClient
@@ -87,9 +88,28 @@ def test_one_readers_header_never_shows_on_anothers_page(people):
 def test_the_language_switch_returns_to_this_page(people):
     alice = reader(people["alice"])
     first = header_of(alice, "/applications/?q=%E6%9B%B9", "zh-hans")
-    second = header_of(alice, "/applications/?q=x", "zh-hans")
+    second = header_of(alice, "/applications/?q=x&status=%22%3Cb%3E", "zh-hans")
     assert 'name="next" value="/applications/?q=%E6%9B%B9"' in first
-    assert 'name="next" value="/applications/?q=x"' in second
+    # Escaped as the template escapes a value ("&" too), put in on each request.
+    assert 'name="next" value="/applications/?q=x&amp;status=%22%3Cb%3E"' in second
+    assert nav_tags._NEXT not in second
+    assert len(nav_tags.HEADERS_KEPT) == 1  # one entry for the reader's pages
+
+
+def test_visitors_sharing_the_header_each_get_their_own_token():
+    """Visitors not signed in share one kept header: each is sent its own session's token,
+    and one's token is refused with the other's cookie."""
+    first, second = reader(enforce_csrf_checks=True), reader(enforce_csrf_checks=True)
+    firsts = TOKEN.findall(header_of(first, "/", "zh-hans"))[0]
+    seconds = TOKEN.findall(header_of(second, "/", "zh-hans"))[0]
+    assert len(nav_tags.HEADERS_KEPT) == 1
+    assert _unmask(firsts) == first.cookies[settings.CSRF_COOKIE_NAME].value
+    assert _unmask(seconds) == second.cookies[settings.CSRF_COOKIE_NAME].value
+    assert _unmask(firsts) != _unmask(seconds)
+    switch = {"language": "en", "next": "/"}
+    refused = second.post("/i18n/setlang/", {**switch, "csrfmiddlewaretoken": firsts})
+    accepted = second.post("/i18n/setlang/", {**switch, "csrfmiddlewaretoken": seconds})
+    assert (refused.status_code, accepted.status_code) == (403, 302)
 
 
 def test_the_forms_token_is_this_requests_and_is_accepted(people):

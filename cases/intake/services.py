@@ -324,8 +324,11 @@ def _join_identity(child: Child, keyed: ChildIdentity | None) -> None:
 def _delete_identities(ids: list[int]) -> None:
     """Delete identities no record points at any more, in one statement (issue 18: the
     ORM's delete read the identities and then their records for PROTECT first, two more
-    round trips). A record that still points at one (a link racing the submission) keeps
-    it: the ORM's delete then refuses as PROTECT always did."""
+    round trips). A record that points at one when the statement starts keeps it, and the
+    ORM's delete then refuses as PROTECT always did. A link that commits while the
+    statement waits on the identity's row is not seen by it (its snapshot is older), as it
+    was not by the ORM's reads: the foreign key then refuses the submission at its commit
+    (IntegrityError), so no record is left pointing at nothing."""
     identities = connection.ops.quote_name(ChildIdentity._meta.db_table)
     children = connection.ops.quote_name(Child._meta.db_table)
     column = connection.ops.quote_name(Child._meta.get_field("identity").column)
