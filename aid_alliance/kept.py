@@ -18,6 +18,12 @@ from collections.abc import Callable, Hashable
 _KEY = secrets.token_bytes(32)
 
 
+def stand_in() -> str:
+    """A random text of this process to stand, in what is kept, for what is put in on each
+    request (a CSRF token, a page's address): no page's data can hold it."""
+    return "kept" + secrets.token_hex(16)
+
+
 def digest(parts) -> bytes:
     """A keyed digest of `parts`' repr: pass plain values (str, int, dates, tuples of them)."""
     return hashlib.blake2b(repr(parts).encode(), key=_KEY, digest_size=20).digest()

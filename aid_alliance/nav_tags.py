@@ -7,8 +7,6 @@ frames: with {% url %} a third of its rendering. The address depends only on the
 configuration and the script prefix, so these are the key.
 """
 
-import secrets
-
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -43,7 +41,7 @@ def fixed_url(name: str) -> str:
 # (issue 18).
 HEADERS_KEPT = Kept(1024)
 # Stand-ins in what is kept, random per process: no reader's data can hold them.
-_TOKEN, _NEXT = ("kept" + secrets.token_hex(16) for _ in range(2))
+_TOKEN, _NEXT = kept.stand_in(), kept.stand_in()
 
 
 @register.simple_tag(takes_context=True)

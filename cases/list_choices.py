@@ -6,8 +6,13 @@ every list page (issue 18). Not a feature's: the intake's and the review's lists
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aid_alliance.widgets import QuickSelect
 from organizations import directory_cache
 from organizations.eligibility import bilingual
 from organizations.models import DiseaseCategory, MemberOrganization
@@ -40,3 +45,25 @@ def list_choices(request=None) -> ListChoices:
     read once per request (organizations.directory_cache.state_of)."""
     state = directory_cache.state_of(request)
     return directory_cache.cached(state, ("list_choices",), _build)
+
+
+class CategoryFilter(forms.ChoiceField):
+    """A list's disease-category filter (the staff list's search, the inbox): a category's
+    code among the directory's kept choices, "Any" first; an unknown code is refused with a
+    model choice's message. Rendered in Python (QuickSelect, issue 18)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Disease category"),
+            required=False,
+            widget=QuickSelect,
+            error_messages={
+                "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]
+            },
+            **kwargs,
+        )
+
+    def offer(self, choices: Callable[[], ListChoices]) -> None:
+        """The choices, read only when the filter is checked or its select rendered (a CSV
+        download without a category makes no query for them)."""
+        self.choices = lambda: [("", _("Any")), *choices().categories]

@@ -6,7 +6,6 @@ anonymous users are sent to log in. The application PDF follows the application'
 (cases.access.get_application_for): whoever may read the application may print it.
 """
 
-import secrets
 import tempfile
 
 from django.conf import settings
@@ -83,7 +82,7 @@ def _figures_part(period) -> dict:
 # stays right while they move. Rendering it was most of the page's CPU (issue 18).
 CONTENT_KEPT = Kept(256)
 # Stand-ins in what is kept, random per process: no data of a page can hold them.
-_TOKEN, _HEAD, _FIGURES = ("kept" + secrets.token_hex(16) for _ in range(3))
+_TOKEN, _HEAD, _FIGURES = kept.stand_in(), kept.stand_in(), kept.stand_in()
 
 
 def _content(context: dict) -> str:

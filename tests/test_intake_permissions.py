@@ -225,6 +225,18 @@ def test_the_pages_and_total_whether_counted_or_told_by_the_rows(
     assert "共 30 份申请" in response.content.decode()
 
 
+def upload_documents(application, by, count=5):
+    """`count` more documents (and their history) on the application."""
+    for n in range(count):
+        services.document_upload(
+            application=application,
+            doc_type="other",
+            flag="",
+            upload=SimpleUploadedFile(f"{n}.pdf", PDF_BYTES),
+            by=by,
+        )
+
+
 def test_the_secretariat_list_query_count(client, people, django_assert_num_queries):
     make_applications(people, 5)
     make_applications(people, 5, who="carol")
@@ -254,14 +266,7 @@ def test_the_application_page_query_count_is_constant(client, people, django_ass
     # user's member comes with the user, and a draft reads no member reviews.
     with django_assert_num_queries(9):
         assert client.get(f"/applications/{application.reference}/").status_code == 200
-    for n in range(5):  # more history and documents cost no more queries
-        services.document_upload(
-            application=application,
-            doc_type="other",
-            flag="",
-            upload=SimpleUploadedFile(f"{n}.pdf", PDF_BYTES),
-            by=people["alice"],
-        )
+    upload_documents(application, people["alice"])  # more history and documents: no more queries
     with django_assert_num_queries(9):
         assert client.get(f"/applications/{application.reference}/").status_code == 200
 
@@ -283,14 +288,7 @@ def test_the_edit_page_query_count_is_constant(client, people, django_assert_num
     client.get(url)  # builds the forms' choices for this directory version
     with django_assert_num_queries(EDIT_PAGE_QUERIES):
         assert client.get(url).status_code == 200
-    for n in range(5):
-        services.document_upload(
-            application=application,
-            doc_type="other",
-            flag="",
-            upload=SimpleUploadedFile(f"{n}.pdf", PDF_BYTES),
-            by=people["alice"],
-        )
+    upload_documents(application, people["alice"])
     with django_assert_num_queries(EDIT_PAGE_QUERIES):
         assert client.get(url).status_code == 200
 

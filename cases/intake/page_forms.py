@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from aid_alliance.text import PlainTextField
 from aid_alliance.widgets import QuickSelect
 from cases.fields import ACCOUNT_RE, as_querydict  # noqa: F401 - as_querydict: the forms' data
-from cases.list_choices import ListChoices
+from cases.list_choices import CategoryFilter, ListChoices
 from cases.models import Application, Document
 from organizations.eligibility import ECONOMIC_FLAGS
 from organizations.forms import capitalised
@@ -62,21 +62,12 @@ class ApplicationSearchForm(forms.Form):
         required=False,
         widget=QuickSelect,
     )
-    category = forms.ChoiceField(
-        label=_("Disease category"),
-        required=False,
-        widget=QuickSelect,
-        error_messages={
-            "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]
-        },
-    )
+    category = CategoryFilter()
     member = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data=None, *, choices: Callable[[], ListChoices]):
         super().__init__(data)
-        # A callable: read only when the category is checked or the select rendered, so a
-        # CSV download without one makes no query for it.
-        self.fields["category"].choices = lambda: [("", _("Any")), *choices().categories]
+        self.fields["category"].offer(choices)
 
 
 class DiscardDraftForm(forms.Form):

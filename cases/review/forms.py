@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from aid_alliance.widgets import QuickSelect
 from cases.fields import YuanField, optional_text
-from cases.list_choices import ListChoices
+from cases.list_choices import CategoryFilter, ListChoices
 from cases.models import Document, MemberReview
 from organizations import regions
 
@@ -25,14 +25,7 @@ class InboxFilterForm(forms.Form):
     )
     # A category's code, among the directory's kept choices (cases.list_choices): the
     # categories were a query on every inbox page.
-    category = forms.ChoiceField(
-        label=gettext_lazy("Disease category"),
-        required=False,
-        widget=QuickSelect,
-        error_messages={
-            "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]
-        },
-    )
+    category = CategoryFilter()
     province = forms.ChoiceField(label=gettext_lazy("Province"), required=False, widget=QuickSelect)
     eligible = forms.ChoiceField(
         label=gettext_lazy("Eligible for one of our projects"),
@@ -60,8 +53,7 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, data=None, *, choices: Callable[[], ListChoices]):
         super().__init__(data)
-        # A callable: read when the category is checked or the select rendered.
-        self.fields["category"].choices = lambda: [("", _("Any")), *choices().categories]
+        self.fields["category"].offer(choices)
         self.fields["province"].choices = [("", _("Any"))] + [
             (r.code[:2], r.name) for r in regions.provinces()
         ]
