@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from aid_alliance import kept
 from aid_alliance.context_processors import NAVIGATION
 from aid_alliance.kept import Kept
+from organizations.models import User
 
 register = template.Library()
 _reversed: dict[tuple, str] = {}
@@ -44,6 +45,23 @@ HEADERS_KEPT = Kept(1024)
 _TOKEN, _NEXT = kept.stand_in(), kept.stand_in()
 
 
+def reader(user) -> tuple | None:
+    """Every field of the reader that the header reads (with the navigation flags, which
+    come from the role): part of the key of anything kept that holds the header."""
+    if not user.is_authenticated:
+        return None
+    role = user.role
+    member = role in (User.Role.CASEWORKER, User.Role.REVIEWER) and user.organization.short_name
+    return (
+        user.pk,
+        user.get_username(),
+        role,
+        user.is_superuser,
+        user.is_staff,
+        member,
+    )
+
+
 @register.simple_tag(takes_context=True)
 def site_header(context) -> str:
     request, user = context.get("request"), context.get("user")
@@ -55,24 +73,12 @@ def site_header(context) -> str:
         next_path = request.get_full_path() if request is not None else ""
         live = {**values, "csrf_token": token, "next_path": next_path}
         return render_to_string("_site_header.html", live).strip()
-    reader = (
-        (
-            user.pk,
-            user.get_username(),
-            user.role,
-            user.is_superuser,
-            user.is_staff,
-            navigation["nav_is_staff_member"] and user.organization.short_name,
-        )
-        if user.is_authenticated
-        else None
-    )
     inputs = (
         get_language(),
         settings.ROOT_URLCONF,
         get_urlconf(),
         get_script_prefix(),
-        reader,
+        reader(user),
         sorted(navigation.items()),
     )
 

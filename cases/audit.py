@@ -31,9 +31,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Count, Min, Q
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
+from aid_alliance import kept
+from aid_alliance.compiled_reads import CompiledRead
+from aid_alliance.kept import Kept
 from cases.models import AccessChainHead, AccessRecord
 
 BATCH = 5000
@@ -191,6 +195,26 @@ class Verification:
 
 def chain_head() -> AccessChainHead | None:
     return AccessChainHead.objects.filter(pk=1).first()
+
+
+# The dashboard's line on the chain's head (issue 18): the row read by SQL compiled once per
+# process, the line rendered once per head, language and time zone (it moves every 30 s).
+_HEAD_FIELDS = ("last_seq", "last_hash", "sealed_at")
+_HEAD_READ = CompiledRead(
+    AccessChainHead,
+    lambda pk: AccessChainHead.objects.filter(pk=pk).values_list(*_HEAD_FIELDS),
+)
+_HEAD_LINES = Kept(64)
+
+
+def chain_head_html() -> str:
+    """cases/_chain_head.html for the chain's head as it is now."""
+    rows = _HEAD_READ.rows(1)
+    head = AccessChainHead(pk=1, **dict(zip(_HEAD_FIELDS, rows[0], strict=True))) if rows else None
+    key = kept.digest((rows, translation.get_language(), timezone.get_current_timezone_name()))
+    return _HEAD_LINES.get_or_build(
+        key, lambda: str(render_to_string("cases/_chain_head.html", {"head": head}))
+    )
 
 
 def _walk(result: Verification, checkpoint: Checkpoint | None):

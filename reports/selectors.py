@@ -54,12 +54,14 @@ from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aid_alliance.compiled_reads import CompiledRead
 from aid_alliance.money import ZERO_YUAN
 from aid_alliance.routing import reads_from_replica
 from cases.models import MemberReview
 from organizations import regions
 from organizations.models import AidProject, DiseaseCategory, MemberOrganization
 from reports import aggregates, figures_cache
+from reports.models import ReportRun
 from reports.periods import CHINA, Period, add_months, local_midnight
 
 PLEDGING = aggregates.PLEDGING
@@ -522,3 +524,25 @@ def aided_children(period: Period):
                 current.first_approved = approved
     if current is not None:
         yield current
+
+
+RECENT_RUNS = 5
+# The dashboard's "your recent files" (issue 18): the SQL compiled once per process, the
+# rows read afresh on every request as light instances of what the list shows.
+_RECENT_FIELDS = ("pk", "kind", "period", "format", "status", "created_at")
+_RECENT_READ = CompiledRead(
+    ReportRun,
+    lambda user_id: (
+        ReportRun.objects.filter(requested_by=user_id)
+        .order_by("-created_at", "-pk")
+        .values_list(*_RECENT_FIELDS)[:RECENT_RUNS]
+    ),
+)
+
+
+def recent_runs(user) -> list[ReportRun]:
+    """The user's latest RECENT_RUNS report files, newest first (the fields the list shows)."""
+    return [
+        ReportRun(**dict(zip(_RECENT_FIELDS, row, strict=True)))
+        for row in _RECENT_READ.rows(user.pk)
+    ]

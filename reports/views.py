@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from aid_alliance import kept
+from aid_alliance import kept, kept_pages
 from aid_alliance.kept import Kept
 from cases import audit, reveal
 from cases.access import get_application_for
@@ -29,7 +29,7 @@ from reports.charts import report_charts
 from reports.forms import DownloadForm, PeriodPickerForm, RunForm
 from reports.models import ReportRun, file_name
 from reports.periods import CHINA, current_quarter
-from reports.selectors import cached_report_figures
+from reports.selectors import cached_report_figures, recent_runs
 from reports.tables import definitions, report_tables
 
 CONTENT_TYPES = {
@@ -37,7 +37,6 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-RECENT_RUNS = 5
 CONTENT = "reports/_dashboard_content.html"
 
 
@@ -117,10 +116,10 @@ def _content(context: dict) -> str:
 def _dashboard(request, form, *, status=200):
     context = {
         "form": form,
-        "recent_runs": list(ReportRun.objects.filter(requested_by=request.user)[:RECENT_RUNS]),
+        "recent_runs": recent_runs(request.user),
         # The access record's latest head, for the secretariat to compare with the checkpoint
         # file (or note down): a head that moved back is a cut-off record.
-        "head_html": render_to_string("cases/_chain_head.html", {"head": audit.chain_head()}),
+        "head_html": audit.chain_head_html(),
     }
     if form.is_valid():
         period = form.cleaned_data["period"]
@@ -142,11 +141,10 @@ def _dashboard(request, form, *, status=200):
         )
     else:  # a refused period: its messages rendered, not kept
         content = str(render_to_string(CONTENT, context, request=request))
-    return render(
-        request,
-        "reports/dashboard.html",
-        {**context, "content": mark_safe(content)},  # noqa: S308 - rendered by our template
-        status=status,
+    # The layout around the content kept too (aid_alliance.kept_pages): it reads nothing of
+    # the context but the content, which is put in on each request.
+    return kept_pages.render(
+        request, "reports/dashboard.html", {}, inputs=(), put_in={"content": content}, status=status
     )
 
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from aid_alliance import kept_pages
 from aid_alliance.kept import Kept
 from cases.errors import ApplicationError
 from cases.family import selectors as family_status
@@ -41,6 +42,7 @@ logger = logging.getLogger("aid_alliance.family")
 # The file fields of the papers' upload form: "paper-<RequestedDocument id>".
 PAPER_FIELD = re.compile(r"paper-([0-9]{1,18})")
 
+RESULT_TEMPLATE = "cases/family_status_result.html"
 VIEW_KEY = "family_status"
 CODE_KEY = "family_status_code"
 CODE_SECONDS = 5 * 60
@@ -174,9 +176,13 @@ def _opened(request) -> dict | None:
 FRAGMENTS = Kept(2048)  # per process; the least recently used go first
 
 
-def _fragments(view: family_status.FamilyView) -> dict[str, str]:
+def _view_digest(view: family_status.FamilyView) -> bytes:
+    return hashlib.sha256(pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+
+
+def _fragments(view: family_status.FamilyView, view_digest: bytes) -> dict[str, str]:
     key = (
-        hashlib.sha256(pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)).digest(),
+        view_digest,
         translation.get_language(),
         timezone.get_current_timezone_name(),
     )
@@ -194,24 +200,29 @@ def _result_page(request, opened: dict, *, errors=None, status=200):
     if view is None:
         del request.session[VIEW_KEY]
         return redirect("family-status")
-    errors = errors or {}
+    view_digest = _view_digest(view)
+    context = {
+        "view": view,
+        "fragments": _fragments(view, view_digest),
+        "open_until": datetime.fromtimestamp(opened["until"], tz=UTC),
+        "max_mb": settings.DOCUMENT_MAX_BYTES // 1048576,
+    }
+    if not errors:
+        # The whole page kept for this content and this opening's closing time (which
+        # it shows): aid_alliance.kept_pages adds the language, the reader and the rest.
+        inputs = (view_digest, opened["until"], context["max_mb"])
+        return kept_pages.render(
+            request, RESULT_TEMPLATE, {**context, "paper_errors": {}}, inputs=inputs
+        )
     labels = {paper.pk: paper.text for paper in view.papers}
-    return render(
-        request,
-        "cases/family_status_result.html",
-        {
-            "view": view,
-            "fragments": _fragments(view),
-            "open_until": datetime.fromtimestamp(opened["until"], tz=UTC),
-            "paper_errors": errors,
-            "max_mb": settings.DOCUMENT_MAX_BYTES // 1048576,
-            "errors": [
-                {"anchor": f"paper-{pk}", "code": "", "label": labels.get(pk, ""), "message": m}
-                for pk, m in errors.items()
-            ],
-        },
-        status=status,
-    )
+    context |= {
+        "paper_errors": errors,
+        "errors": [
+            {"anchor": f"paper-{pk}", "code": "", "label": labels.get(pk, ""), "message": m}
+            for pk, m in errors.items()
+        ],
+    }
+    return render(request, RESULT_TEMPLATE, context, status=status)
 
 
 @never_cache

@@ -1,0 +1,78 @@
+"""Whole pages kept in the process under a digest of everything they are made of (issue 18).
+
+`render()` is `django.shortcuts.render` for a page whose every input the view names: the
+data it shows (`inputs`, the caller's to get complete, as for aid_alliance.kept) and what
+this module adds itself, namely the template, the language, time zone, URL configuration
+and script prefix, the page's own address (the language switch's way back, a pager's
+links) and the reader as the layout's header reads them (nav_tags.reader). The layout
+(base.html, the header) and the page's template are then rendered once for these inputs,
+not on every request: on the family status page, the dashboard and the inbox they were
+most of the CPU left.
+
+What is the session's own, or moves more often than the page, is never kept: the forms'
+CSRF token (each request's own, masked anew) and the parts the caller renders on every
+request (`put_in`: name -> HTML) are random stand-ins in what is kept, put in on each
+request, the token first and the parts last, so nothing is looked for in them. A request
+with messages waiting (a flash after a redirect) gets the page rendered live, with them.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render as render_live
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+
+from aid_alliance import kept
+from aid_alliance.context_processors import navigation
+from aid_alliance.kept import Kept
+from aid_alliance.nav_tags import reader
+
+PAGES_KEPT = Kept(2048)  # per process; the least recently used go first
+_TOKEN = kept.stand_in()
+_STAND_INS: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def _stand_in(name: str) -> str:
+    with _lock:
+        return _STAND_INS.setdefault(name, kept.stand_in())
+
+
+def render(request, template_name: str, context: dict, *, inputs, put_in=None, status=200):
+    put_in = put_in or {}
+    if len(get_messages(request)):  # len() reads them without marking them shown
+        return render_live(request, template_name, {**context, **put_in}, status=status)
+    stand_ins = {name: _stand_in(name) for name in put_in}
+    key = kept.digest(
+        (
+            template_name,
+            inputs,
+            sorted(put_in),
+            translation.get_language(),
+            timezone.get_current_timezone_name(),
+            settings.ROOT_URLCONF,
+            get_urlconf(),
+            get_script_prefix(),
+            request.get_full_path(),
+            reader(request.user),
+            sorted(navigation(request).items()),
+        )
+    )
+
+    def build() -> str:
+        values = {name: mark_safe(value) for name, value in stand_ins.items()}  # noqa: S308 - ours
+        page = {**context, **values, "csrf_token": _TOKEN, "messages": ()}
+        return str(render_to_string(template_name, page, request=request))
+
+    html = PAGES_KEPT.get_or_build(key, build).replace(_TOKEN, get_token(request))
+    for name, value in put_in.items():
+        html = html.replace(stand_ins[name], str(value))
+    return HttpResponse(html, status=status)

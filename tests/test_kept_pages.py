@@ -1,0 +1,144 @@
+"""Whole pages kept under a digest of their inputs (aid_alliance.kept_pages, issue 18): the
+family status page and the dashboard's layout are rendered once for the same inputs; a kept
+page is the page as rendered live; a message waiting is shown once, live, and never kept;
+each reader gets the header of their own; each session gets its own CSRF token, which the
+server accepts, and not another's; the page's address (the language switch's way back) is
+each request's own."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.middleware.csrf import _unmask_cipher_token as _unmask
+from django.shortcuts import render
+
+from aid_alliance import kept_pages
+from tests.conftest import StaffClient
+from tests.test_dashboard_kept import steady
+from tests.test_family_status import RESULT, opened, page, zh
+from tests.test_family_uploads import UPLOAD, file, items_of, photo_with_location
+from tests.test_workflow import submitted
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+NEXT = re.compile(r'<input type="hidden" name="next" value="([^"]*)">')
+RESULT_TEMPLATE = "cases/family_status_result.html"
+
+
+@pytest.fixture(autouse=True)
+def _empty():
+    kept_pages.PAGES_KEPT.clear()
+
+
+@pytest.fixture
+def family(client):
+    client.defaults["REMOTE_ADDR"] = "203.0.113.7"
+    return client
+
+
+def live(monkeypatch):
+    """kept_pages.render as Django renders a page: every request from its templates."""
+
+    def render_live(request, template_name, context, *, inputs, put_in=None, status=200):
+        return render(request, template_name, {**context, **(put_in or {})}, status=status)
+
+    monkeypatch.setattr(kept_pages, "render", render_live)
+
+
+def rendered(response, name) -> bool:
+    return name in [template.name for template in response.templates]
+
+
+def test_the_status_page_is_rendered_once_and_is_the_page_rendered_live(
+    family, people, monkeypatch
+):
+    application = submitted(people["alice"])
+    first = opened(family, application)
+    again = family.get(RESULT)
+    assert rendered(first, RESULT_TEMPLATE) and not rendered(again, RESULT_TEMPLATE)
+    assert len(kept_pages.PAGES_KEPT) == 1
+    live(monkeypatch)
+    by_django = family.get(RESULT)
+    assert rendered(by_django, RESULT_TEMPLATE)
+    assert steady(page(again)) == steady(page(by_django))
+    assert application.reference in page(again)
+    assert kept_pages._TOKEN not in page(again)
+
+
+def test_a_message_is_shown_once_live_and_never_kept(family, people, asked_paper):
+    application, paper = asked_paper
+    opened(family, application)
+    family.get(RESULT)  # kept
+    sent = family.post(UPLOAD, {f"paper-{paper.pk}": file("IMG_1.jpg", photo_with_location())})
+    assert sent.status_code == 302 and sent.url == RESULT
+    message = zh("Sent: the caseworker will check it.")
+    with_message = family.get(RESULT)
+    assert rendered(with_message, RESULT_TEMPLATE)  # live, with the message
+    assert message in page(with_message)
+    after = family.get(RESULT)
+    assert message not in page(after)
+    assert all(message not in html for html in kept_pages.PAGES_KEPT._values.values())
+
+
+@pytest.fixture
+def asked_paper(people):
+    from cases.review import services as workflow
+    from tests.test_workflow import review_of
+
+    application = submitted(people["alice"])
+    review = review_of(application, 1)
+    workflow.review_request_info(
+        review=review, items="", documents=["household_register"], by=people["bob"]
+    )
+    return application, items_of(review)[0]
+
+
+def signed_in(user, **kwargs):
+    client = StaffClient(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def dashboard(client, query="?period=2026"):
+    response = client.get(f"/reports/{query}")
+    assert response.status_code == 200
+    return response
+
+
+def test_each_reader_gets_the_header_of_their_own(people):
+    """sam (secretariat) and root (administrator) read the same content; the layout is
+    each one's own, kept or not."""
+    user = re.compile(r'<li class="nav-user">\s*<span>([^<]*)</span>')
+    sam, root = signed_in(people["sam"]), signed_in(people["root"])
+    for _ in range(2):
+        sams, roots = page(dashboard(sam)), page(dashboard(root))
+        assert user.search(sams)[1].startswith("sam · ")
+        assert user.search(roots)[1] == "root"
+    assert len(kept_pages.PAGES_KEPT) == 2
+
+
+def test_two_sessions_sharing_a_page_each_get_their_own_token(people):
+    first = signed_in(people["sam"], enforce_csrf_checks=True)
+    second = signed_in(people["sam"], enforce_csrf_checks=True)
+    pages = [page(dashboard(first)), page(dashboard(second))]
+    assert len(kept_pages.PAGES_KEPT) == 1  # one entry, shared
+    for client, html in zip((first, second), pages, strict=True):
+        tokens = set(TOKEN.findall(html))
+        assert len(tokens) >= 2  # the header's language switch and the content's forms
+        secret = client.cookies[settings.CSRF_COOKIE_NAME].value
+        assert {_unmask(token) for token in tokens} == {secret}
+    sams_token, seconds_token = TOKEN.search(pages[0])[1], TOKEN.search(pages[1])[1]
+    run = {"kind": "alliance", "period": "2026", "format": "pdf"}
+    refused = second.post("/reports/runs/", {**run, "csrfmiddlewaretoken": sams_token})
+    assert refused.status_code == 403
+    taken = second.post("/reports/runs/", {**run, "csrfmiddlewaretoken": seconds_token})
+    assert taken.status_code == 302
+
+
+def test_the_way_back_is_this_pages_own_address(people):
+    sam = signed_in(people["sam"])
+    for query in ("?period=2026", "?period=2025", "?period=2026"):
+        html = page(dashboard(sam, query))
+        assert NEXT.search(html)[1] == f"/reports/{query}"
+    assert len(kept_pages.PAGES_KEPT) == 2
