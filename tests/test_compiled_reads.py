@@ -10,9 +10,10 @@ import pytest
 from django.db import connection, connections
 from django.db.models.sql.compiler import SQLCompiler
 
-from aid_alliance.compiled_reads import CompiledRead
+from aid_alliance.compiled_reads import CompiledRead, padded
 from cases.family import selectors as family_status
 from cases.models import Application, MemberReview
+from cases.review import selectors as review_selectors
 from cases.review import services as workflow
 from organizations.models import MemberOrganization
 from tests.test_family_status import RESULT, opened, page
@@ -94,8 +95,42 @@ def test_the_statement_is_compiled_once_and_every_read_goes_to_the_database(
     ],
 )
 def test_a_read_that_does_not_take_its_key_once_is_refused(applications, build):
-    with pytest.raises(ValueError, match="one varying parameter"):
+    with pytest.raises(ValueError, match="one varying parameter of the read"):
         CompiledRead(MemberReview, build).rows(applications[0].pk)
+
+
+def test_a_read_of_several_keys_takes_each_in_its_place(applications):
+    first, second = applications
+
+    def build(application_id, *ids):
+        return (
+            MemberReview.objects.filter(application_id=application_id, pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "application_id")
+        )
+
+    read = CompiledRead(MemberReview, build, size=4)
+    mine = list(MemberReview.objects.filter(application=first).order_by("pk"))
+    theirs = list(MemberReview.objects.filter(application=second).order_by("pk"))
+    assert read.rows(first.pk, *padded([mine[0].pk, mine[2].pk], 3)) == [
+        (mine[0].pk, first.pk),
+        (mine[2].pk, first.pk),
+    ]
+    assert read.rows(second.pk, *padded([theirs[1].pk], 3)) == [(theirs[1].pk, second.pk)]
+    # Another application's review among the ids is not read.
+    assert read.rows(first.pk, *padded([theirs[0].pk], 3)) == []
+    with pytest.raises(TypeError, match="4 key"):
+        read.rows(first.pk)
+    with pytest.raises(ValueError, match="at most 3"):
+        padded([1, 2, 3, 4], 3)
+
+
+def test_the_inbox_reads_only_its_members_reviews(applications):
+    first, _ = applications
+    one, two = review_of(first, 1), review_of(first, 2)
+    rows = review_selectors.inbox_rows(one.member, [two.pk, one.pk])
+    assert [row["pk"] for row in rows] == [one.pk]
+    assert rows[0]["reference"] == first.reference
 
 
 # --- the status page on its compiled reads -------------------------------------------------------

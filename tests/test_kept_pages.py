@@ -3,7 +3,8 @@ family status page and the dashboard's layout are rendered once for the same inp
 page is the page as rendered live; a message waiting is shown once, live, and never kept;
 each reader gets the header of their own; each session gets its own CSRF token, which the
 server accepts, and not another's; the page's address (the language switch's way back) is
-each request's own."""
+each request's own; the inbox's rows are read and put in on every request.
+(tests/conftest.py empties what is kept before each test.)"""
 
 import re
 
@@ -13,6 +14,7 @@ from django.middleware.csrf import _unmask_cipher_token as _unmask
 from django.shortcuts import render
 
 from aid_alliance import kept_pages
+from cases.models import Child
 from tests.conftest import StaffClient
 from tests.test_dashboard_kept import steady
 from tests.test_family_status import RESULT, opened, page, zh
@@ -24,11 +26,6 @@ pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 NEXT = re.compile(r'<input type="hidden" name="next" value="([^"]*)">')
 RESULT_TEMPLATE = "cases/family_status_result.html"
-
-
-@pytest.fixture(autouse=True)
-def _empty():
-    kept_pages.PAGES_KEPT.clear()
 
 
 @pytest.fixture
@@ -142,3 +139,43 @@ def test_the_way_back_is_this_pages_own_address(people):
         html = page(dashboard(sam, query))
         assert NEXT.search(html)[1] == f"/reports/{query}"
     assert len(kept_pages.PAGES_KEPT) == 2
+
+
+def test_the_inbox_is_kept_around_rows_read_on_every_request(people, monkeypatch):
+    first = submitted(people["alice"], sequence="111")
+    bob = signed_in(people["bob"])
+    bob.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    built = bob.get("/inbox/")
+    kept = bob.get("/inbox/")
+    assert rendered(built, "cases/inbox.html") and not rendered(kept, "cases/inbox.html")
+    assert first.reference in page(kept)
+    # A change that moves no count: the page around stays kept, the row is read afresh.
+    Child.objects.filter(applications=first).update(name="王新名")
+    renamed = bob.get("/inbox/")
+    assert not rendered(renamed, "cases/inbox.html")
+    assert "王新名" in page(renamed)
+    live(monkeypatch)
+    assert steady(page(renamed)) == steady(page(bob.get("/inbox/")))
+
+
+def test_another_member_and_another_reviewer_get_their_own_inbox(people):
+    from organizations import services as org_services
+    from organizations.models import User
+
+    first = submitted(people["alice"], sequence="111")
+    bob, dave = signed_in(people["bob"]), signed_in(people["dave"])
+    colleague = org_services.user_create(
+        by=None,
+        username="bob2",
+        password="pw",
+        role=User.Role.REVIEWER,
+        organization=people["bob"].organization,
+    )
+    bobs, daves = page(bob.get("/inbox/")), page(dave.get("/inbox/"))
+    colleagues = page(signed_in(colleague).get("/inbox/"))
+    assert people["bob"].organization.name_zh in bobs
+    assert people["dave"].organization.name_zh in daves
+    assert people["bob"].organization.name_zh not in daves
+    assert "bob2" in colleagues and "bob2" not in bobs
+    assert all(first.reference in html for html in (bobs, daves, colleagues))
+    assert len(kept_pages.PAGES_KEPT) == 3

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from aid_alliance import kept_pages
 from cases import access, audit
 from cases.errors import ApplicationError, NotAllowed
 from cases.list_choices import list_choices
@@ -23,8 +24,9 @@ from cases.review.forms import (
     ApproveForm,
     InboxFilterForm,
 )
+from cases.templatetags import list_rows
 
-PAGE_SIZE = 25
+PAGE_SIZE = selectors.INBOX_PAGE
 
 
 def _checked(request, form_class):
@@ -61,11 +63,21 @@ def inbox(request):
     if not any(value not in (None, "") for key, value in filters.items() if key != "state"):
         paginator.count = counts.get(filters.get("state"), sum(counts.values()))
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = selectors.inbox_rows(reviews, list(page))
+    page.object_list = selectors.inbox_rows(user.organization, list(page))
     audit.access_record_list(
         applications=[row["application_id"] for row in page], user=user, view="inbox"
     )
-    return render(
+    member = user.organization
+    # The page around the rows kept for what it shows (aid_alliance.kept_pages): the
+    # member's name, the counts, the filters (the address holds them) and their choices,
+    # and where the page is among the pages. The rows are put in on each request.
+    inputs = (
+        (member.pk, member.name_zh, member.name_en),
+        sorted(counts.items()),
+        choices().categories,
+        (page.number, paginator.num_pages),
+    )
+    return kept_pages.render(
         request,
         "cases/inbox.html",
         {
@@ -75,6 +87,8 @@ def inbox(request):
                 (value, label, counts[value]) for value, label in MemberReview.State.choices
             ],
         },
+        inputs=inputs,
+        put_in={"rows": list_rows.inbox_rows(page.object_list)},
     )
 
 
