@@ -245,6 +245,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL through psycopg 3 with server-side binding: the parameters travel apart from
+# the statement, so psycopg prepares a statement the connection has run five times and
+# PostgreSQL stops parsing and planning it anew on every request (issue 18: a page's
+# joins cost more to plan than to run; Django leaves it off for the sake of connection
+# poolers, and none is between the app and PostgreSQL here). DB_PREPARED_STATEMENTS=false:
+# Django's default, client-side binding and no prepared statement.
+PG_OPTIONS = (
+    {"server_side_binding": True, "prepare_threshold": 5}
+    if env_bool("DB_PREPARED_STATEMENTS", True)
+    else {}
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **PG_OPTIONS}
 # A streaming replica of the primary (deploy/README section): the reports' read-only figures
 # and exports read from it (aid_alliance/routing.py); every write, and every other read, goes
 # to the primary. Tests treat it as the primary itself (TEST MIRROR).
@@ -257,6 +270,8 @@ if env_str("DATABASE_REPLICA_URL"):
         ),
         "TEST": {"MIRROR": "default"},
     }
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["OPTIONS"] = {**DATABASES["replica"].get("OPTIONS", {}), **PG_OPTIONS}
 DATABASE_ROUTERS = ["aid_alliance.routing.ReportReplicaRouter"]
 
 AUTH_USER_MODEL = "organizations.User"

@@ -23,6 +23,7 @@ service waits at its refresh). Until the first rebuild the report reads the live
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -429,35 +430,45 @@ def refresh(applications) -> None:
     # No savepoint of its own: a failure here fails the service's transaction as a whole.
     with transaction.atomic(savepoint=False):
         figures_cache.changed()  # the cached figures are new from the commit on
-        shares = _lock_shares(ids)
-        new = contributions(ids)
-        deltas: dict[tuple, list] = {}
-        for pk in ids:
-            contribution = new.get(pk, Contribution())
-            old = _loaded(shares[pk])
-            for key in old.keys() | contribution.groups.keys():
-                before, after = old.get(key), contribution.groups.get(key)
-                width = len(before or after)
-                change = [
-                    (after[i] if after else 0) - (before[i] if before else 0) for i in range(width)
-                ]
-                if any(change):
-                    _plus(deltas, key, change)
-            stored = contribution.stored()
-            if stored != shares[pk]:
-                ApplicationShare.objects.filter(application_id=pk).update(groups=stored)
-        _add_deltas(deltas)
-        timings = [c.timing for c in new.values() if c.timing is not None]
-        untimed = sorted(set(ids) - {t.application_id for t in timings})
-        if untimed:
-            ApplicationTiming.objects.filter(application_id__in=untimed).delete()
-        if timings:
-            ApplicationTiming.objects.bulk_create(
-                timings,
-                update_conflicts=True,
-                unique_fields=["application_id"],
-                update_fields=[name for name in TIMING_FIELDS if name != "application_id"],
-            )
+        # In batches: with server-side binding (psycopg 3) a statement takes at most 65,535
+        # parameters, and a batch's statements take up to three per application.
+        for batch in itertools.batched(ids, REFRESH_BATCH):
+            _refresh(list(batch))
+
+
+REFRESH_BATCH = 5000
+
+
+def _refresh(ids: list[int]) -> None:
+    shares = _lock_shares(ids)
+    new = contributions(ids)
+    deltas: dict[tuple, list] = {}
+    for pk in ids:
+        contribution = new.get(pk, Contribution())
+        old = _loaded(shares[pk])
+        for key in old.keys() | contribution.groups.keys():
+            before, after = old.get(key), contribution.groups.get(key)
+            width = len(before or after)
+            change = [
+                (after[i] if after else 0) - (before[i] if before else 0) for i in range(width)
+            ]
+            if any(change):
+                _plus(deltas, key, change)
+        stored = contribution.stored()
+        if stored != shares[pk]:
+            ApplicationShare.objects.filter(application_id=pk).update(groups=stored)
+    _add_deltas(deltas)
+    timings = [c.timing for c in new.values() if c.timing is not None]
+    untimed = sorted(set(ids) - {t.application_id for t in timings})
+    if untimed:
+        ApplicationTiming.objects.filter(application_id__in=untimed).delete()
+    if timings:
+        ApplicationTiming.objects.bulk_create(
+            timings,
+            update_conflicts=True,
+            unique_fields=["application_id"],
+            update_fields=[name for name in TIMING_FIELDS if name != "application_id"],
+        )
 
 
 def _lock_shares(ids: list[int]) -> dict[int, list]:

@@ -43,8 +43,8 @@ def configure_environment() -> str:
 def ensure_database(url: str) -> bool:
     """Create the bench database if it is missing (connected to `postgres`); True if created."""
     import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
+    import psycopg
+    from psycopg import sql
 
     config = dj_database_url.parse(url)
     if "postgresql" not in config["ENGINE"]:
@@ -52,7 +52,7 @@ def ensure_database(url: str) -> bool:
     name = config["NAME"]
     if "bench" not in name:
         sys.exit(f"Refusing to fill database {name!r}: its name must contain 'bench'.")
-    connection = psycopg2.connect(
+    connection = psycopg.connect(
         dbname="postgres",
         user=config.get("USER") or None,
         password=config.get("PASSWORD") or None,

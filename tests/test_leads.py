@@ -272,3 +272,26 @@ def test_the_text_of_an_opened_draft_says_the_status_page_finds_it_once_submitte
         staff(people["alice"]).post(f"/leads/{lead.pk}/open-application/")
     ((_phone, text),) = notify.LoggingNotifier.sent
     assert "申请提交后" in text and "https://aid.example.org/status/" in text
+
+
+def test_many_old_requests_are_cleared_in_batches(m1, people, monkeypatch):
+    """A statement takes at most 65,535 parameters (psycopg 3's server-side binding): the
+    requests are cleared a batch at a time, every one of them."""
+    from cases.privacy import retention
+
+    monkeypatch.setattr(retention, "LEAD_BATCH", 2)
+    old = [a_lead(m1, phone=f"1390013{n:04d}") for n in range(5)]
+    for lead in old:
+        services.lead_mark_contacted(lead=lead, by=people["alice"], note="电话 13800138000")
+    recent = a_lead(m1, phone="13900139999")
+    Lead.objects.filter(pk__in=[lead.pk for lead in old]).update(
+        updated_at=timezone.now() - timedelta(days=400)
+    )
+    assert retention.anonymise_leads(older_than_days=365) == 5
+    assert set(Lead.objects.filter(anonymised_at__isnull=False).values_list("phone", "name")) == {
+        ("", "")
+    }
+    assert Lead.objects.filter(anonymised_at__isnull=False).count() == 5
+    assert not LeadEvent.objects.filter(lead__in=old).exclude(note="").exists()
+    recent.refresh_from_db()
+    assert recent.phone == "13900139999" and recent.anonymised_at is None

@@ -470,9 +470,9 @@ def test_a_backup_holds_ciphertext_that_the_restored_database_decrypts(
 
         restored = sqlite3.connect(config["NAME"])
     else:
-        import psycopg2
+        import psycopg
 
-        restored = psycopg2.connect(
+        restored = psycopg.connect(
             dbname=config["NAME"], host=config["HOST"], port=config["PORT"], user=config["USER"]
         )
     try:

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -344,6 +345,25 @@ def test_a_refresh_with_nothing_changed_changes_no_row(activity):
     rows = kept_rows()
     aggregates.refresh(Application.objects.all())
     assert kept_rows() == rows
+
+
+def test_a_refresh_of_many_applications_goes_in_batches_and_stays_exact(activity, monkeypatch):
+    """A statement takes at most 65,535 parameters (psycopg 3's server-side binding): a
+    refresh of every application goes a batch at a time, and its figures are exact."""
+    monkeypatch.setattr(aggregates, "REFRESH_BATCH", 3)
+    batches, refresh_batch = [], aggregates._refresh
+    monkeypatch.setattr(
+        aggregates, "_refresh", lambda ids: batches.append(ids) or refresh_batch(ids)
+    )
+    # Changed outside the services, so the kept figures are wrong until the refresh.
+    MemberReview.objects.filter(amount__isnull=False).update(amount=F("amount") + 1)
+    aggregates.refresh(Application.objects.all())
+    assert len(batches) > 1 and max(len(ids) for ids in batches) == 3
+    assert sorted(pk for ids in batches for pk in ids) == sorted(
+        Application.objects.values_list("pk", flat=True)
+    )
+    assert_kept_figures_equal_live_ones()
+    assert_kept_rows_are_a_rebuilds()
 
 
 def test_the_check_command_finds_rows_changed_outside_the_services(activity):

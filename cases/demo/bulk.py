@@ -88,7 +88,8 @@ def insert(model, objs: list) -> None:
             buffer.write("\t".join(values) + "\n")
         buffer.seek(0)
         sql = f"COPY {table} (id, {columns}) FROM STDIN"  # noqa: S608 - names from the model
-        cursor.cursor.copy_expert(sql, buffer)
+        with cursor.cursor.copy(sql) as copy:
+            copy.write(buffer.getvalue())
 
 
 def _copy_text(value) -> str:

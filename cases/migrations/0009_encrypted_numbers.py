@@ -46,21 +46,7 @@ def _rewrite(schema_editor, change, *, encrypted: bool):
                 )
                 if not hash_column:
                     updates = [(value, pk) for value, _hash, pk in updates]
-                if connection.vendor == "postgresql":
-                    from psycopg2.extras import execute_values
-
-                    # One statement per batch: a million rows in minutes, not hours.
-                    names = (column, hash_column) if hash_column else (column,)
-                    execute_values(
-                        cursor.cursor,
-                        f"UPDATE {quote(table)} SET "  # noqa: S608 - names above
-                        + ", ".join(f"{quote(n)} = v.{quote(n)}" for n in names)
-                        + f" FROM (VALUES %s) AS v({', '.join(map(quote, names))}, id) "
-                        f"WHERE {quote(table)}.id = v.id",
-                        updates,
-                        page_size=BATCH,
-                    )
-                    continue
+                # psycopg 3 sends a batch in one pipeline: a million rows in minutes.
                 cursor.executemany(
                     f"UPDATE {quote(table)} SET {sets} WHERE id = %s",  # noqa: S608
                     updates,

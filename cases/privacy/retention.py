@@ -24,6 +24,7 @@ with its applications locked; files are deleted only after the batch commits.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -52,6 +53,7 @@ from cases.models import (
 from reports import aggregates as report_aggregates
 
 BATCH = 200
+LEAD_BATCH = 5000  # ids per statement when call-back requests are anonymised
 CLOSED = (Application.Status.CLOSED, Application.Status.WITHDRAWN)
 # Review notes that are the system's words, not a person's: kept on anonymisation.
 SYSTEM_NOTES = set(ReviewEvent.SystemNote.values)
@@ -210,7 +212,10 @@ def anonymise_leads(*, older_than_days: int, dry_run: bool = False, now=None) ->
         return due.count()
     with transaction.atomic():
         ids = list(due.select_for_update().values_list("pk", flat=True))
-        LeadEvent.objects.filter(lead_id__in=ids).update(note="")
-        # .update(): updated_at stays the last real change.
-        Lead.objects.filter(pk__in=ids).update(name="", phone="", note="", anonymised_at=now)
+        # In batches: a statement takes at most 65,535 parameters (psycopg 3's server-side
+        # binding), and a long outage can leave more requests than that due at once.
+        for batch in itertools.batched(ids, LEAD_BATCH):
+            LeadEvent.objects.filter(lead_id__in=batch).update(note="")
+            # .update(): updated_at stays the last real change.
+            Lead.objects.filter(pk__in=batch).update(name="", phone="", note="", anonymised_at=now)
     return len(ids)

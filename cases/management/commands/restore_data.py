@@ -78,10 +78,10 @@ class Command(BaseCommand):
                     name: db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]  # noqa: S608
                     for name, table in tables.items()
                 }
-        import psycopg2
+        import psycopg
 
         with (
-            psycopg2.connect(
+            psycopg.connect(
                 dbname=target["NAME"],
                 host=target.get("HOST") or None,
                 port=target.get("PORT") or None,
