@@ -78,4 +78,9 @@ def padded(keys: list[int], size: int) -> list[int]:
     row has, distinct from each other: the keys of a read of an `__in` list of `size`."""
     if len(keys) > size:
         raise ValueError(f"at most {size} keys, {len(keys)} given")
-    return [*keys, *range(-1, -1 - (size - len(keys)), -1)]
+    # Beyond a smallint: psycopg 3 sends an int as the smallest type that holds it, and a
+    # prepared statement is kept per types, so the pads match a large table's keys.
+    return [*keys, *range(PAD, PAD - (size - len(keys)), -1)]
+
+
+PAD = -1_000_000_000

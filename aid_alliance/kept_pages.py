@@ -10,10 +10,11 @@ not on every request: on the family status page, the dashboard and the inbox the
 most of the CPU left.
 
 What is the session's own, or moves more often than the page, is never kept: the forms'
-CSRF token (each request's own, masked anew) and the parts the caller renders on every
-request (`put_in`: name -> HTML) are random stand-ins in what is kept, put in on each
-request, the token first and the parts last, so nothing is looked for in them. A request
-with messages waiting (a flash after a redirect) gets the page rendered live, with them.
+CSRF token (each request's own, masked anew), the layout's CSP nonce and the parts the
+caller renders on every request (`put_in`: name -> HTML) are random stand-ins in what is
+kept, put in on each request, the token and the nonce first and the parts last, so nothing
+is looked for in them. A request with messages waiting (a flash after a redirect) gets the
+page rendered live, with them.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ import threading
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
+from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.shortcuts import render as render_live
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone, translation
+from django.utils.csp import CONTEXT_KEY as CSP_CONTEXT_KEY
 from django.utils.safestring import mark_safe
 
 from aid_alliance import kept
@@ -36,7 +39,7 @@ from aid_alliance.kept import Kept
 from aid_alliance.nav_tags import reader
 
 PAGES_KEPT = Kept(2048)  # per process; the least recently used go first
-_TOKEN = kept.stand_in()
+_TOKEN, _NONCE = kept.stand_in(), kept.stand_in()
 _STAND_INS: dict[str, str] = {}
 _lock = threading.Lock()
 
@@ -47,10 +50,11 @@ def _stand_in(name: str) -> str:
 
 
 def render(request, template_name: str, context: dict, *, inputs, put_in=None, status=200):
-    put_in = put_in or {}
+    put_in = {name: mark_safe(value) for name, value in (put_in or {}).items()}  # noqa: S308 - the caller's HTML
     if len(get_messages(request)):  # len() reads them without marking them shown
         return render_live(request, template_name, {**context, **put_in}, status=status)
     stand_ins = {name: _stand_in(name) for name in put_in}
+    nonce = get_nonce(request)  # the layout's script tag carries it (django-htmx)
     key = kept.digest(
         (
             template_name,
@@ -64,15 +68,20 @@ def render(request, template_name: str, context: dict, *, inputs, put_in=None, s
             request.get_full_path(),
             reader(request.user),
             sorted(navigation(request).items()),
+            nonce is None,
         )
     )
 
     def build() -> str:
         values = {name: mark_safe(value) for name, value in stand_ins.items()}  # noqa: S308 - ours
         page = {**context, **values, "csrf_token": _TOKEN, "messages": ()}
+        if nonce is not None:
+            page[CSP_CONTEXT_KEY] = _NONCE
         return str(render_to_string(template_name, page, request=request))
 
     html = PAGES_KEPT.get_or_build(key, build).replace(_TOKEN, get_token(request))
+    if nonce is not None:  # str() makes it, so the middleware puts it in the header too
+        html = html.replace(_NONCE, str(nonce))
     for name, value in put_in.items():
         html = html.replace(stand_ins[name], str(value))
     return HttpResponse(html, status=status)

@@ -179,3 +179,40 @@ def test_another_member_and_another_reviewer_get_their_own_inbox(people):
     assert "bob2" in colleagues and "bob2" not in bobs
     assert all(first.reference in html for html in (bobs, daves, colleagues))
     assert len(kept_pages.PAGES_KEPT) == 3
+
+
+NONCE = re.compile(r'<script[^>]* nonce="([^"]+)"')
+
+
+def test_each_response_carries_its_own_csp_nonce_in_the_page_and_the_header(people):
+    sam = signed_in(people["sam"])
+    nonces = []
+    for _ in range(3):
+        response = dashboard(sam)
+        nonce = NONCE.search(page(response))[1]
+        assert kept_pages._NONCE not in page(response)
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+        nonces.append(nonce)
+    assert len(set(nonces)) == 3
+    assert len(kept_pages.PAGES_KEPT) == 1
+
+
+def test_a_page_with_a_message_is_live_and_its_parts_stay_html(rf):
+    """With a message waiting the page is rendered live: the message shows, and a part put
+    in (the dashboard's content) is HTML there too, not escaped text."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    request = rf.get("/reports/")
+    request.user, request.session = AnonymousUser(), SessionStore()
+    request._messages = FallbackStorage(request)
+    part = '<p class="part">PUT-IN</p>'
+    kept_pages.render(request, "reports/dashboard.html", {}, inputs=(), put_in={"content": part})
+    assert len(kept_pages.PAGES_KEPT) == 1
+    request._messages.add(constants.SUCCESS, "A-FLASH-MESSAGE")
+    html = kept_pages.render(
+        request, "reports/dashboard.html", {}, inputs=(), put_in={"content": part}
+    ).content.decode()
+    assert part in html and "A-FLASH-MESSAGE" in html

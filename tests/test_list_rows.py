@@ -121,3 +121,37 @@ def test_the_application_list_rows_are_the_templates(language, applications):
     assert rendered == expected
     if applications:
         assert "李&lt;四&gt;" in rendered and "110101201501010012" not in rendered
+
+
+# --- kept by a digest of what the rows show (list_rows.ROWS_KEPT) ---------------------------
+
+CHANGES = {
+    "reference": {"reference": "CRCF-2026-000009"},
+    "child's name": {"child": SimpleNamespace(name="李五", id_number="110101201501010012")},
+    "ID number": {"child": SimpleNamespace(name="李<四>", id_number="110101201501020018")},
+    "consent withdrawn": {"consent_withdrawn_at": LATE},
+    "discarded": {"discarded_at": LATE, "status": "draft"},
+    "information requested": {"info_requested": True},
+    "status": {"status": "closed"},
+    "papers waiting": {"family_waiting": True},
+    "category's name": {"category": SimpleNamespace(name_zh="白血病", name_en="Leukemia")},
+    "member's name": {"member": SimpleNamespace(name_zh="中国儿童基金", name_en="CCF")},
+    "created": {"created_at": datetime(2026, 3, 5, 1, 0, tzinfo=UTC)},
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_a_change_in_any_shown_value_is_another_kept_entry(change):
+    with translation.override("en"):
+        before = list_rows.application_rows([application()])
+        after = list_rows.application_rows([application(**change)])
+        assert after == list_rows._application_rows([application(**change)])
+    assert after != before
+
+
+def test_the_inbox_rows_kept_follow_the_rows_and_the_language():
+    changed = [inbox_row(gap=Decimal("99.00"), state="in_review")]
+    for language in ("zh-hans", "en", "zh-hans"):
+        with translation.override(language):
+            for rows in (INBOX_ROWS, changed):
+                assert list_rows.inbox_rows(rows) == list_rows._inbox_rows(rows)

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from aid_alliance import kept_pages
 from cases import access, audit, documents, reveal
 from cases.bills import selectors as bill_selectors
 from cases.errors import ApplicationError, IncompleteApplication, InvalidInput, NotAllowed
@@ -32,6 +33,7 @@ from cases.models import Application
 from cases.privacy import selectors as privacy_selectors
 from cases.review import selectors as review_selectors
 from cases.standard import SECTIONS
+from cases.templatetags import list_rows
 from reports.periods import CHINA
 
 PAGE_SIZE = 25
@@ -87,16 +89,21 @@ def application_list(request):
     page = _page(queryset, request.GET.get("page"))
     # Names and masked ID numbers are personal data too: the list view is recorded.
     audit.access_record_list(applications=page.object_list, user=request.user)
-    return render(
+    members = choices().members if member is not None or request.user.is_secretariat else []
+    # The page around the rows kept for what it shows (aid_alliance.kept_pages): the
+    # filters (the address holds them) and their choices, the count and where the page is
+    # among the pages. The rows are read and put in on each request.
+    inputs = (
+        choices().categories,
+        [(m["short_name"], m["name_zh"], m["name_en"]) for m in members],
+        (page.paginator.count, page.number, page.paginator.num_pages),
+    )
+    return kept_pages.render(
         request,
         "cases/application_list.html",
-        {
-            "form": form,
-            "page": page,
-            "members": choices().members
-            if member is not None or request.user.is_secretariat
-            else [],
-        },
+        {"form": form, "page": page, "members": members},
+        inputs=inputs,
+        put_in={"rows": list_rows.application_rows(page.object_list)},
     )
 
 

@@ -81,6 +81,7 @@ def inbox_rows(rows) -> SafeString:
             settings.ROOT_URLCONF,
             get_urlconf(),
             get_script_prefix(),
+            "inbox_rows",
             rows,
         )
     )
@@ -156,10 +157,47 @@ _APPLICATION_ROW = """
   """
 
 
+def _names(thing) -> tuple | None:
+    return None if thing is None else (thing.name_zh, thing.name_en)
+
+
 @register.simple_tag
 def application_rows(applications) -> SafeString:
     """The staff list's table rows (cases.intake.selectors.application_list: its `only`
-    fields and annotations), or its empty row."""
+    fields and annotations), or its empty row: kept as the inbox's rows are, by a digest of
+    every value a row shows (ROWS_KEPT)."""
+    applications = list(applications)
+    shown = [
+        (
+            application.reference,
+            application.child.name,
+            str(application.child.id_number or ""),
+            application.consent_withdrawn_at,
+            application.discarded_at,
+            application.info_requested,
+            application.status,
+            application.family_waiting,
+            _names(application.category),
+            _names(application.member),
+            application.created_at,
+        )
+        for application in applications
+    ]
+    key = kept.digest(
+        (
+            "application_rows",
+            get_language(),
+            timezone.get_current_timezone_name(),
+            settings.ROOT_URLCONF,
+            get_urlconf(),
+            get_script_prefix(),
+            shown,
+        )
+    )
+    return ROWS_KEPT.get_or_build(key, lambda: _application_rows(applications))
+
+
+def _application_rows(applications) -> SafeString:
     if not applications:
         return format_html(
             '\n    <tr><td colspan="7">{}</td></tr>\n  ', _("No applications found.")
