@@ -14,6 +14,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import timezone
+from django.utils.translation import get_language
+
 # Keyed with a secret of this process: the digests say nothing of the inputs.
 _KEY = secrets.token_bytes(32)
 
@@ -22,6 +27,18 @@ def stand_in() -> str:
     """A random text of this process to stand, in what is kept, for what is put in on each
     request (a CSRF token, a page's address): no page's data can hold it."""
     return "kept" + secrets.token_hex(16)
+
+
+def surroundings() -> tuple:
+    """What any rendering reads beside its data: the active language and time zone, the URL
+    configuration and script prefix (every address it writes). Part of every kept key."""
+    return (
+        get_language(),
+        timezone.get_current_timezone_name(),
+        settings.ROOT_URLCONF,
+        get_urlconf(),
+        get_script_prefix(),
+    )
 
 
 def digest(parts) -> bytes:

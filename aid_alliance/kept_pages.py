@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import threading
 
-from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.shortcuts import render as render_live
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, get_urlconf
-from django.utils import timezone, translation
 from django.utils.csp import CONTEXT_KEY as CSP_CONTEXT_KEY
 from django.utils.safestring import mark_safe
 
@@ -60,11 +57,7 @@ def render(request, template_name: str, context: dict, *, inputs, put_in=None, s
             template_name,
             inputs,
             sorted(put_in),
-            translation.get_language(),
-            timezone.get_current_timezone_name(),
-            settings.ROOT_URLCONF,
-            get_urlconf(),
-            get_script_prefix(),
+            kept.surroundings(),
             request.get_full_path(),
             reader(request.user),
             sorted(navigation(request).items()),

@@ -13,12 +13,10 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
 from aid_alliance import kept
 from aid_alliance.context_processors import NAVIGATION
 from aid_alliance.kept import Kept
-from organizations.models import User
 
 register = template.Library()
 _reversed: dict[tuple, str] = {}
@@ -50,15 +48,13 @@ def reader(user) -> tuple | None:
     come from the role): part of the key of anything kept that holds the header."""
     if not user.is_authenticated:
         return None
-    role = user.role
-    member = role in (User.Role.CASEWORKER, User.Role.REVIEWER) and user.organization.short_name
     return (
         user.pk,
         user.get_username(),
-        role,
+        user.role,
         user.is_superuser,
         user.is_staff,
-        member,
+        user.is_member_staff and user.organization.short_name,
     )
 
 
@@ -74,10 +70,7 @@ def site_header(context) -> str:
         live = {**values, "csrf_token": token, "next_path": next_path}
         return render_to_string("_site_header.html", live).strip()
     inputs = (
-        get_language(),
-        settings.ROOT_URLCONF,
-        get_urlconf(),
-        get_script_prefix(),
+        kept.surroundings(),
         reader(user),
         sorted(navigation.items()),
     )

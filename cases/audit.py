@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Count, Min, Q
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from aid_alliance import kept
@@ -211,7 +211,7 @@ def chain_head_html() -> str:
     """cases/_chain_head.html for the chain's head as it is now."""
     rows = _HEAD_READ.rows(1)
     head = AccessChainHead(pk=1, **dict(zip(_HEAD_FIELDS, rows[0], strict=True))) if rows else None
-    key = kept.digest((rows, translation.get_language(), timezone.get_current_timezone_name()))
+    key = kept.digest((rows, kept.surroundings()))
     return _HEAD_LINES.get_or_build(
         key, lambda: str(render_to_string("cases/_chain_head.html", {"head": head}))
     )

@@ -8,15 +8,13 @@ anonymous users are sent to log in. The application PDF follows the application'
 
 import tempfile
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, get_urlconf
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -87,12 +85,8 @@ _TOKEN, _HEAD, _FIGURES = kept.stand_in(), kept.stand_in(), kept.stand_in()
 def _content(context: dict) -> str:
     form = context["form"]
     inputs = (
-        translation.get_language(),
-        timezone.get_current_timezone_name(),
+        kept.surroundings(),
         timezone.localdate().isoformat(),
-        settings.ROOT_URLCONF,
-        get_urlconf(),
-        get_script_prefix(),
         sorted(form.data.items()),
         [(str(value), str(label)) for value, label in form.fields["year"].choices],
         [

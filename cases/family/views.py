@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aid_alliance import kept_pages
+from aid_alliance import kept, kept_pages
 from aid_alliance.kept import Kept
 from cases.errors import ApplicationError
 from cases.family import selectors as family_status
@@ -181,13 +181,8 @@ def _view_digest(view: family_status.FamilyView) -> bytes:
 
 
 def _fragments(view: family_status.FamilyView, view_digest: bytes) -> dict[str, str]:
-    key = (
-        view_digest,
-        translation.get_language(),
-        timezone.get_current_timezone_name(),
-    )
     return FRAGMENTS.get_or_build(
-        key,
+        (view_digest, kept.surroundings()),
         lambda: {
             part: render_to_string(f"cases/_family_status_{part}.html", {"view": view})
             for part in ("head", "tail")

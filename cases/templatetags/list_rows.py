@@ -9,12 +9,10 @@ included; the tests compare it with what the templates rendered.
 """
 
 from django import template
-from django.conf import settings
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from aid_alliance import kept, money
@@ -76,11 +74,7 @@ def inbox_rows(rows) -> SafeString:
     rows = list(rows)
     key = kept.digest(
         (
-            get_language(),
-            timezone.get_current_timezone_name(),
-            settings.ROOT_URLCONF,
-            get_urlconf(),
-            get_script_prefix(),
+            kept.surroundings(),
             "inbox_rows",
             rows,
         )
@@ -186,11 +180,7 @@ def application_rows(applications) -> SafeString:
     key = kept.digest(
         (
             "application_rows",
-            get_language(),
-            timezone.get_current_timezone_name(),
-            settings.ROOT_URLCONF,
-            get_urlconf(),
-            get_script_prefix(),
+            kept.surroundings(),
             shown,
         )
     )
