@@ -15,6 +15,8 @@ import uuid
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 
+from aid_alliance import replayed_pages
+
 
 def current(*keys: str) -> tuple[str, ...]:
     """The keys' tokens, each made when missing (one read when they are all there)."""
@@ -24,7 +26,9 @@ def current(*keys: str) -> tuple[str, ...]:
             token = uuid.uuid4().hex
             # Another process may have made it meanwhile: then its token counts.
             found[key] = token if cache.add(key, token, timeout=None) else cache.get(key, token)
-    return tuple(found[key] for key in keys)
+    tokens = tuple(found[key] for key in keys)
+    replayed_pages.note_generations(keys, tokens)  # a page being recorded read them
+    return tokens
 
 
 def renew(*keys: str) -> None:

@@ -61,6 +61,21 @@ class Kept:
         with self._lock:
             self._values.clear()
 
+    def get(self, key: Hashable):
+        """The value kept under `key` (now the most recently used), or None."""
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
     def get_or_build(self, key: Hashable, build: Callable[[], object]):
         with self._lock:
             if key in self._values:

@@ -51,7 +51,6 @@ def render(request, template_name: str, context: dict, *, inputs, put_in=None, s
     if len(get_messages(request)):  # len() reads them without marking them shown
         return render_live(request, template_name, {**context, **put_in}, status=status)
     stand_ins = {name: _stand_in(name) for name in put_in}
-    nonce = get_nonce(request)  # the layout's script tag carries it (django-htmx)
     key = kept.digest(
         (
             template_name,
@@ -61,20 +60,31 @@ def render(request, template_name: str, context: dict, *, inputs, put_in=None, s
             request.get_full_path(),
             reader(request.user),
             sorted(navigation(request).items()),
-            nonce is None,
+            get_nonce(request) is None,
         )
     )
+    html = PAGES_KEPT.get_or_build(
+        key, lambda: build(request, template_name, context, stand_ins=stand_ins)
+    )
+    return serve(request, html, put_in=put_in, stand_ins=stand_ins, status=status)
 
-    def build() -> str:
-        values = {name: mark_safe(value) for name, value in stand_ins.items()}  # noqa: S308 - ours
-        page = {**context, **values, "csrf_token": _TOKEN, "messages": ()}
-        if nonce is not None:
-            page[CSP_CONTEXT_KEY] = _NONCE
-        return str(render_to_string(template_name, page, request=request))
 
-    html = PAGES_KEPT.get_or_build(key, build).replace(_TOKEN, get_token(request))
+def build(request, template_name: str, context: dict, *, stand_ins=None) -> str:
+    """The page as it is kept: the CSRF token, the CSP nonce and each part put in are
+    stand-ins (`stand_ins`: name -> stand-in), no message is shown."""
+    values = {name: mark_safe(value) for name, value in (stand_ins or {}).items()}  # noqa: S308 - ours
+    page = {**context, **values, "csrf_token": _TOKEN, "messages": ()}
+    if get_nonce(request) is not None:  # the layout's script tag carries it (django-htmx)
+        page[CSP_CONTEXT_KEY] = _NONCE
+    return str(render_to_string(template_name, page, request=request))
+
+
+def serve(request, html: str, *, put_in=None, stand_ins=None, status=200) -> HttpResponse:
+    """A kept page for this request: its own CSRF token and CSP nonce, then the parts."""
+    html = html.replace(_TOKEN, get_token(request))
+    nonce = get_nonce(request)
     if nonce is not None:  # str() makes it, so the middleware puts it in the header too
         html = html.replace(_NONCE, str(nonce))
-    for name, value in put_in.items():
+    for name, value in (put_in or {}).items():
         html = html.replace(stand_ins[name], str(value))
     return HttpResponse(html, status=status)

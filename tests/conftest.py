@@ -21,7 +21,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aid_alliance import kept_pages
+from aid_alliance import kept_pages, replayed_pages
 from organizations import second_factor, services
 from organizations.models import MemberOrganization, User
 
@@ -41,6 +41,7 @@ def _no_kept_pages():
     when the ids and figures happen to be the same, and its templates not rendered for
     the test to read their context."""
     kept_pages.PAGES_KEPT.clear()
+    replayed_pages.REPLAYS.clear()
 
 
 @pytest.fixture

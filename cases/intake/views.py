@@ -12,11 +12,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aid_alliance import kept_pages
+from aid_alliance import replayed_pages
 from cases import access, audit, documents, reveal
 from cases.bills import selectors as bill_selectors
 from cases.errors import ApplicationError, IncompleteApplication, InvalidInput, NotAllowed
@@ -84,26 +85,25 @@ def _page(queryset, number) -> Page:
 @login_required
 @require_GET
 def application_list(request):
+    return replayed_pages.page(request, lambda: _list_page(request), inputs=("list",))
+
+
+def _list_page(request) -> replayed_pages.Page:
     access.require_staff(request.user)
     form, queryset, member, choices = list_filtered(request)
     page = _page(queryset, request.GET.get("page"))
-    # Names and masked ID numbers are personal data too: the list view is recorded.
-    audit.access_record_list(applications=page.object_list, user=request.user)
+    shown = [application.pk for application in page.object_list]
     members = choices().members if member is not None or request.user.is_secretariat else []
-    # The page around the rows kept for what it shows (aid_alliance.kept_pages): the
-    # filters (the address holds them) and their choices, the count and where the page is
-    # among the pages. The rows are read and put in on each request.
-    inputs = (
-        choices().categories,
-        [(m["short_name"], m["name_zh"], m["name_en"]) for m in members],
-        (page.paginator.count, page.number, page.paginator.num_pages),
-    )
-    return kept_pages.render(
-        request,
+    return replayed_pages.Page(
         "cases/application_list.html",
-        {"form": form, "page": page, "members": members},
-        inputs=inputs,
-        put_in={"rows": list_rows.application_rows(page.object_list)},
+        {
+            "form": form,
+            "page": page,
+            "members": members,
+            "rows": mark_safe(list_rows.application_rows(page.object_list)),  # noqa: S308 - escaped by its renderer
+        },
+        # Names and masked ID numbers are personal data too: the list view is recorded.
+        after=(lambda request: audit.access_record_list(applications=shown, user=request.user),),
     )
 
 
@@ -131,15 +131,19 @@ def _sections_context(application, *, checked=False):
 @login_required
 @require_GET
 def application_edit(request, reference):
+    return replayed_pages.page(
+        request, lambda: _edit_page(request, reference), inputs=("edit", reference)
+    )
+
+
+def _edit_page(request, reference):
     application = access.get_application_for(request.user, reference, edit=True)
     if not services.is_editable(application):
         return redirect("application-detail", application.reference)
-    audit.access_record(application=application, user=request.user, view="edit")
     # ?check=1: where a refused submission leads (a reload shows the check again).
     checked = request.GET.get("check") == "1"
     sections = _sections_context(application, checked=checked)
-    return render(
-        request,
+    return replayed_pages.Page(
         "cases/application_edit.html",
         {
             "application": application,
@@ -151,6 +155,7 @@ def application_edit(request, reference):
             "errors": [error for status in sections["section_list"] for error in status.errors],
             **sections,
         },
+        after=(_seen(application.pk, "edit"),),
     )
 
 
@@ -280,15 +285,21 @@ def link_child(request, reference, other_reference):
 @login_required
 @require_GET
 def application_detail(request, reference):
-    return _application_page(request, reference)
+    return replayed_pages.page(
+        request, lambda: _application_page(request, reference), inputs=("detail", reference)
+    )
 
 
 @login_required
 @require_POST
 def application_reveal(request, reference):
     """显示完整号码: the same page with the ID and bank numbers the user may see in full,
-    in this one response; recorded (cases.reveal)."""
-    return _application_page(request, reference, reveal_numbers=True)
+    in this one response; recorded (cases.reveal). A POST: never kept."""
+    return replayed_pages.page(
+        request,
+        lambda: _application_page(request, reference, reveal_numbers=True),
+        inputs=("reveal", reference),
+    )
 
 
 @functools.cache
@@ -301,11 +312,17 @@ def upload_fields(language: str) -> str:
     return render_to_string("cases/_upload_fields.html", {"upload_form": DocumentUploadForm()})
 
 
-def _application_page(request, reference, *, reveal_numbers=False):
+def _seen(application_id: int, view: str, detail: str = ""):
+    """The access record (§5) of every serve of a page, built or served again."""
+    return lambda request: audit.access_record(
+        application=application_id, user=request.user, view=view, detail=detail
+    )
+
+
+def _application_page(request, reference, *, reveal_numbers=False) -> replayed_pages.Page:
     application = access.get_application_for(request.user, reference, personal=False)
     if access.shared_data_withheld(request.user, application):
         return _withheld_page(request, application)
-    audit.access_record(application=application, user=request.user, view="detail")
     revealed = (
         reveal.reveal(application=application, user=request.user, via="page")
         if reveal_numbers
@@ -323,8 +340,7 @@ def _application_page(request, reference, *, reveal_numbers=False):
         revealed=revealed,
     )
     section_fields = {view.key: view for view in section_views}
-    return render(
-        request,
+    return replayed_pages.Page(
         "cases/application_detail.html",
         {
             "application": application,
@@ -358,24 +374,22 @@ def _application_page(request, reference, *, reveal_numbers=False):
                 else {}
             ),
         },
+        after=(_seen(application.pk, "detail"),),
     )
 
 
-def _withheld_page(request, application: Application):
+def _withheld_page(request, application: Application) -> replayed_pages.Page:
     """The application page of another member after the guardian withdrew consent: the
     reference, the entering member and the member's own decision and accounts only."""
     own = next(iter(privacy_selectors.withheld_reviews(request.user, application)), None)
-    audit.access_record(
-        application=application, user=request.user, view="detail", detail="consent withdrawn"
-    )
-    return render(
-        request,
+    return replayed_pages.Page(
         "cases/application_withheld.html",
         {
             "application": application,
             "own_review": own,
             "pledging_states": own.PLEDGING_STATES if own else (),
         },
+        after=(_seen(application.pk, "detail", "consent withdrawn"),),
     )
 
 

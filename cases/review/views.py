@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from aid_alliance import kept_pages
+from aid_alliance import replayed_pages
 from cases import access, audit
 from cases.errors import ApplicationError, NotAllowed
 from cases.list_choices import list_choices
@@ -43,6 +44,10 @@ def _checked(request, form_class):
 @login_required
 @require_GET
 def inbox(request):
+    return replayed_pages.page(request, lambda: _inbox_page(request), inputs=("inbox",))
+
+
+def _inbox_page(request) -> replayed_pages.Page:
     user = request.user
     if not user.is_member_staff:
         raise PermissionDenied
@@ -64,21 +69,8 @@ def inbox(request):
         paginator.count = counts.get(filters.get("state"), sum(counts.values()))
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = selectors.inbox_rows(user.organization, list(page))
-    audit.access_record_list(
-        applications=[row["application_id"] for row in page], user=user, view="inbox"
-    )
-    member = user.organization
-    # The page around the rows kept for what it shows (aid_alliance.kept_pages): the
-    # member's name, the counts, the filters (the address holds them) and their choices,
-    # and where the page is among the pages. The rows are put in on each request.
-    inputs = (
-        (member.pk, member.name_zh, member.name_en),
-        sorted(counts.items()),
-        choices().categories,
-        (page.number, paginator.num_pages),
-    )
-    return kept_pages.render(
-        request,
+    shown = [row["application_id"] for row in page]
+    return replayed_pages.Page(
         "cases/inbox.html",
         {
             "form": form,
@@ -86,9 +78,13 @@ def inbox(request):
             "counts": [
                 (value, label, counts[value]) for value, label in MemberReview.State.choices
             ],
+            "rows": mark_safe(list_rows.inbox_rows(page.object_list)),  # noqa: S308 - escaped by its renderer
         },
-        inputs=inputs,
-        put_in={"rows": list_rows.inbox_rows(page.object_list)},
+        after=(
+            lambda request: audit.access_record_list(
+                applications=shown, user=request.user, view="inbox"
+            ),
+        ),
     )
 
 

@@ -1,0 +1,356 @@
+"""Pages served again while every read they were made of answers the same (issue 18).
+
+`aid_alliance.kept_pages` keeps a page under the inputs its view names. The application
+page, its edit page and the lists are made of many reads (the application, its sections,
+guardians, documents, reviews, pledges, receipts, history, the same-child check), and
+naming every one of them by hand is where a mistake would hide. Here the reads name
+themselves. While the view builds the page, every SQL statement it runs is recorded with
+a digest of the rows it got, and so is every generation it read from the cache
+(`aid_alliance.generations`: the directory's, the users'). The next request for the same
+page, by the same reader, runs those statements again as they were, with a plain cursor
+(no queryset, model, form or template), and compares. When every statement answers with
+the same rows and every generation is the same, it gets the page kept from the first: the
+view is a function of those rows and of what is in the key, so it would have built the
+same page again. When any answer differs, the page is built live and recorded anew.
+
+The key also holds what the view reads beside the database: the view and what the caller
+names, the page's address, host and scheme, the htmx headers, every field of the reader
+and of the objects loaded with them (their member), the header's reader and the
+navigation, the language, time zone, URL configuration and script prefix, and the minute.
+The minute: a read whose parameters come from the clock (the inbox's "waiting more than
+N days") is recorded anew every minute, so a page is never more than a minute behind the
+clock, and never behind the database.
+
+Not kept, built live every time: a page whose building ran anything but a plain SELECT
+(a write, a lock, a sequence, a savepoint, a server-side cursor), changed the session,
+queued a message, or asked for the CSRF token or the CSP nonce itself (they are stand-ins
+in what is kept, as in kept_pages, and each response gets its own); a request with
+messages waiting; a database other than PostgreSQL or SQLite. A view that answers with
+something else than the page (a redirect, a 404 or 403) is passed through as it is.
+
+What every serve must still do, built or served again, is the page's `after` (the access
+record of §5: who saw which child's data, on every view).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import re
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field
+
+from django.contrib.messages import get_messages
+from django.db import connections, transaction
+from django.http import HttpResponse
+from django.middleware.csp import get_nonce
+from django.utils.functional import empty
+
+from aid_alliance import kept, kept_pages
+from aid_alliance.context_processors import navigation
+from aid_alliance.kept import Kept
+from aid_alliance.nav_tags import reader
+
+logger = logging.getLogger(__name__)
+REPLAYS = Kept(512)  # per process; the least recently used go first
+_local = threading.local()
+# Statements that read but also lock or change something: never replayed.
+_NOT_A_READ = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b|\b(?:nextval|setval|pg_advisory\w*)\s*\(",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Page:
+    """What a view's builder gives: the template and its context, the status, and what
+    every serve of this page must do (`after`: callables given the request)."""
+
+    template: str
+    context: dict
+    after: tuple[Callable, ...] = ()
+    status: int = 200
+
+
+@dataclass
+class _Entry:
+    html: str
+    status: int
+    after: tuple[Callable, ...]
+    reads: list[tuple]  # (alias, sql, params, digest of the rows)
+    tokens: list[tuple]  # (keys, tokens) of aid_alliance.generations
+
+
+@dataclass
+class _Record:
+    reads: list[tuple] = field(default_factory=list)
+    tokens: list[tuple] = field(default_factory=list)
+    refused: str = ""
+
+    def refuse(self, why: str) -> None:
+        self.refused = self.refused or why
+
+
+def rows_digest(rows) -> bytes | None:
+    try:
+        return hashlib.sha256(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+
+
+def note_generations(keys: tuple, tokens: tuple) -> None:
+    """aid_alliance.generations tells what it read while a page is being recorded."""
+    record = getattr(_local, "record", None)
+    if record is not None:
+        record.tokens.append((tuple(keys), tuple(tokens)))
+
+
+@contextmanager
+def not_recorded():
+    """Reads that fill a cache kept under a version the page's record already holds (the
+    directory's generation or fingerprint, organizations.directory_cache): the version
+    stands for them, so they are not run again on each serve."""
+    paused, _local.paused = getattr(_local, "paused", False), True
+    try:
+        yield
+    finally:
+        _local.paused = paused
+
+
+def _rows_seen(connection, context, sql, params):
+    """The rows the statement just run gives, without taking them from its caller: a list,
+    or a _Tee that collects them as the caller fetches them (a server-side cursor)."""
+    raw = context["cursor"].cursor
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        if isinstance(raw, psycopg.ServerCursor):  # a queryset's iterator(): read as it goes
+            context["cursor"].cursor = tee = _Tee(raw)
+            return tee
+        rows = raw.fetchall()
+        if rows:
+            raw.scroll(0, mode="absolute")  # the caller fetches them again, from the first
+        return rows
+    if connection.vendor == "sqlite":
+        # The same statement again in the same transaction (the build runs in one): the
+        # same snapshot, so the same rows.
+        from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+        again = connection.connection.cursor(factory=SQLiteCursorWrapper)
+        try:
+            again.execute(sql, params)
+            return again.fetchall()
+        finally:
+            again.close()
+    return None
+
+
+class _Tee:
+    """A server-side cursor whose rows are kept as its caller fetches them; `rows` is None
+    until the caller has fetched the last one."""
+
+    def __init__(self, raw):
+        self._raw, self._seen, self.rows = raw, [], None
+
+    def _took(self, rows, last: bool):
+        self._seen.extend(rows)
+        if last:
+            self.rows = self._seen
+        return rows
+
+    def fetchmany(self, size=0):
+        rows = self._raw.fetchmany(size) if size else self._raw.fetchmany()
+        return self._took(rows, not rows)
+
+    def fetchall(self):
+        return self._took(self._raw.fetchall(), True)
+
+    def fetchone(self):
+        row = self._raw.fetchone()
+        self._took([] if row is None else [row], row is None)
+        return row
+
+    def __iter__(self):
+        return iter(self.fetchone, None)
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+
+class _Recorder:
+    def __init__(self, record: _Record, alias: str):
+        self.record, self.alias = record, alias
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if self.record.refused or getattr(_local, "paused", False):
+            return result
+        if many or sql.lstrip()[:6].upper() != "SELECT" or _NOT_A_READ.search(sql):
+            self.record.refuse(f"not a plain read: {sql[:60]}")
+            return result
+        rows = _rows_seen(context["connection"], context, sql, params)
+        if rows is None:
+            self.record.refuse(f"rows not comparable: {sql[:60]}")
+        else:
+            params = tuple(params) if isinstance(params, list) else params
+            self.record.reads.append((self.alias, sql, params, rows))
+        return result
+
+    @staticmethod
+    def digests(record: _Record) -> list[tuple] | None:
+        """The reads with their rows' digests, or None when some rows were not all fetched
+        or cannot be compared."""
+        reads = []
+        for alias, sql, params, rows in record.reads:
+            rows = rows.rows if isinstance(rows, _Tee) else rows
+            found = None if rows is None else rows_digest(rows)
+            if found is None:
+                return None
+            reads.append((alias, sql, params, found))
+        return reads
+
+
+@contextmanager
+def _recording(record: _Record):
+    with ExitStack() as stack:
+        for alias in connections:
+            stack.enter_context(connections[alias].execute_wrapper(_Recorder(record, alias)))
+        _local.record = record
+        try:
+            yield
+        finally:
+            _local.record = None
+
+
+def _answers_the_same(entry: _Entry) -> bool:
+    from aid_alliance import generations
+
+    for keys, tokens in entry.tokens:
+        if generations.current(*keys) != tokens:
+            return False
+    cursors = {}
+    try:
+        for alias, sql, params, found in entry.reads:
+            cursor = cursors.get(alias) or cursors.setdefault(alias, connections[alias].cursor())
+            cursor.execute(sql, params)
+            if rows_digest(cursor.fetchall()) != found:
+                return False
+    finally:
+        for cursor in cursors.values():
+            cursor.close()
+    return True
+
+
+def _fields(instance) -> tuple:
+    return tuple(
+        (f.attname, getattr(instance, f.attname, None)) for f in instance._meta.concrete_fields
+    )
+
+
+def reader_fields(user) -> tuple:
+    """Every field of the reader and of the objects loaded with them (their member)."""
+    if not user.is_authenticated:
+        return ("anonymous",)
+    wrapped = getattr(user, "_wrapped", empty)  # request.user is a lazy object: unwrapped,
+    user = user if wrapped is empty else wrapped  # its fields are read at a plain speed
+    loaded = getattr(user._state, "fields_cache", {})
+    return (
+        _fields(user),
+        tuple(
+            (name, _fields(value) if hasattr(value, "_meta") else value)
+            for name, value in sorted(loaded.items())
+        ),
+    )
+
+
+def _key(request, inputs) -> bytes:
+    return kept.digest(
+        (
+            inputs,
+            request.get_full_path(),
+            request.get_host(),
+            request.is_secure(),
+            sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-")),
+            reader_fields(request.user),
+            reader(request.user),
+            sorted(navigation(request).items()),
+            kept.surroundings(),
+            get_nonce(request) is None,
+            int(time.time() // 60),
+        )
+    )
+
+
+def _messages_waiting(request) -> int:
+    return len(get_messages(request))  # len() reads them without marking them shown
+
+
+def page(request, build: Callable[[], Page | HttpResponse], *, inputs) -> HttpResponse:
+    """The page `build()` makes, served again while its reads answer the same.
+
+    `build` does what the view does before rendering: the access check and every read. It
+    returns a Page, or any other response (a redirect) which is passed through. `inputs`:
+    what names the page besides the request (the view and its arguments)."""
+    if request.method != "GET" or _messages_waiting(request):
+        return _live(request, build)
+    key = _key(request, inputs)
+    entry = REPLAYS.get(key)
+    if entry is None or not _answers_the_same(entry):
+        entry = _recorded(request, build, key)
+        if not isinstance(entry, _Entry):
+            return entry  # not the page: a redirect
+    for after in entry.after:
+        after(request)
+    return kept_pages.serve(request, entry.html, status=entry.status)
+
+
+def _recorded(request, build, key) -> _Entry | HttpResponse:
+    """The page built live while its reads are recorded; kept when nothing refuses it."""
+    record = _Record()
+    default = connections["default"]
+    if default.vendor not in ("postgresql", "sqlite"):
+        record.refuse("database")
+    modified = request.session.modified if hasattr(request, "session") else False
+    csrf_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    nonce_before = bool(get_nonce(request))
+    # On SQLite the recorder reads each statement's rows again: in one transaction, they are
+    # the rows the view got. On PostgreSQL it reads the view's own rows (no transaction).
+    in_one = default.vendor == "sqlite" and not default.in_atomic_block
+    with transaction.atomic() if in_one else nullcontext(), _recording(record):
+        made = build()
+        if not isinstance(made, Page):
+            return made
+        html = kept_pages.build(request, made.template, made.context)
+    if hasattr(request, "session") and request.session.modified != modified:
+        record.refuse("session changed")
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") != csrf_before:
+        record.refuse("CSRF token asked for")
+    if bool(get_nonce(request)) != nonce_before:  # True once made (django.utils.csp)
+        record.refuse("CSP nonce asked for")
+    if _messages_waiting(request):
+        record.refuse("message queued")
+    reads = _Recorder.digests(record)
+    if reads is None:
+        record.refuse("rows not all fetched or not comparable")
+    entry = _Entry(html, made.status, made.after, reads or [], record.tokens)
+    if record.refused:
+        logger.debug("%s not kept: %s", request.path, record.refused)
+    else:
+        REPLAYS.put(key, entry)
+    return entry
+
+
+def _live(request, build) -> HttpResponse:
+    made = build()
+    if not isinstance(made, Page):
+        return made
+    from django.shortcuts import render
+
+    response = render(request, made.template, made.context, status=made.status)
+    for after in made.after:
+        after(request)
+    return response
