@@ -65,6 +65,12 @@ _NOT_A_READ = re.compile(
 )
 
 
+# What the page holds of the session or the response must be the stand-ins only, even when
+# the token or nonce was made before the page (then the flags above cannot tell).
+_ANY_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
+_ANY_NONCE = re.compile(r'\bnonce="([^"]*)"')
+
+
 @dataclass
 class Page:
     """What a view's builder gives: the template and its context, the status, and what
@@ -371,6 +377,10 @@ def _recorded(request, build, key) -> _Entry | HttpResponse:
         record.refuse("CSP nonce asked for")
     if _messages_waiting(request):
         record.refuse("message queued")
+    if set(_ANY_TOKEN.findall(html)) - {kept_pages._TOKEN}:
+        record.refuse("a token of this session in the page")  # a part rendered apart
+    if set(_ANY_NONCE.findall(html)) - {kept_pages._NONCE}:
+        record.refuse("a nonce of this response in the page")
     reads = _Recorder.digests(record)
     if reads is None:
         record.refuse("rows not all fetched or not comparable")

@@ -219,3 +219,37 @@ def test_a_page_whose_building_writes_is_not_kept(rf, people):
 
     replayed_pages.page(request, counted, inputs=("reads",))
     assert calls == [1]
+
+
+def test_a_page_holding_a_token_or_nonce_of_its_own_is_not_kept(rf, people):
+    """A part rendered apart with the request holds this session's CSRF token (or this
+    response's nonce): kept, another session would get it. Caught even when the token was
+    made before the page, so that the flag Django sets cannot tell."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import get_token
+    from django.template import engines
+    from django.utils.csp import LazyNonce
+    from django.utils.safestring import mark_safe
+
+    request = rf.get("/x/")
+    request.user, request.session = AnonymousUser(), SessionStore()
+    request._messages = FallbackStorage(request)
+    request._csp_nonce = LazyNonce()
+    get_token(request)  # made before the page
+    str(request._csp_nonce)
+
+    def apart(source):
+        def build():
+            part = engines["django"].from_string(source).render({}, request)
+            return replayed_pages.Page("reports/dashboard.html", {"content": mark_safe(part)})
+
+        return build
+
+    for source in ("{% csrf_token %}", '<script nonce="{{ csp_nonce }}"></script>'):
+        response = replayed_pages.page(request, apart(source), inputs=(source,))
+        assert response.status_code == 200
+    assert len(replayed_pages.REPLAYS) == 0
+    replayed_pages.page(request, apart("<p>no token</p>"), inputs=("plain",))
+    assert len(replayed_pages.REPLAYS) == 1  # the same page without them is kept
