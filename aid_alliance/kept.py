@@ -76,6 +76,16 @@ class Kept:
             while len(self._values) > self.size:
                 self._values.popitem(last=False)
 
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def drop_oldest_while(self, stale: Callable[[object], bool]) -> None:
+        """Drop the least recently used values while `stale` says so of the oldest."""
+        with self._lock:
+            while self._values and stale(next(iter(self._values.values()))):
+                self._values.popitem(last=False)
+
     def get_or_build(self, key: Hashable, build: Callable[[], object]):
         with self._lock:
             if key in self._values:

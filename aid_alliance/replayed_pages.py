@@ -45,9 +45,10 @@ from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.contrib.messages import get_messages
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
+from django.shortcuts import render as render_live
 from django.utils.functional import empty
 
 from aid_alliance import kept, kept_pages
@@ -89,6 +90,7 @@ class _Entry:
     after: tuple[Callable, ...]
     reads: list[tuple]  # (alias, sql, params, digest of the rows)
     tokens: list[tuple]  # (keys, tokens) of aid_alliance.generations
+    minute: int  # the clock's minute it was built in: served in that minute only
 
 
 @dataclass
@@ -160,13 +162,21 @@ class _Tee:
     until the caller has fetched the last one."""
 
     def __init__(self, raw):
-        self._raw, self._seen, self.rows = raw, [], None
+        object.__setattr__(self, "_raw", raw)
+        object.__setattr__(self, "_seen", [])
+        object.__setattr__(self, "rows", None)
+        object.__setattr__(self, "_skipped", False)
 
     def _took(self, rows, last: bool):
         self._seen.extend(rows)
-        if last:
-            self.rows = self._seen
+        if last and not self._skipped:
+            object.__setattr__(self, "rows", self._seen)
         return rows
+
+    def scroll(self, *args, **kwargs):  # rows skipped or read twice: not all the rows once
+        object.__setattr__(self, "_skipped", True)
+        object.__setattr__(self, "rows", None)
+        return self._raw.scroll(*args, **kwargs)
 
     def fetchmany(self, size=0):
         rows = self._raw.fetchmany(size) if size else self._raw.fetchmany()
@@ -181,10 +191,14 @@ class _Tee:
         return row
 
     def __iter__(self):
-        return iter(self.fetchone, None)
+        while rows := self.fetchmany(self._raw.itersize):
+            yield from rows
 
     def __getattr__(self, name):
         return getattr(self._raw, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._raw, name, value)
 
 
 class _Recorder:
@@ -266,20 +280,20 @@ def _answers_the_same_pipelined(reads) -> bool:
         by_alias.setdefault(alias, []).append((sql, params, found))
     for alias, statements in by_alias.items():
         connection = connections[alias]
+        connection.close_if_health_check_failed()  # as connection.cursor() does first
         connection.ensure_connection()
         raw = connection.connection
+        cursors = []
         with connection.wrap_database_errors:
-            cursors = []
-            with raw.pipeline():
-                for sql, params, _found in statements:
-                    cursor = raw.cursor()
-                    cursor.execute(sql, params)
-                    cursors.append(cursor)
-            if connection.queries_logged:  # as Django's debug cursor logs them (DEBUG, tests)
-                connection.queries_log.extend(
-                    {"sql": sql, "time": "0.000"} for sql, _params, _found in statements
-                )
             try:
+                with raw.pipeline():
+                    for sql, params, _found in statements:
+                        cursors.append(raw.cursor())
+                        cursors[-1].execute(sql, params)
+                if connection.queries_logged:  # as Django's debug cursor logs them
+                    connection.queries_log.extend(
+                        {"sql": sql, "time": "0.000"} for sql, _params, _found in statements
+                    )
                 for cursor, (_sql, _params, found) in zip(cursors, statements, strict=True):
                     if rows_digest(cursor.fetchall()) != found:
                         return False
@@ -324,7 +338,6 @@ def _key(request, inputs) -> bytes:
             sorted(navigation(request).items()),
             kept.surroundings(),
             get_nonce(request) is None,
-            int(time.time() // 60),
         )
     )
 
@@ -341,24 +354,43 @@ def page(request, build: Callable[[], Page | HttpResponse], *, inputs) -> HttpRe
     what names the page besides the request (the view and its arguments)."""
     if request.method != "GET" or _messages_waiting(request):
         return _live(request, build)
-    key = _key(request, inputs)
+    key, minute = _key(request, inputs), int(time.time() // 60)
     entry = REPLAYS.get(key)
-    if entry is None or not _answers_the_same(entry):
-        entry = _recorded(request, build, key)
+    if entry is None or entry.minute != minute or not _still_the_same(entry):
+        REPLAYS.discard(key)  # never served again: not kept in memory either
+        entry = _recorded(request, build, key, minute)
         if not isinstance(entry, _Entry):
-            return entry  # not the page: a redirect
+            return entry  # not the page (a redirect), or a page shown live
     for after in entry.after:
         after(request)
     return kept_pages.serve(request, entry.html, status=entry.status)
 
 
-def _recorded(request, build, key) -> _Entry | HttpResponse:
+def _still_the_same(entry: _Entry) -> bool:
+    """Whether the reads answer the same; an error in them (a connection lost, a timeout)
+    is an answer that differs: the page is built live, on a connection made anew."""
+    try:
+        return _answers_the_same(entry)
+    except DatabaseError:
+        for alias in {alias for alias, *_ in entry.reads}:
+            connection = connections[alias]
+            if connection.in_atomic_block:
+                raise  # the transaction is broken: nothing more can be read in it
+            connection.close()
+        logger.warning("replay failed; page built live", exc_info=True)
+        return False
+
+
+def _recorded(request, build, key, minute) -> _Entry | HttpResponse:
     """The page built live while its reads are recorded; kept when nothing refuses it."""
     record = _Record()
+    # The directory's state is read once per request (directory_cache.state_of): read by
+    # the page, so that it is recorded, not taken from before it.
+    request.__dict__.pop("_directory_state", None)
     default = connections["default"]
     if default.vendor not in ("postgresql", "sqlite"):
         record.refuse("database")
-    modified = request.session.modified if hasattr(request, "session") else False
+    session = dict(request.session.items()) if hasattr(request, "session") else None
     csrf_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
     nonce_before = bool(get_nonce(request))
     # On SQLite the recorder reads each statement's rows again: in one transaction, they are
@@ -369,14 +401,16 @@ def _recorded(request, build, key) -> _Entry | HttpResponse:
         if not isinstance(made, Page):
             return made
         html = kept_pages.build(request, made.template, made.context)
-    if hasattr(request, "session") and request.session.modified != modified:
+    if session is not None and dict(request.session.items()) != session:
         record.refuse("session changed")
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") != csrf_before:
         record.refuse("CSRF token asked for")
     if bool(get_nonce(request)) != nonce_before:  # True once made (django.utils.csp)
         record.refuse("CSP nonce asked for")
-    if _messages_waiting(request):
-        record.refuse("message queued")
+    if _messages_waiting(request):  # shown now, on the page built live
+        for after in made.after:
+            after(request)
+        return render_live(request, made.template, made.context, status=made.status)
     if set(_ANY_TOKEN.findall(html)) - {kept_pages._TOKEN}:
         record.refuse("a token of this session in the page")  # a part rendered apart
     if set(_ANY_NONCE.findall(html)) - {kept_pages._NONCE}:
@@ -384,11 +418,15 @@ def _recorded(request, build, key) -> _Entry | HttpResponse:
     reads = _Recorder.digests(record)
     if reads is None:
         record.refuse("rows not all fetched or not comparable")
-    entry = _Entry(html, made.status, made.after, reads or [], record.tokens)
+    entry = _Entry(html, made.status, made.after, reads or [], record.tokens, minute)
     if record.refused:
         logger.debug("%s not kept: %s", request.path, record.refused)
     else:
         REPLAYS.put(key, entry)
+    # An entry of an earlier minute is never served again: none stays in memory, holding a
+    # child's data, once a later one is built (entries are used in the minute they are made,
+    # so the least recently used are the oldest).
+    REPLAYS.drop_oldest_while(lambda kept_entry: kept_entry.minute < minute)
     return entry
 
 
@@ -396,9 +434,7 @@ def _live(request, build) -> HttpResponse:
     made = build()
     if not isinstance(made, Page):
         return made
-    from django.shortcuts import render
-
-    response = render(request, made.template, made.context, status=made.status)
+    response = render_live(request, made.template, made.context, status=made.status)
     for after in made.after:
         after(request)
     return response

@@ -253,3 +253,74 @@ def test_a_page_holding_a_token_or_nonce_of_its_own_is_not_kept(rf, people):
     assert len(replayed_pages.REPLAYS) == 0
     replayed_pages.page(request, apart("<p>no token</p>"), inputs=("plain",))
     assert len(replayed_pages.REPLAYS) == 1  # the same page without them is kept
+
+
+def _request(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    request = rf.get("/x/")
+    request.user, request.session = AnonymousUser(), SessionStore()
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def test_a_session_written_when_already_modified_is_not_kept(rf, people):
+    """The idle-session middleware marks the session modified about once a minute before
+    the view: a page that writes the session is still told apart, by its contents."""
+    request = _request(rf)
+    request.session["seen"] = 1  # modified before the page
+    assert request.session.modified
+
+    def writes_the_session():
+        request.session["x"] = 1
+        return replayed_pages.Page("base.html", {})
+
+    replayed_pages.page(request, writes_the_session, inputs=("s",))
+    assert len(replayed_pages.REPLAYS) == 0
+
+
+def test_a_message_queued_by_the_page_is_shown_on_it(rf, people):
+    from django.contrib import messages
+
+    request = _request(rf)
+
+    def tells():
+        messages.info(request, "SAID-ON-THIS-PAGE")
+        return replayed_pages.Page("base.html", {})
+
+    html = replayed_pages.page(request, tells, inputs=("m",)).content.decode()
+    assert "SAID-ON-THIS-PAGE" in html
+    assert len(replayed_pages.REPLAYS) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replay_that_fails_in_the_database_builds_the_page_live(client, people, monkeypatch):
+    """A connection lost or a timeout while the reads run again is an answer that
+    differs: the page is built live on a new connection, not a 500."""
+    from django.db import OperationalError
+
+    application = submitted(people["alice"])
+    as_user(client, people["bob"])
+    client.get(detail(application))
+
+    def lost(entry):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(replayed_pages, "_answers_the_same", lost)
+    response = client.get(detail(application))
+    assert response.status_code == 200 and built(response)
+    assert seen(application) == 2
+
+
+def test_an_entry_of_an_earlier_minute_leaves_memory(client, people, monkeypatch):
+    first, second = submitted(people["alice"]), submitted(people["alice"], sequence="125")
+    as_user(client, people["bob"])
+    client.get(detail(first))
+    client.get(detail(second))
+    assert len(replayed_pages.REPLAYS) == 2
+    now = replayed_pages.time.time()
+    monkeypatch.setattr(replayed_pages.time, "time", lambda: now + 60)
+    client.get(detail(first))
+    assert len(replayed_pages.REPLAYS) == 1  # the second's page of the minute before: gone
