@@ -10,12 +10,14 @@ that data read before a change is never kept under the token after it.
 
 from __future__ import annotations
 
+import threading
 import uuid
+from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-from aid_alliance import replayed_pages
+_local = threading.local()
 
 
 def current(*keys: str) -> tuple[str, ...]:
@@ -27,8 +29,21 @@ def current(*keys: str) -> tuple[str, ...]:
             # Another process may have made it meanwhile: then its token counts.
             found[key] = token if cache.add(key, token, timeout=None) else cache.get(key, token)
     tokens = tuple(found[key] for key in keys)
-    replayed_pages.note_generations(keys, tokens)  # a page being recorded read them
+    noted = getattr(_local, "noted", None)
+    if noted is not None:
+        noted.append((tuple(keys), tokens))
     return tokens
+
+
+@contextmanager
+def noted():
+    """The generations read in this thread while inside, as (keys, tokens) pairs: what a
+    page built meanwhile depends on (aid_alliance.replayed_pages)."""
+    outer, _local.noted = getattr(_local, "noted", None), []
+    try:
+        yield _local.noted
+    finally:
+        _local.noted = outer
 
 
 def renew(*keys: str) -> None:

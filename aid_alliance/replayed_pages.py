@@ -51,7 +51,7 @@ from django.middleware.csp import get_nonce
 from django.shortcuts import render as render_live
 from django.utils.functional import empty
 
-from aid_alliance import kept, kept_pages
+from aid_alliance import generations, kept, kept_pages
 from aid_alliance.context_processors import navigation
 from aid_alliance.kept import Kept
 from aid_alliance.nav_tags import reader
@@ -108,13 +108,6 @@ def rows_digest(rows) -> bytes | None:
         return hashlib.sha256(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)).digest()
     except (pickle.PicklingError, TypeError, AttributeError):
         return None
-
-
-def note_generations(keys: tuple, tokens: tuple) -> None:
-    """aid_alliance.generations tells what it read while a page is being recorded."""
-    record = getattr(_local, "record", None)
-    if record is not None:
-        record.tokens.append((tuple(keys), tuple(tokens)))
 
 
 @contextmanager
@@ -239,16 +232,11 @@ def _recording(record: _Record):
     with ExitStack() as stack:
         for alias in connections:
             stack.enter_context(connections[alias].execute_wrapper(_Recorder(record, alias)))
-        _local.record = record
-        try:
-            yield
-        finally:
-            _local.record = None
+        record.tokens = stack.enter_context(generations.noted())
+        yield
 
 
 def _answers_the_same(entry: _Entry) -> bool:
-    from aid_alliance import generations
-
     for keys, tokens in entry.tokens:
         if generations.current(*keys) != tokens:
             return False

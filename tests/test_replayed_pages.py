@@ -324,3 +324,22 @@ def test_an_entry_of_an_earlier_minute_leaves_memory(client, people, monkeypatch
     monkeypatch.setattr(replayed_pages.time, "time", lambda: now + 60)
     client.get(detail(first))
     assert len(replayed_pages.REPLAYS) == 1  # the second's page of the minute before: gone
+
+
+def test_a_new_generation_of_the_directory_builds_the_inbox_again(client, people, settings):
+    """With Redis the inbox's choices are kept under the directory's generation, read from
+    the cache, not by SQL: the generation is recorded with the reads and compared too."""
+    from aid_alliance import generations
+    from organizations import directory_cache
+
+    settings.DIRECTORY_GENERATION = True
+    # A cache outside the database, as Redis is: the generation is no SQL read.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    submitted(people["alice"])
+    as_user(client, people["bob"])
+    client.get("/inbox/")
+    assert not built(client.get("/inbox/"))
+    (entry,) = replayed_pages.REPLAYS._values.values()
+    assert [keys for keys, _tokens in entry.tokens] == [(directory_cache.GENERATION_KEY,)]
+    generations.renew(directory_cache.GENERATION_KEY)  # what a directory change does
+    assert built(client.get("/inbox/"))
