@@ -9,6 +9,7 @@ would send anyway, to the same kind of reader (issue 18).
 from __future__ import annotations
 
 import hashlib
+import pickle
 import secrets
 import threading
 from collections import OrderedDict
@@ -39,6 +40,12 @@ def surroundings() -> tuple:
         get_urlconf(),
         get_script_prefix(),
     )
+
+
+def pickled_digest(value) -> bytes:
+    """A digest of every field of every object in `value` (pickled), for values whose repr
+    leaves fields out (model instances, dataclasses): no field can be missed in a key."""
+    return hashlib.sha256(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)).digest()
 
 
 def digest(parts) -> bytes:
@@ -92,8 +99,5 @@ class Kept:
                 self._values.move_to_end(key)
                 return self._values[key]
         value = build()  # outside the lock: two threads may build the same value once each
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+        self.put(key, value)
         return value

@@ -48,7 +48,7 @@ def _stand_in(name: str) -> str:
 
 def render(request, template_name: str, context: dict, *, inputs, put_in=None, status=200):
     put_in = {name: mark_safe(value) for name, value in (put_in or {}).items()}  # noqa: S308 - the caller's HTML
-    if len(get_messages(request)):  # len() reads them without marking them shown
+    if messages_waiting(request):
         return render_live(request, template_name, {**context, **put_in}, status=status)
     stand_ins = {name: _stand_in(name) for name in put_in}
     key = kept.digest(
@@ -67,6 +67,12 @@ def render(request, template_name: str, context: dict, *, inputs, put_in=None, s
         key, lambda: build(request, template_name, context, stand_ins=stand_ins)
     )
     return serve(request, html, put_in=put_in, stand_ins=stand_ins, status=status)
+
+
+def messages_waiting(request) -> bool:
+    """Whether a message waits to be shown (a flash after a redirect): such a page is
+    rendered live, with it. len() reads them without marking them shown."""
+    return bool(len(get_messages(request)))
 
 
 def build(request, template_name: str, context: dict, *, stand_ins=None) -> str:

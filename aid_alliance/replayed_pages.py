@@ -34,7 +34,6 @@ record of §5: who saw which child's data, on every view).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import pickle
 import re
@@ -44,7 +43,6 @@ from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
-from django.contrib.messages import get_messages
 from django.db import DatabaseError, connections, transaction
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
@@ -67,7 +65,8 @@ _NOT_A_READ = re.compile(
 
 
 # What the page holds of the session or the response must be the stand-ins only, even when
-# the token or nonce was made before the page (then the flags above cannot tell).
+# the token or nonce was made before the page (then Django's flags, compared in _recorded,
+# cannot tell).
 _ANY_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
 _ANY_NONCE = re.compile(r'\bnonce="([^"]*)"')
 
@@ -104,8 +103,9 @@ class _Record:
 
 
 def rows_digest(rows) -> bytes | None:
+    """The rows' digest; None for rows that cannot be pickled (not compared, not kept)."""
     try:
-        return hashlib.sha256(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+        return kept.pickled_digest(rows)
     except (pickle.PicklingError, TypeError, AttributeError):
         return None
 
@@ -330,17 +330,13 @@ def _key(request, inputs) -> bytes:
     )
 
 
-def _messages_waiting(request) -> int:
-    return len(get_messages(request))  # len() reads them without marking them shown
-
-
 def page(request, build: Callable[[], Page | HttpResponse], *, inputs) -> HttpResponse:
     """The page `build()` makes, served again while its reads answer the same.
 
     `build` does what the view does before rendering: the access check and every read. It
     returns a Page, or any other response (a redirect) which is passed through. `inputs`:
     what names the page besides the request (the view and its arguments)."""
-    if request.method != "GET" or _messages_waiting(request):
+    if request.method != "GET" or kept_pages.messages_waiting(request):
         return _live(request, build)
     key, minute = _key(request, inputs), int(time.time() // 60)
     entry = REPLAYS.get(key)
@@ -395,7 +391,7 @@ def _recorded(request, build, key, minute) -> _Entry | HttpResponse:
         record.refuse("CSRF token asked for")
     if bool(get_nonce(request)) != nonce_before:  # True once made (django.utils.csp)
         record.refuse("CSP nonce asked for")
-    if _messages_waiting(request):  # shown now, on the page built live
+    if kept_pages.messages_waiting(request):  # shown now, on the page built live
         for after in made.after:
             after(request)
         return render_live(request, made.template, made.context, status=made.status)

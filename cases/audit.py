@@ -24,6 +24,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -323,6 +324,19 @@ def access_record_list(*, applications, user, view: str = "list") -> None:
     ids = [getattr(application, "pk", application) for application in applications]
     if ids:
         _insert_records(ids, user=user, view=view)
+
+
+def on_each_serve(applications, *, view: str, detail: str = "") -> Callable:
+    """The access record of a page served again without its view (aid_alliance.
+    replayed_pages): a callable given the request, recording what the page shows (objects
+    or their ids) for the request's user on every serve."""
+    ids = [getattr(application, "pk", application) for application in applications]
+
+    def record(request) -> None:
+        if ids:
+            _insert_records(ids, user=request.user, view=view, detail=detail)
+
+    return record
 
 
 def _insert_records(ids: list, *, user, view: str, detail: str = "") -> None:

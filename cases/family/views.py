@@ -8,10 +8,8 @@ shared phone's back button or a proxy must not show the page to the next person.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
-import pickle
 import re
 import secrets
 import time
@@ -177,7 +175,7 @@ FRAGMENTS = Kept(2048)  # per process; the least recently used go first
 
 
 def _view_digest(view: family_status.FamilyView) -> bytes:
-    return hashlib.sha256(pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+    return kept.pickled_digest(view)
 
 
 def _fragments(view: family_status.FamilyView, view_digest: bytes) -> dict[str, str]:

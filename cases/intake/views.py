@@ -92,7 +92,6 @@ def _list_page(request) -> replayed_pages.Page:
     access.require_staff(request.user)
     form, queryset, member, choices = list_filtered(request)
     page = _page(queryset, request.GET.get("page"))
-    shown = [application.pk for application in page.object_list]
     members = choices().members if member is not None or request.user.is_secretariat else []
     return replayed_pages.Page(
         "cases/application_list.html",
@@ -103,7 +102,7 @@ def _list_page(request) -> replayed_pages.Page:
             "rows": mark_safe(list_rows.application_rows(page.object_list)),  # noqa: S308 - escaped by its renderer
         },
         # Names and masked ID numbers are personal data too: the list view is recorded.
-        after=(lambda request: audit.access_record_list(applications=shown, user=request.user),),
+        after=(audit.on_each_serve(page.object_list, view="list"),),
     )
 
 
@@ -155,7 +154,7 @@ def _edit_page(request, reference):
             "errors": [error for status in sections["section_list"] for error in status.errors],
             **sections,
         },
-        after=(_seen(application.pk, "edit"),),
+        after=(audit.on_each_serve([application], view="edit"),),
     )
 
 
@@ -312,13 +311,6 @@ def upload_fields(language: str) -> str:
     return render_to_string("cases/_upload_fields.html", {"upload_form": DocumentUploadForm()})
 
 
-def _seen(application_id: int, view: str, detail: str = ""):
-    """The access record (§5) of every serve of a page, built or served again."""
-    return lambda request: audit.access_record(
-        application=application_id, user=request.user, view=view, detail=detail
-    )
-
-
 def _application_page(request, reference, *, reveal_numbers=False) -> replayed_pages.Page:
     application = access.get_application_for(request.user, reference, personal=False)
     if access.shared_data_withheld(request.user, application):
@@ -374,7 +366,7 @@ def _application_page(request, reference, *, reveal_numbers=False) -> replayed_p
                 else {}
             ),
         },
-        after=(_seen(application.pk, "detail"),),
+        after=(audit.on_each_serve([application], view="detail"),),
     )
 
 
@@ -389,7 +381,7 @@ def _withheld_page(request, application: Application) -> replayed_pages.Page:
             "own_review": own,
             "pledging_states": own.PLEDGING_STATES if own else (),
         },
-        after=(_seen(application.pk, "detail", "consent withdrawn"),),
+        after=(audit.on_each_serve([application], view="detail", detail="consent withdrawn"),),
     )
 
 

@@ -69,7 +69,6 @@ def _inbox_page(request) -> replayed_pages.Page:
         paginator.count = counts.get(filters.get("state"), sum(counts.values()))
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = selectors.inbox_rows(user.organization, list(page))
-    shown = [row["application_id"] for row in page]
     return replayed_pages.Page(
         "cases/inbox.html",
         {
@@ -80,11 +79,7 @@ def _inbox_page(request) -> replayed_pages.Page:
             ],
             "rows": mark_safe(list_rows.inbox_rows(page.object_list)),  # noqa: S308 - escaped by its renderer
         },
-        after=(
-            lambda request: audit.access_record_list(
-                applications=shown, user=request.user, view="inbox"
-            ),
-        ),
+        after=(audit.on_each_serve([row["application_id"] for row in page], view="inbox"),),
     )
 
 
