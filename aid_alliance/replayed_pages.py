@@ -87,7 +87,7 @@ class _Entry:
     html: str
     status: int
     after: tuple[Callable, ...]
-    reads: list[tuple]  # (alias, sql, params, digest of the rows)
+    reads: list[tuple]  # (alias, sql, params, how digested: ROWS or RAW, the digest)
     tokens: list[tuple]  # (keys, tokens) of aid_alliance.generations
     minute: int  # the clock's minute it was built in: served in that minute only
 
@@ -110,6 +110,22 @@ def rows_digest(rows) -> bytes | None:
         return None
 
 
+# How a read's answer is digested: its rows as Python values, pickled (SQLite, and the rows
+# a server-side cursor gave its caller), or the bytes PostgreSQL sent (RAW).
+ROWS, RAW = "rows", "raw"
+
+
+def result_digest(pgresult) -> bytes:
+    """PostgreSQL's answer as it came, every value's bytes (None for NULL), row by row: no
+    value made into a Python object and no pickling of objects. Making the inbox's rows into
+    datetimes and decimals and pickling them was a sixth of its served-again page (issue
+    18). The same statement on the same connection settings gives the same bytes for the
+    same rows, and different bytes for different ones."""
+    get, fields = pgresult.get_value, range(pgresult.nfields)
+    values = [get(row, field) for row in range(pgresult.ntuples) for field in fields]
+    return kept.pickled_digest((pgresult.nfields, values))
+
+
 @contextmanager
 def not_recorded():
     """Reads that fill a cache kept under a version the page's record already holds (the
@@ -123,8 +139,9 @@ def not_recorded():
 
 
 def _rows_seen(connection, context, sql, params):
-    """The rows the statement just run gives, without taking them from its caller: a list,
-    or a _Tee that collects them as the caller fetches them (a server-side cursor)."""
+    """What the statement just run answers, without taking it from its caller: the digest
+    of PostgreSQL's answer (bytes), a list of rows, or a _Tee that collects the rows as the
+    caller fetches them (a server-side cursor)."""
     raw = context["cursor"].cursor
     if connection.vendor == "postgresql":
         import psycopg
@@ -132,10 +149,8 @@ def _rows_seen(connection, context, sql, params):
         if isinstance(raw, psycopg.ServerCursor):  # a queryset's iterator(): read as it goes
             context["cursor"].cursor = tee = _Tee(raw)
             return tee
-        rows = raw.fetchall()
-        if rows:
-            raw.scroll(0, mode="absolute")  # the caller fetches them again, from the first
-        return rows
+        # The whole answer is in the client cursor's result: read there, not fetched.
+        return result_digest(raw.pgresult) if raw.pgresult is not None else None
     if connection.vendor == "sqlite":
         # The same statement again in the same transaction (the build runs in one): the
         # same snapshot, so the same rows.
@@ -215,16 +230,26 @@ class _Recorder:
 
     @staticmethod
     def digests(record: _Record) -> list[tuple] | None:
-        """The reads with their rows' digests, or None when some rows were not all fetched
-        or cannot be compared."""
+        """The reads with how their answers are digested and the digest, or None when some
+        rows were not all fetched or cannot be compared."""
         reads = []
-        for alias, sql, params, rows in record.reads:
-            rows = rows.rows if isinstance(rows, _Tee) else rows
+        for alias, sql, params, seen in record.reads:
+            if isinstance(seen, bytes):
+                reads.append((alias, sql, params, RAW, seen))
+                continue
+            rows = seen.rows if isinstance(seen, _Tee) else seen
             found = None if rows is None else rows_digest(rows)
             if found is None:
                 return None
-            reads.append((alias, sql, params, found))
+            reads.append((alias, sql, params, ROWS, found))
         return reads
+
+
+def _answer_digest(cursor, kind: str) -> bytes | None:
+    """The digest of what a replayed statement answers, the way its record was digested."""
+    if kind == RAW:
+        return result_digest(cursor.pgresult)
+    return rows_digest(cursor.fetchall())
 
 
 @contextmanager
@@ -244,10 +269,10 @@ def _answers_the_same(entry: _Entry) -> bool:
         return _answers_the_same_pipelined(entry.reads)
     cursors = {}
     try:
-        for alias, sql, params, found in entry.reads:
+        for alias, sql, params, kind, found in entry.reads:
             cursor = cursors.get(alias) or cursors.setdefault(alias, connections[alias].cursor())
             cursor.execute(sql, params)
-            if rows_digest(cursor.fetchall()) != found:
+            if _answer_digest(cursor.cursor, kind) != found:
                 return False
     finally:
         for cursor in cursors.values():
@@ -264,8 +289,8 @@ def _answers_the_same_pipelined(reads) -> bool:
     """PostgreSQL: every statement sent at once (psycopg's pipeline mode), then every
     answer read: one round trip instead of one a statement."""
     by_alias: dict[str, list] = {}
-    for alias, sql, params, found in reads:
-        by_alias.setdefault(alias, []).append((sql, params, found))
+    for alias, sql, params, kind, found in reads:
+        by_alias.setdefault(alias, []).append((sql, params, kind, found))
     for alias, statements in by_alias.items():
         connection = connections[alias]
         connection.close_if_health_check_failed()  # as connection.cursor() does first
@@ -275,15 +300,15 @@ def _answers_the_same_pipelined(reads) -> bool:
         with connection.wrap_database_errors:
             try:
                 with raw.pipeline():
-                    for sql, params, _found in statements:
+                    for sql, params, _kind, _found in statements:
                         cursors.append(raw.cursor())
                         cursors[-1].execute(sql, params)
                 if connection.queries_logged:  # as Django's debug cursor logs them
                     connection.queries_log.extend(
-                        {"sql": sql, "time": "0.000"} for sql, _params, _found in statements
+                        {"sql": sql, "time": "0.000"} for sql, *_ in statements
                     )
-                for cursor, (_sql, _params, found) in zip(cursors, statements, strict=True):
-                    if rows_digest(cursor.fetchall()) != found:
+                for cursor, (_sql, _params, kind, found) in zip(cursors, statements, strict=True):
+                    if _answer_digest(cursor, kind) != found:
                         return False
             finally:
                 for cursor in cursors:

@@ -356,9 +356,18 @@ def _insert_records(ids: list, *, user, view: str, detail: str = "") -> None:
         quote(AccessRecord._meta.get_field(name).column)
         for name in ("application", "user", "at", "view", "detail", "chain_hash")
     )
-    values = ", ".join(["(%s, %s, %s, %s, %s, '')"] * len(ids))
-    insert = f"INSERT INTO {quote(AccessRecord._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608 - names from the model, values as parameters
+    table = quote(AccessRecord._meta.db_table)
+    if connection.vendor == "postgresql":
+        # One short statement whatever the number of rows: the ids as one array. psycopg
+        # parses a statement's placeholders once and keeps the result only for statements
+        # of at most 50 parameters; the 25 rows of a list page as VALUES were 125, parsed
+        # again on every serve (issue 18).
+        rows = "SELECT id, %s, %s, %s, %s, '' FROM unnest(%s::bigint[]) AS id"
+        insert = f"INSERT INTO {table} ({columns}) {rows}"  # noqa: S608 - names from the model, values as parameters
+        values = [user.pk, at, view, detail[:200], list(ids)]
+    else:
+        rows = ", ".join(["(%s, %s, %s, %s, %s, '')"] * len(ids))
+        insert = f"INSERT INTO {table} ({columns}) VALUES {rows}"  # noqa: S608 - names from the model, values as parameters
+        values = [value for pk in ids for value in (pk, user.pk, at, view, detail[:200])]
     with connection.cursor() as cursor:
-        cursor.execute(
-            insert, [value for pk in ids for value in (pk, user.pk, at, view, detail[:200])]
-        )
+        cursor.execute(insert, values)

@@ -374,3 +374,16 @@ def test_a_page_views_record_holds_who_what_and_the_detail(people, records):
             (application.pk, people["bob"].pk, "inbox", "", None, ""),
         ]
     )
+
+
+def test_without_constraints_in_the_database_django_still_keeps_the_records_whole(people, records):
+    """0021 dropped the two foreign keys of the access record (issue 18); the ORM still
+    refuses to delete a user who has records and deletes an application's with it."""
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        people["bob"].delete()
+    assert AccessRecord.objects.filter(user=people["bob"]).count() == 5
+    pk = records.pk
+    records.delete()
+    assert not AccessRecord.objects.filter(application_id=pk).exists()

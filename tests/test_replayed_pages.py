@@ -70,6 +70,35 @@ def test_the_application_page_is_served_again_as_built_and_recorded_each_time(
     # Built live (nothing kept) it is the same page.
     replayed_pages.REPLAYS.clear()
     assert page(client.get(detail(application))) == page(first)
+    # PostgreSQL's answers are compared as the bytes it sent; SQLite's as the rows.
+    kinds = {kind for _alias, _sql, _params, kind, _digest in entry.reads}
+    assert kinds == {
+        replayed_pages.RAW if connection.vendor == "postgresql" else replayed_pages.ROWS
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own answers")
+def test_the_digest_of_postgresqls_answer_tells_every_value_apart():
+    def answer(sql):
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return replayed_pages.result_digest(cursor.cursor.pgresult)
+
+    same = answer("SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, NULL")
+    assert same == answer("SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, NULL")
+    assert (
+        len(
+            {
+                same,
+                answer("SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, ''"),  # NULL is not ''
+                answer("SELECT 2 AS a, NULL AS b UNION ALL SELECT 1, 'x'"),  # the order counts
+                answer("SELECT 1 AS a, 'x' AS b"),  # a row fewer
+                answer("SELECT 1, 'x2', NULL"),  # the values run on into the next column
+                answer("SELECT 1 AS a, 'x' AS b WHERE false"),
+            }
+        )
+        == 6
+    )
 
 
 def test_a_change_of_any_read_shows_at_the_next_request(client, people):
