@@ -65,6 +65,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=10, help="Seconds of load per page.")
     parser.add_argument("--connections", type=int, default=8, help="wrk's open connections.")
     parser.add_argument(
+        "--warm-up",
+        type=int,
+        default=2,
+        help="Seconds of load per page before it is measured (not counted).",
+    )
+    parser.add_argument(
         "--server-workers",
         type=int,
         default=2 * (os.cpu_count() or 1),
@@ -462,7 +468,8 @@ def table(
         f"Database: {Application.objects.count():,} applications, "
         f"{MemberReview.objects.count():,} member reviews. {generation}",
         f"Server: gunicorn, {workers}, DEBUG off. Load: wrk, 2 threads, "
-        f"{args.connections} connections, {args.duration} s per page, from a second process.",
+        f"{args.connections} connections, {args.duration} s per page after {args.warm_up} s "
+        "of warm-up, from a second process.",
         f"Cache and sessions: {store}.",
         f"Search term: {prep['search_term']!r}; inbox of m1-reviewer "
         f"({prep['pending_in_inbox']:,} pending); application {prep['application']}; "
@@ -549,6 +556,12 @@ def main() -> None:
         targets += [(k, prep["pages"][k], prep["cookies"][k]) for k in chosen]
         targets += [("bare (last)", "/bench/bare/", "")]
         for name, path, cookie in targets:
+            # A server runs warm: each worker has imported the page's code, compiled its
+            # templates and kept what it keeps before the measured seconds start. Without it
+            # the first page measured paid for the workers' start (bare first: p99 980 ms).
+            if args.warm_up:
+                load(base + path, cookie, args.warm_up, args.connections)
+                drain(base)
             loads[name] = load(base + path, cookie, args.duration, args.connections)
             waited = drain(base)
             print(
