@@ -293,7 +293,9 @@ def _answers_the_same_pipelined(reads) -> bool:
         by_alias.setdefault(alias, []).append((sql, params, kind, found))
     for alias, statements in by_alias.items():
         connection = connections[alias]
-        connection.close_if_health_check_failed()  # as connection.cursor() does first
+        # No health check first (Django's SELECT 1, a round trip of its own): a connection
+        # that fails here raises, and the page is built live on a new one (_still_the_same).
+        # Answered, the connection is as good as checked for the rest of the request.
         connection.ensure_connection()
         raw = connection.connection
         cursors = []
@@ -307,6 +309,7 @@ def _answers_the_same_pipelined(reads) -> bool:
                     connection.queries_log.extend(
                         {"sql": sql, "time": "0.000"} for sql, *_ in statements
                     )
+                connection.health_check_done = True
                 for cursor, (_sql, _params, kind, found) in zip(cursors, statements, strict=True):
                     if _answer_digest(cursor, kind) != found:
                         return False

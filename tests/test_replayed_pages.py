@@ -372,3 +372,33 @@ def test_a_new_generation_of_the_directory_builds_the_inbox_again(client, people
     assert [keys for keys, _tokens in entry.tokens] == [(directory_cache.GENERATION_KEY,)]
     generations.renew(directory_cache.GENERATION_KEY)  # what a directory change does
     assert built(client.get("/inbox/"))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pipeline")
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_ended_before_the_replay_gives_the_page_built_live(
+    client, people, monkeypatch
+):
+    """The replay runs no health check of its own (Django's SELECT 1 would be a round trip
+    more on every serve): a connection the server ended fails in the pipeline, and the page
+    is built live on a new connection, not a 500."""
+    import psycopg
+
+    application = submitted(people["alice"])
+    as_user(client, people["bob"])
+    client.get(detail(application))
+    replay, ended = replayed_pages._answers_the_same_pipelined, []
+
+    def after_the_server_ended_it(reads):
+        pid = connection.connection.info.backend_pid
+        settings = connection.get_connection_params()
+        with psycopg.connect(**settings, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        ended.append(pid)
+        return replay(reads)
+
+    monkeypatch.setattr(replayed_pages, "_answers_the_same_pipelined", after_the_server_ended_it)
+    response = client.get(detail(application))
+    assert ended and response.status_code == 200 and built(response)
+    assert connection.connection is None or connection.connection.info.backend_pid != ended[0]
+    assert seen(application) == 2
