@@ -6,20 +6,17 @@ this module adds itself, namely the template, the language, time zone, URL confi
 and script prefix, the page's own address (the language switch's way back, a pager's
 links) and the reader as the layout's header reads them (nav_tags.reader). The layout
 (base.html, the header) and the page's template are then rendered once for these inputs,
-not on every request: on the family status page, the dashboard and the inbox they were
-most of the CPU left.
+not on every request: on the family status page they were most of the CPU left.
+(aid_alliance.replayed_pages keeps pages too, for the views whose inputs are their reads,
+and uses `build` and `serve` from here.)
 
-What is the session's own, or moves more often than the page, is never kept: the forms'
-CSRF token (each request's own, masked anew), the layout's CSP nonce and the parts the
-caller renders on every request (`put_in`: name -> HTML) are random stand-ins in what is
-kept, put in on each request, the token and the nonce first and the parts last, so nothing
-is looked for in them. A request with messages waiting (a flash after a redirect) gets the
-page rendered live, with them.
+What is the session's own is never kept: the forms' CSRF token (each request's own, masked
+anew) and the layout's CSP nonce are random stand-ins in what is kept, put in on each
+request. A request with messages waiting (a flash after a redirect) gets the page rendered
+live, with them.
 """
 
 from __future__ import annotations
-
-import threading
 
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
@@ -28,7 +25,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render as render_live
 from django.template.loader import render_to_string
 from django.utils.csp import CONTEXT_KEY as CSP_CONTEXT_KEY
-from django.utils.safestring import mark_safe
 
 from aid_alliance import kept
 from aid_alliance.context_processors import navigation
@@ -37,25 +33,15 @@ from aid_alliance.nav_tags import reader
 
 PAGES_KEPT = Kept(2048)  # per process; the least recently used go first
 _TOKEN, _NONCE = kept.stand_in(), kept.stand_in()
-_STAND_INS: dict[str, str] = {}
-_lock = threading.Lock()
 
 
-def _stand_in(name: str) -> str:
-    with _lock:
-        return _STAND_INS.setdefault(name, kept.stand_in())
-
-
-def render(request, template_name: str, context: dict, *, inputs, put_in=None, status=200):
-    put_in = {name: mark_safe(value) for name, value in (put_in or {}).items()}  # noqa: S308 - the caller's HTML
+def render(request, template_name: str, context: dict, *, inputs, status=200):
     if messages_waiting(request):
-        return render_live(request, template_name, {**context, **put_in}, status=status)
-    stand_ins = {name: _stand_in(name) for name in put_in}
+        return render_live(request, template_name, context, status=status)
     key = kept.digest(
         (
             template_name,
             inputs,
-            sorted(put_in),
             kept.surroundings(),
             request.get_full_path(),
             reader(request.user),
@@ -63,10 +49,8 @@ def render(request, template_name: str, context: dict, *, inputs, put_in=None, s
             get_nonce(request) is None,
         )
     )
-    html = PAGES_KEPT.get_or_build(
-        key, lambda: build(request, template_name, context, stand_ins=stand_ins)
-    )
-    return serve(request, html, put_in=put_in, stand_ins=stand_ins, status=status)
+    html = PAGES_KEPT.get_or_build(key, lambda: build(request, template_name, context))
+    return serve(request, html, status=status)
 
 
 def messages_waiting(request) -> bool:
@@ -75,22 +59,19 @@ def messages_waiting(request) -> bool:
     return bool(len(get_messages(request)))
 
 
-def build(request, template_name: str, context: dict, *, stand_ins=None) -> str:
-    """The page as it is kept: the CSRF token, the CSP nonce and each part put in are
-    stand-ins (`stand_ins`: name -> stand-in), no message is shown."""
-    values = {name: mark_safe(value) for name, value in (stand_ins or {}).items()}  # noqa: S308 - ours
-    page = {**context, **values, "csrf_token": _TOKEN, "messages": ()}
+def build(request, template_name: str, context: dict) -> str:
+    """The page as it is kept: the CSRF token and the CSP nonce are stand-ins, no message
+    is shown."""
+    page = {**context, "csrf_token": _TOKEN, "messages": ()}
     if get_nonce(request) is not None:  # the layout's script tag carries it (django-htmx)
         page[CSP_CONTEXT_KEY] = _NONCE
     return str(render_to_string(template_name, page, request=request))
 
 
-def serve(request, html: str, *, put_in=None, stand_ins=None, status=200) -> HttpResponse:
-    """A kept page for this request: its own CSRF token and CSP nonce, then the parts."""
+def serve(request, html: str, *, status=200) -> HttpResponse:
+    """A kept page for this request: its own CSRF token and CSP nonce."""
     html = html.replace(_TOKEN, get_token(request))
     nonce = get_nonce(request)
     if nonce is not None:  # str() makes it, so the middleware puts it in the header too
         html = html.replace(_NONCE, str(nonce))
-    for name, value in (put_in or {}).items():
-        html = html.replace(stand_ins[name], str(value))
     return HttpResponse(html, status=status)

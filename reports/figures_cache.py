@@ -35,7 +35,7 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import translation
 
-from aid_alliance import generations
+from aid_alliance import generations, replayed_pages
 from aid_alliance.routing import REPLICA, replica_configured
 
 GENERATION_KEY = "reports-figures:generation"
@@ -93,12 +93,16 @@ def cached[T](name: str, parts: tuple, build: Callable[[], T]) -> T:
     key = ":".join(("reports-figures", LAYOUT, name, current, *map(str, parts), language))
     value = cache.get(key)
     if value is None:
-        fresh = _replica_has(current)
-        token = _building.set(current)
-        try:
-            value = build()
-        finally:
-            _building.reset(token)
+        # A page served again while its reads answer the same (the dashboard, aid_alliance.
+        # replayed_pages) does not read the figures again each time: the generation, noted
+        # with its reads, stands for them.
+        with replayed_pages.not_recorded():
+            fresh = _replica_has(current)
+            token = _building.set(current)
+            try:
+                value = build()
+            finally:
+                _building.reset(token)
         if fresh:
             cache.set(key, value, FIGURES_SECONDS)
     return value

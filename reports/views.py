@@ -11,15 +11,13 @@ import tempfile
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from aid_alliance import kept, kept_pages
-from aid_alliance.kept import Kept
+from aid_alliance import replayed_pages
 from cases import audit, reveal
 from cases.access import get_application_for
 from reports import figures_cache, pdf, services, tasks
@@ -35,7 +33,7 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-CONTENT = "reports/_dashboard_content.html"
+DASHBOARD = "reports/dashboard.html"
 
 
 def _require_secretariat(user) -> None:
@@ -70,44 +68,7 @@ def _figures_part(period) -> dict:
     return figures_cache.cached("dashboard", (period.code,), build)
 
 
-# The dashboard's content (period form, downloads, recent files) rendered once per process
-# for the same inputs, under a digest of all of them (aid_alliance.kept): the form's data
-# and year choices, the period, the files as read on this request, the language, time zone,
-# day and URL configuration. What changes more often is put in on each request: the CSRF
-# token, the access record's head (the sealer moves it every 30 s) and the figures' part
-# (kept by the figures' generation, reports/figures_cache.py), so each entry is small and
-# stays right while they move. Rendering it was most of the page's CPU (issue 18).
-CONTENT_KEPT = Kept(256)
-# Stand-ins in what is kept, random per process: no data of a page can hold them.
-_TOKEN, _HEAD, _FIGURES = kept.stand_in(), kept.stand_in(), kept.stand_in()
-
-
-def _content(context: dict) -> str:
-    form = context["form"]
-    inputs = (
-        kept.surroundings(),
-        timezone.localdate().isoformat(),
-        sorted(form.data.items()),
-        [(str(value), str(label)) for value, label in form.fields["year"].choices],
-        [
-            (r.pk, r.kind, r.period, r.format, r.status, r.created_at.isoformat())
-            for r in context["recent_runs"]
-        ],
-        context.get("period") and context["period"].code,
-        context.get("children"),
-        context.get("pdf_in_background"),
-        context.get("xlsx_in_background"),
-    )
-    stand_ins = {"csrf_token": _TOKEN, "head_html": _HEAD}
-    if "figures_html" in context:
-        stand_ins["figures_html"] = _FIGURES
-    return CONTENT_KEPT.get_or_build(
-        kept.digest(inputs),
-        lambda: str(render_to_string(CONTENT, {**context, **stand_ins})),
-    )
-
-
-def _dashboard(request, form, *, status=200):
+def _dashboard_context(request, form) -> dict:
     context = {
         "form": form,
         "recent_runs": recent_runs(request.user),
@@ -125,31 +86,32 @@ def _dashboard(request, form, *, status=200):
             "pdf_in_background": services.runs_in_background("alliance", "pdf", period),
             "xlsx_in_background": services.runs_in_background("authorities", "xlsx", period),
         }
-    if form.is_bound and not form.errors:
-        content = (
-            _content(context)
-            .replace(_TOKEN, get_token(request))
-            .replace(_HEAD, context["head_html"])
-            # Last: nothing is looked for in the figures once they are in.
-            .replace(_FIGURES, context.get("figures_html", ""))
-        )
-    else:  # a refused period: its messages rendered, not kept
-        content = str(render_to_string(CONTENT, context, request=request))
-    # The layout around the content kept too (aid_alliance.kept_pages): it reads nothing of
-    # the context but the content, which is put in on each request.
-    return kept_pages.render(
-        request, "reports/dashboard.html", {}, inputs=(), put_in={"content": content}, status=status
-    )
+    return context
+
+
+def _dashboard(request, form, *, status=400):
+    """The dashboard for a refused download or file request: rendered live, with the
+    period's message."""
+    return render(request, DASHBOARD, _dashboard_context(request, form), status=status)
 
 
 @login_required
 @require_GET
 def dashboard(request):
+    # Served again while its reads answer the same (aid_alliance.replayed_pages): the user's
+    # recent files and the access record's head are read again, the figures' generation is
+    # compared; the figures themselves are kept by that generation (reports.figures_cache).
+    return replayed_pages.page(request, lambda: _dashboard_page(request), inputs=("dashboard",))
+
+
+def _dashboard_page(request) -> replayed_pages.Page:
     _require_secretariat(request.user)
-    today = timezone.localtime(timezone.now(), CHINA).date()
     if "year" in request.GET or "period" in request.GET:
-        return _dashboard(request, PeriodPickerForm(request.GET))
-    return _dashboard(request, PeriodPickerForm({"period": current_quarter(today).code}))
+        form = PeriodPickerForm(request.GET)
+    else:
+        today = timezone.localtime(timezone.now(), CHINA).date()
+        form = PeriodPickerForm({"period": current_quarter(today).code})
+    return replayed_pages.Page(DASHBOARD, _dashboard_context(request, form))
 
 
 def _file_response(*, kind, period, fmt, full_ids, by):

@@ -1,21 +1,25 @@
-"""The dashboard's content kept in each process under a digest of its inputs (reports/views.py
-`_content`, issue 18): rendered once for the same inputs; each input's change shows at the
-very next request; the forms carry the request's own CSRF token, which the server accepts;
-one user's recent files never show on another's page."""
+"""The dashboard served again while its reads answer the same (aid_alliance.replayed_pages,
+issue 18): rendered once for the same reads; each change (a file, its status, the access
+record's head, the figures' generation, the period, the language) shows at the very next
+request; the forms carry the request's own CSRF token, which the server accepts; one user's
+recent files never show on another's page; member staff are refused before and after."""
 
 import re
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token as _unmask
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from aid_alliance import kept_pages, replayed_pages
 from cases.models import AccessChainHead
 from organizations import services as org_services
 from organizations.models import User
-from reports import views
 from reports.models import ReportRun
 from tests.conftest import StaffClient
+from tests.test_workflow import submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +32,6 @@ def steady(html: str) -> str:
     """The page without what is new on every request: CSRF tokens (each request masks the
     same secret anew) and the layout's CSP nonce."""
     return NONCE.sub("", TOKEN.sub("", html))
-
-
-@pytest.fixture(autouse=True)
-def _empty():
-    views.CONTENT_KEPT.clear()
 
 
 def page(client, query="?period=2026", language="zh-hans"):
@@ -49,13 +48,38 @@ def signed_in(user, **kwargs):
     return client
 
 
-def test_the_same_inputs_render_the_content_once(people):
+@pytest.fixture(autouse=True)
+def _figures_cached(people):
+    """The figures of the periods used here in the cache, as on a running server: with the
+    tests' database cache, storing them is a write, and a page whose building wrote is not
+    kept (it is built again at the next request)."""
+    sam = signed_in(people["sam"])
+    for query in ("?period=2026", "?period=2026-Q3"):
+        for language in ("zh-hans", "en"):
+            page(sam, query, language)
+    replayed_pages.REPLAYS.clear()
+
+
+def test_the_same_reads_render_the_page_once(people):
     sam = signed_in(people["sam"])
     first, rendered_first = page(sam)
-    second, rendered_second = page(sam)
+    with CaptureQueriesContext(connection) as again:
+        second, rendered_second = page(sam)
     assert (rendered_first, rendered_second) == (1, 0)
     assert steady(first) == steady(second)
-    assert len(views.CONTENT_KEPT) == 1
+    assert len(replayed_pages.REPLAYS) == 1
+    # Served again: its reads, the session and the user, nothing else. Its reads are the
+    # user's files and the access record's head (and, with the tests' database cache, the
+    # figures' generation and part from it); the figures themselves are not read again.
+    entry = next(iter(replayed_pages.REPLAYS._values.values()))
+    database_cache = settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+    # The figures' generation compared: a query with the tests' database cache.
+    generations = len(entry.tokens) if database_cache else 0
+    assert len(again.captured_queries) == len(entry.reads) + 2 + generations
+    sql = " ".join(q["sql"] for q in again.captured_queries)
+    assert "reports_reportrun" in sql and "cases_accesschainhead" in sql
+    assert "reports_aggregate" not in sql
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in again.captured_queries)
 
 
 def run_of(user, period="2026-11"):
@@ -90,25 +114,26 @@ def test_each_input_changes_the_page_at_the_next_request(people):
     assert rendered == 0 and steady(again) == steady(after_status)
 
 
-def test_the_head_and_the_figures_are_put_in_on_each_request(people, monkeypatch):
-    """The access record's head (the sealer moves it every 30 s) and the figures' part (kept
-    by the figures' generation, tests/test_report_figures_cache.py) are not in what is
-    kept: they change the page at the next request without another entry."""
+def test_the_head_and_the_figures_show_at_the_next_request(
+    people, django_capture_on_commit_callbacks
+):
+    """The access record's head (the sealer moves it every 30 s) is one of the page's reads;
+    the figures are kept by their generation (tests/test_report_figures_cache.py), which a
+    change's commit renews: either shows at the next request."""
     sam = signed_in(people["sam"])
-    page(sam)
+    first, _ = page(sam)
     AccessChainHead.objects.update_or_create(
         pk=1, defaults={"last_seq": 41, "last_hash": "ab" * 32, "sealed_at": timezone.now()}
     )
     sealed, rendered = page(sam)
-    assert rendered == 0 and "#41" in sealed and "abababababab" in sealed
-    monkeypatch.setattr(
-        views, "_figures_part", lambda period: {"html": "<p>新的数字</p>", "children": 7}
-    )
+    assert rendered == 1 and "#41" in sealed and "abababababab" in sealed
+    assert page(sam)[1] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted(people["alice"])  # the figures' generation is renewed at its commit
     changed, rendered = page(sam)
-    # The children's count is in the downloads' text: rendered again for it.
-    assert rendered == 1 and "<p>新的数字</p>" in changed and "#41" in changed
-    assert views._HEAD not in changed and views._FIGURES not in changed
-    assert len(views.CONTENT_KEPT) == 2
+    assert rendered == 1 and "#41" in changed
+    figures = re.compile(r'<section aria-labelledby="summary-title">.*', re.DOTALL)
+    assert figures.search(steady(changed))[0] != figures.search(steady(sealed))[0]
 
 
 def test_a_users_files_never_show_on_another_users_page(people):
@@ -130,7 +155,7 @@ def test_the_forms_carry_this_requests_token_and_it_is_accepted(people):
     content, rendered = page(sam)
     assert rendered == 0
     tokens = set(TOKEN.findall(content))
-    assert views._TOKEN not in content
+    assert kept_pages._TOKEN not in content
     assert tokens and all(len(token) == 64 for token in tokens)
     # The year's PDF is made in the background: its form posts to the run's creation.
     response = sam.post(
@@ -160,7 +185,10 @@ def test_two_users_sharing_an_entry_each_get_their_own_token(people):
     sara = signed_in(other, enforce_csrf_checks=True)
     sams_page, rendered_for_sam = page(sam)
     saras_page, rendered_for_sara = page(sara)
-    assert (rendered_for_sam, rendered_for_sara) == (1, 0)  # one entry, shared
+    assert (rendered_for_sam, rendered_for_sara) == (1, 1)  # each reader's own page
+    sams_page, rendered_for_sam = page(sam)
+    saras_page, rendered_for_sara = page(sara)
+    assert (rendered_for_sam, rendered_for_sara) == (0, 0)
     sams_token, saras_token = TOKEN.search(sams_page)[1], TOKEN.search(saras_page)[1]
     assert _unmask(sams_token) == sam.cookies[settings.CSRF_COOKIE_NAME].value
     assert _unmask(saras_token) == sara.cookies[settings.CSRF_COOKIE_NAME].value
@@ -174,9 +202,20 @@ def test_two_users_sharing_an_entry_each_get_their_own_token(people):
     )
 
 
-def test_a_refused_period_is_rendered_with_its_message_and_not_kept(people):
+def test_a_refused_period_is_shown_with_its_message_each_time(people):
     sam = signed_in(people["sam"])
-    response = sam.get("/reports/?period=2026-Q9")
-    assert response.status_code == 200
-    assert CONTENT in [t.name for t in response.templates]
-    assert len(views.CONTENT_KEPT) == 0
+    first = sam.get("/reports/?period=2026-Q9")
+    again = sam.get("/reports/?period=2026-Q9")
+    assert first.status_code == again.status_code == 200
+    assert CONTENT in [t.name for t in first.templates]
+    message = 'class="errors" role="alert"'
+    assert message in first.content.decode()
+    assert steady(again.content.decode()) == steady(first.content.decode())
+
+
+def test_member_staff_are_refused_the_dashboard_kept_for_the_secretariat(people):
+    sam = signed_in(people["sam"])
+    page(sam)
+    page(sam)
+    for name in ("alice", "bob"):
+        assert signed_in(people[name]).get("/reports/?period=2026").status_code == 403
