@@ -123,7 +123,15 @@ def result_digest(pgresult) -> bytes:
     same rows, and different bytes for different ones."""
     get, fields = pgresult.get_value, range(pgresult.nfields)
     values = [get(row, field) for row in range(pgresult.ntuples) for field in fields]
-    return kept.pickled_digest((pgresult.nfields, values))
+    return kept.pickled_digest((pgresult.nfields, pgresult.ntuples, values))
+
+
+def refuse(why: str) -> None:
+    """The page being built now is not to be kept (what it shows was read in a way that its
+    reads do not stand for: figures from a replica behind the primary)."""
+    record = getattr(_local, "record", None)
+    if record is not None:
+        record.refuse(why)
 
 
 @contextmanager
@@ -246,19 +254,26 @@ class _Recorder:
 
 
 def _answer_digest(cursor, kind: str) -> bytes | None:
-    """The digest of what a replayed statement answers, the way its record was digested."""
+    """The digest of what a replayed statement answers, the way its record was digested
+    (None, which differs from every digest, when there is no result). `cursor`: Django's
+    cursor (its errors are Django's) or, in the pipeline, psycopg's."""
     if kind == RAW:
-        return result_digest(cursor.pgresult)
+        raw = getattr(cursor, "cursor", cursor)
+        return None if raw.pgresult is None else result_digest(raw.pgresult)
     return rows_digest(cursor.fetchall())
 
 
 @contextmanager
 def _recording(record: _Record):
-    with ExitStack() as stack:
-        for alias in connections:
-            stack.enter_context(connections[alias].execute_wrapper(_Recorder(record, alias)))
-        record.tokens = stack.enter_context(generations.noted())
-        yield
+    outer, _local.record = getattr(_local, "record", None), record
+    try:
+        with ExitStack() as stack:
+            for alias in connections:
+                stack.enter_context(connections[alias].execute_wrapper(_Recorder(record, alias)))
+            record.tokens = stack.enter_context(generations.noted())
+            yield
+    finally:
+        _local.record = outer
 
 
 def _answers_the_same(entry: _Entry) -> bool:
@@ -272,7 +287,7 @@ def _answers_the_same(entry: _Entry) -> bool:
         for alias, sql, params, kind, found in entry.reads:
             cursor = cursors.get(alias) or cursors.setdefault(alias, connections[alias].cursor())
             cursor.execute(sql, params)
-            if _answer_digest(cursor.cursor, kind) != found:
+            if _answer_digest(cursor, kind) != found:
                 return False
     finally:
         for cursor in cursors.values():

@@ -23,7 +23,9 @@ The rules that keep it exact:
   that position (a position carried in the generation itself, as first built, could be
   overwritten by an older one set later, or lost with the cache: the review of issue 18).
 - A process that dies between its commit and the new generation, or a change made outside
-  the services (SQL by hand), is bounded by FIGURES_SECONDS: every entry expires.
+  the services (SQL by hand), is bounded by FIGURES_SECONDS: every entry expires. The
+  dashboard served again (aid_alliance.replayed_pages) compares the generation only and
+  holds a page for the minute it was built in: up to a minute more.
 """
 
 from __future__ import annotations
@@ -105,4 +107,6 @@ def cached[T](name: str, parts: tuple, build: Callable[[], T]) -> T:
                 _building.reset(token)
         if fresh:
             cache.set(key, value, FIGURES_SECONDS)
+        else:  # served, not stored; nor is a page made of them kept
+            replayed_pages.refuse("figures read on a replica behind the primary")
     return value

@@ -51,8 +51,8 @@ def _figures_part(period) -> dict:
     """The figures' part of the dashboard (summary, charts, tables, definitions) as HTML,
     with the number of aided children that the downloads panel names: the same for every
     secretariat user, so cached per generation of the figures, period and language
-    (reports.figures_cache). The parts per user (the form and its token, recent files, the
-    access record's head) are rendered on every request."""
+    (reports.figures_cache). The page around it (the form, the user's recent files, the
+    access record's head) is built again when those reads change (dashboard, below)."""
 
     def build() -> dict:
         figures = cached_report_figures(period)

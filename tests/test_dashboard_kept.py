@@ -219,3 +219,26 @@ def test_member_staff_are_refused_the_dashboard_kept_for_the_secretariat(people)
     page(sam)
     for name in ("alice", "bob"):
         assert signed_in(people[name]).get("/reports/?period=2026").status_code == 403
+
+
+def test_figures_read_on_a_replica_behind_the_primary_are_not_kept_in_the_page(people, monkeypatch):
+    """reports.figures_cache serves what it read on a replica that has not caught up, but
+    stores nothing of it: nor is the page made of them kept. Each request reads the
+    figures again until the replica has caught up."""
+    from django.core.cache import cache
+
+    from reports import figures_cache, views
+
+    sam = signed_in(people["sam"])
+    cache.clear()
+    builds = []
+    real = views.cached_report_figures
+    monkeypatch.setattr(views, "cached_report_figures", lambda p: builds.append(p) or real(p))
+    monkeypatch.setattr(figures_cache, "_replica_has", lambda current: False)
+    rendered = [page(sam)[1] for _ in range(3)]
+    assert rendered == [1, 1, 1] and len(builds) == 3
+    assert len(replayed_pages.REPLAYS) == 0
+    monkeypatch.setattr(figures_cache, "_replica_has", lambda current: True)  # caught up
+    page(sam)  # the figures stored (with the tests' database cache a write: not kept)
+    page(sam)
+    assert page(sam)[1] == 0  # kept now

@@ -582,7 +582,9 @@ class AccessRecord(models.Model):
     # database's work for a list page's 25 records (0.6 of 1.2 ms, issue 18), and readers
     # of the same list locked the same rows. The ids come from the rows the page just read;
     # Django still deletes an application's records with it and refuses to delete a user
-    # who has records (on_delete, run by the ORM).
+    # who has records (on_delete, run by the ORM). Applications are never deleted, and
+    # users are deactivated, not deleted; a user deleted while a page of theirs records a
+    # view could leave that record without its user (the ORM's check and the insert race).
     application = models.ForeignKey(
         Application,
         on_delete=models.CASCADE,
