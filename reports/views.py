@@ -89,10 +89,10 @@ def _dashboard_context(request, form) -> dict:
     return context
 
 
-def _dashboard(request, form, *, status=400):
-    """The dashboard for a refused download or file request: rendered live, with the
+def _refused(request, form):
+    """The dashboard for a refused download or file request (400): rendered live, with the
     period's message."""
-    return render(request, DASHBOARD, _dashboard_context(request, form), status=status)
+    return render(request, DASHBOARD, _dashboard_context(request, form), status=400)
 
 
 @login_required
@@ -136,7 +136,7 @@ def _download(request, kind):
     _require_secretariat(request.user)
     form = DownloadForm(request.GET)
     if not form.is_valid() or (kind == "authorities" and form.cleaned_data["format"] == "pdf"):
-        return _dashboard(request, PeriodPickerForm(request.GET), status=400)
+        return _refused(request, PeriodPickerForm(request.GET))
     return _file_response(
         kind=kind,
         period=form.cleaned_data["period"],
@@ -167,7 +167,7 @@ def run_create(request):
     if not form.is_valid() or (
         form.cleaned_data["kind"] == "authorities" and form.cleaned_data["format"] == "pdf"
     ):
-        return _dashboard(request, PeriodPickerForm(request.POST), status=400)
+        return _refused(request, PeriodPickerForm(request.POST))
     data = form.cleaned_data
     run = tasks.run_request(
         kind=data["kind"],

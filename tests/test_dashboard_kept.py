@@ -50,13 +50,17 @@ def signed_in(user, **kwargs):
 
 @pytest.fixture(autouse=True)
 def _figures_cached(people):
-    """The figures of the periods used here in the cache, as on a running server: with the
-    tests' database cache, storing them is a write, and a page whose building wrote is not
-    kept (it is built again at the next request)."""
-    sam = signed_in(people["sam"])
-    for query in ("?period=2026", "?period=2026-Q3"):
-        for language in ("zh-hans", "en"):
-            page(sam, query, language)
+    cache_the_figures(people["sam"], ("?period=2026", "?period=2026-Q3"), ("zh-hans", "en"))
+
+
+def cache_the_figures(user, queries, languages=("zh-hans",)):
+    """The figures of these periods in the cache, as on a running server: with the tests'
+    database cache, storing them is a write, and a page whose building wrote is not kept
+    (it is built again at the next request). Nothing is left kept."""
+    client = signed_in(user)
+    for query in queries:
+        for language in languages:
+            page(client, query, language)
     replayed_pages.REPLAYS.clear()
 
 

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from aid_alliance import kept_pages, replayed_pages
 from cases.models import Child
 from tests.conftest import StaffClient
-from tests.test_dashboard_kept import steady
+from tests.test_dashboard_kept import cache_the_figures, steady
 from tests.test_family_status import RESULT, opened, page, zh
 from tests.test_family_uploads import UPLOAD, file, items_of, photo_with_location
 from tests.test_workflow import submitted
@@ -106,13 +106,7 @@ def dashboard(client, query="?period=2026"):
 
 @pytest.fixture
 def figures_cached(people):
-    """The dashboard's figures in the cache, as on a running server (with the tests'
-    database cache, storing them is a write, and a page whose building wrote is built
-    again at the next request)."""
-    sam = signed_in(people["sam"])
-    for query in ("?period=2026", "?period=2025"):
-        dashboard(sam, query)
-    replayed_pages.REPLAYS.clear()
+    cache_the_figures(people["sam"], ("?period=2026", "?period=2025"))
 
 
 def test_each_reader_gets_the_header_of_their_own(people, figures_cached):
