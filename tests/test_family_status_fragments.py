@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from aid_alliance.kept import Kept
+from cases.family import selectors as family_selectors
 from cases.family import views as family_views
 from cases.family.selectors import FamilyState
 from cases.models import Guardian
@@ -109,3 +110,31 @@ def test_the_kept_words_are_bounded(family, application, monkeypatch):
         family.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
         family.get(RESULT)
     assert len(family_views.FRAGMENTS) == 1
+
+
+def test_the_page_is_served_again_for_its_own_application_only(
+    family, application, people, monkeypatch
+):
+    """The whole page is served again while family_view's reads answer the same
+    (aid_alliance.replayed_pages), keyed by the session's application: two sessions with
+    the same closing time never get each other's page."""
+    other = submitted(people["carol"], sequence="125")
+    Guardian.objects.filter(application=other, position=1).update(phone="13600136000")
+    neighbour = Client(REMOTE_ADDR="203.0.113.8")
+    opened(family, application)
+    opened(neighbour, other, "13600136000")
+    until = family.session[family_views.VIEW_KEY]["until"] + 7  # a closing time not built yet
+    for client in (family, neighbour):
+        session = client.session
+        session[family_views.VIEW_KEY] = {**session[family_views.VIEW_KEY], "until": until}
+        session.save()
+    family.get(RESULT)  # built for this closing time
+    built = []
+    view = family_selectors.family_view
+    monkeypatch.setattr(family_selectors, "family_view", lambda pk: built.append(pk) or view(pk))
+    mine = family.get(RESULT)
+    assert built == []  # served again: nothing of the view ran
+    assert application.reference in page(mine)
+    theirs = neighbour.get(RESULT)
+    assert built == [other.pk]
+    assert other.reference in page(theirs) and application.reference not in page(theirs)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aid_alliance import kept, kept_pages
+from aid_alliance import kept, replayed_pages
 from aid_alliance.kept import Kept
 from cases.errors import ApplicationError
 from cases.family import selectors as family_status
@@ -188,25 +188,40 @@ def _fragments(view: family_status.FamilyView, view_digest: bytes) -> dict[str, 
     )
 
 
-def _result_page(request, opened: dict, *, errors=None, status=200):
+def _result_context(request, opened: dict) -> dict | None:
     view = family_status.family_view(opened["application"])
     if view is None:
-        del request.session[VIEW_KEY]
-        return redirect("family-status")
-    view_digest = _view_digest(view)
-    context = {
+        return None
+    return {
         "view": view,
-        "fragments": _fragments(view, view_digest),
+        "fragments": _fragments(view, _view_digest(view)),
         "open_until": datetime.fromtimestamp(opened["until"], tz=UTC),
         "max_mb": settings.DOCUMENT_MAX_BYTES // 1048576,
     }
+
+
+def _gone(request):
+    del request.session[VIEW_KEY]
+    return redirect("family-status")
+
+
+def _result_page(request, opened: dict, *, errors=None, status=200):
     if not errors:
-        # The whole page kept for this content and this opening's closing time (which
-        # it shows): aid_alliance.kept_pages adds the language, the reader and the rest.
-        inputs = (view_digest, opened["until"], context["max_mb"])
-        return kept_pages.render(
-            request, RESULT_TEMPLATE, {**context, "paper_errors": {}}, inputs=inputs
-        )
+        # Served again while family_view's reads answer the same (aid_alliance.
+        # replayed_pages), for this session's application and this opening's closing time
+        # (which the page shows); the key adds the language, the reader and the rest.
+        def build():
+            context = _result_context(request, opened)
+            if context is None:
+                return _gone(request)
+            return replayed_pages.Page(RESULT_TEMPLATE, {**context, "paper_errors": {}})
+
+        inputs = ("family-status", opened["application"], opened["until"])
+        return replayed_pages.page(request, build, inputs=inputs)
+    context = _result_context(request, opened)
+    if context is None:
+        return _gone(request)
+    view = context["view"]
     labels = {paper.pk: paper.text for paper in view.papers}
     context |= {
         "paper_errors": errors,
