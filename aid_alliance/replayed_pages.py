@@ -146,6 +146,25 @@ def not_recorded():
         _local.paused = paused
 
 
+@contextmanager
+def planned_for_its_values():
+    """Reads whose plan depends on their values, replayed as their text with the values
+    written in (Django's compose_sql, which is what its client-side binding sends).
+
+    A name search's pattern is such a value: PostgreSQL never settles on one plan for
+    `name LIKE $1` and plans the prepared statement again for each execution (a custom
+    plan). Its text with the pattern in is a statement of its own, which psycopg prepares
+    once the connection has run it five times (settings.PG_OPTIONS), and PostgreSQL then
+    runs on the plan made for that pattern, without planning again. Measured at 100,000
+    applications, the search's statement: 1.42 ms a run planned each time, 0.34 ms prepared
+    (issue 18). The page is built as always; only its replay runs the text."""
+    outer, _local.with_values = getattr(_local, "with_values", False), True
+    try:
+        yield
+    finally:
+        _local.with_values = outer
+
+
 def _rows_seen(connection, context, sql, params):
     """What the statement just run answers, without taking it from its caller: the digest
     of PostgreSQL's answer (bytes), a list of rows, or a _Tee that collects the rows as the
@@ -233,6 +252,8 @@ class _Recorder:
             self.record.refuse(f"rows not comparable: {sql[:60]}")
         else:
             params = tuple(params) if isinstance(params, list) else params
+            if isinstance(rows, bytes) and getattr(_local, "with_values", False):
+                sql, params = context["connection"].ops.compose_sql(sql, params), None
             self.record.reads.append((self.alias, sql, params, rows))
         return result
 

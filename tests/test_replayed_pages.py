@@ -9,6 +9,7 @@ or queues a message is never kept; the clock's minute is part of the key.
 (tests/conftest.py empties what is kept before each test.)"""
 
 import re
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -18,7 +19,7 @@ from django.utils.html import escape
 
 from aid_alliance import replayed_pages
 from cases.intake import services
-from cases.models import AccessRecord, Application, Guardian
+from cases.models import AccessRecord, Application, Child, Guardian
 from cases.review import services as workflow
 from organizations.models import DiseaseCategory, MemberOrganization
 from organizations.services import user_set_active
@@ -417,3 +418,42 @@ def test_a_connection_the_server_ended_before_the_replay_gives_the_page_built_li
     assert ended and response.status_code == 200 and built(response)
     assert connection.connection is None or connection.connection.info.backend_pid != ended[0]
     assert seen(application) == 2
+
+
+def test_a_search_is_replayed_with_its_pattern_in_and_sees_a_renamed_child(client, people):
+    """The search's statement is replayed as its text with the pattern in, which PostgreSQL
+    plans once (replayed_pages.planned_for_its_values); it still answers as the database
+    does now."""
+    application = submitted(people["alice"])
+    term = application.child.name[:2]
+    as_user(client, people["bob"])
+    url = f"/applications/?q={quote(term)}"
+    first = client.get(url)
+    again = client.get(url)
+    assert application.reference in page(first)
+    assert built(first) and not built(again) and page(again) == page(first)
+    entry = next(iter(replayed_pages.REPLAYS._values.values()))
+    searched = [read for read in entry.reads if "LIKE" in read[1]]
+    assert len(searched) == 1
+    _alias, sql, params, _kind, _digest = searched[0]
+    if connection.vendor == "postgresql":
+        assert params is None and f"'%{term}%'" in sql
+    else:  # SQLite reads its statements again as they were
+        assert f"%{term}%" in params
+    # Renamed in SQL, behind every service: only the replayed read can tell.
+    Child.objects.filter(pk=application.child_id).update(name="欧阳明")
+    response = client.get(url)
+    assert built(response) and application.reference not in page(response)
+
+
+@pytest.mark.parametrize("term", ["O'Brien", "杨\\'; --", "100%_", '"引号"'])
+def test_a_search_of_any_text_is_served_again(client, people, term):
+    """Quotes, backslashes and LIKE's own characters in the pattern written into the
+    replayed text: it runs, and answers as the page was built."""
+    submitted(people["alice"])
+    as_user(client, people["bob"])
+    url = f"/applications/?q={quote(term)}"
+    first = client.get(url)
+    again = client.get(url)
+    assert first.status_code == again.status_code == 200
+    assert built(first) and not built(again) and page(again) == page(first)

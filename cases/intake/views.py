@@ -2,6 +2,7 @@
 cases.intake.selectors."""
 
 import functools
+from contextlib import nullcontext
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -91,7 +92,10 @@ def application_list(request):
 def _list_page(request) -> replayed_pages.Page:
     access.require_staff(request.user)
     form, queryset, member, choices = list_filtered(request)
-    page = _page(queryset, request.GET.get("page"))
+    # A search's pattern decides its plan: replayed with the pattern in (replayed_pages).
+    searching = getattr(form, "cleaned_data", {}).get("q")
+    with replayed_pages.planned_for_its_values() if searching else nullcontext():
+        page = _page(queryset, request.GET.get("page"))
     members = choices().members if member is not None or request.user.is_secretariat else []
     return replayed_pages.Page(
         "cases/application_list.html",
