@@ -1,0 +1,120 @@
+"""Where a page's CPU goes under load: CPU ms a request of each group of processes.
+
+    DATABASE_URL=postgres://root@127.0.0.1:5432/aid_alliance_bench \\
+        .venv/bin/python scripts/bench_cpu.py [--pages bare,bare-signed-in,inbox] [--duration 8]
+
+The server and the load are scripts/bench_scale.py's (gunicorn with 4 sync workers, wrk
+with 8 connections, the same pages and sign-ins, on a bench database it has filled). For
+each page, after 2 s of warm-up, it reads the CPU time (user and system) of every process
+from /proc before and after --duration seconds of load and divides each group's by the
+requests served: the app's workers (gunicorn), PostgreSQL (its backends, the WAL writer,
+the checkpointer, autovacuum), Redis, and wrk itself. On a machine whose cores are all
+busy (a throughput run), the sum is about the cores' time a request costs, so it says
+which part of the stack a page's cost is in. Every process of a group counts, so run it
+with nothing else using PostgreSQL or Redis; a process that starts and ends inside the
+window is not counted (the workers' database connections are kept, settings
+DB_CONN_MAX_AGE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_reports  # noqa: E402 - the environment of a production-mode run
+import bench_scale  # noqa: E402 - the server, the pages and the load
+
+GROUPS = ("gunicorn", "postgres", "redis", "wrk")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--pages",
+        default="bare,bare-signed-in,inbox,search,application,status,directory,edit,dashboard",
+        help="Comma-separated pages (bare is the bare view without a session).",
+    )
+    parser.add_argument("--duration", type=int, default=8, help="Seconds of load a page.")
+    parser.add_argument("--year", type=int, default=2026, help="The dashboard's year.")
+    return parser.parse_args()
+
+
+def _group(pid: str) -> tuple[str, int] | None:
+    """The process's group and its CPU ticks (user + system), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    name = stat[stat.index("(") + 1 : stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])
+    if b"gunicorn" in command:
+        return "gunicorn", ticks
+    if name.startswith("postgres"):
+        return "postgres", ticks
+    if name.startswith("redis"):
+        return "redis", ticks
+    if name == "wrk":
+        return "wrk", ticks
+    return None
+
+
+def _ticks() -> dict[str, tuple[str, int]]:
+    found = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and (group := _group(pid)) is not None:
+            found[pid] = group
+    return found
+
+
+def measure(url: str, cookie: str, duration: int) -> dict:
+    """req/s and the CPU ms a request of each group, wrk's own from its rusage."""
+    bench_scale.load(url, cookie, 2, 8)  # warm-up, not counted
+    before, wrk_before = _ticks(), os.times()
+    result = bench_scale.load(url, cookie, duration, 8)
+    after, wrk_after = _ticks(), os.times()
+    requests = result["rps"] * duration
+    spent = dict.fromkeys(GROUPS, 0.0)
+    for pid, (group, ticks) in after.items():
+        spent[group] += ticks - before.get(pid, (group, 0))[1]
+    cpu = {group: spent[group] * 1000 / TICKS / requests for group in GROUPS}
+    children = (wrk_after.children_user - wrk_before.children_user) + (
+        wrk_after.children_system - wrk_before.children_system
+    )
+    cpu["wrk"] = children * 1000 / requests  # wrk has ended: its time is in our rusage
+    return {"rps": result["rps"], "cpu": cpu}
+
+
+def main() -> None:
+    args = parse_args()
+    bench_reports.configure_environment()
+    os.environ["BENCH_BARE_VIEW"] = "true"
+    os.environ.setdefault("API_THROTTLE_ANON", "1000000/minute")
+    os.environ.setdefault("API_THROTTLE_USER", "1000000/minute")
+    import django
+
+    django.setup()
+    prep = bench_scale.prepare(args.year)
+    server, base = bench_scale.start_server(4)
+    print(f"load average {os.getloadavg()[0]:.2f}; CPU ms a request:", flush=True)
+    print(f"{'page':16} {'req/s':>7} " + " ".join(f"{g:>9}" for g in GROUPS) + "      sum")
+    try:
+        for name in [page for page in args.pages.split(",") if page]:
+            path = "/bench/bare/" if name == "bare" else prep["pages"][name]
+            cookie = "" if name == "bare" else prep["cookies"].get(name, "")
+            done = measure(base + path, cookie, args.duration)
+            figures = " ".join(f"{done['cpu'][g]:9.2f}" for g in GROUPS)
+            total = sum(done["cpu"].values())
+            print(f"{name:16} {done['rps']:7.0f} {figures} {total:8.2f}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
