@@ -3,8 +3,10 @@
     DATABASE_URL=postgres://root@127.0.0.1:5432/aid_alliance_bench \\
         .venv/bin/python scripts/bench_cpu.py [--pages bare,bare-signed-in,inbox] [--duration 8]
 
-The server and the load are scripts/bench_scale.py's (gunicorn with 4 sync workers, wrk
-with 8 connections, the same pages and sign-ins, on a bench database it has filled). For
+The server and the load are scripts/bench_scale.py's (gunicorn with twice the cores of sync
+workers, Redis on 127.0.0.1:6379 when it answers, wrk with 8 connections, the same pages
+and sign-ins, on a bench database it has filled). A page answering anything but 2xx or 3xx
+is not measured: the run stops. For
 each page, after 2 s of warm-up, it reads the CPU time (user and system) of every process
 from /proc before and after --duration seconds of load and divides each group's by the
 requests served: the app's workers (gunicorn), PostgreSQL (its backends, the WAL writer,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,6 +43,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=8, help="Seconds of load a page.")
     parser.add_argument("--year", type=int, default=2026, help="The dashboard's year.")
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers."
+    )
     return parser.parse_args()
 
 
@@ -78,6 +84,8 @@ def measure(url: str, cookie: str, duration: int) -> dict:
     before, wrk_before = _ticks(), os.times()
     result = bench_scale.load(url, cookie, duration, 8)
     after, wrk_after = _ticks(), os.times()
+    if result["non_2xx"]:
+        sys.exit(f"{url}: {result['non_2xx']} answers not 2xx or 3xx; not measured")
     requests = result["rps"] * duration
     spent = dict.fromkeys(GROUPS, 0.0)
     for pid, (group, ticks) in after.items():
@@ -92,15 +100,21 @@ def measure(url: str, cookie: str, duration: int) -> dict:
 
 def main() -> None:
     args = parse_args()
-    bench_reports.configure_environment()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: `make bench` installs Debian's wrk package.")
+    cache = bench_scale.use_local_redis(bench_reports.configure_environment())
     os.environ["BENCH_BARE_VIEW"] = "true"
     os.environ.setdefault("API_THROTTLE_ANON", "1000000/minute")
     os.environ.setdefault("API_THROTTLE_USER", "1000000/minute")
     import django
 
     django.setup()
+    from django.db import connections
+
     prep = bench_scale.prepare(args.year)
-    server, base = bench_scale.start_server(4)
+    connections.close_all()
+    server, base = bench_scale.start_server(args.workers)
+    print(f"{args.workers} sync workers; cache and sessions: {cache}", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f}; CPU ms a request:", flush=True)
     print(f"{'page':16} {'req/s':>7} " + " ".join(f"{g:>9}" for g in GROUPS) + "      sum")
     try:

@@ -8,7 +8,10 @@ reader whose access ends gets the refusal, not the page; what writes, changes th
 or queues a message is never kept; the clock's minute is part of the key.
 (tests/conftest.py empties what is kept before each test.)"""
 
+import datetime
 import re
+import uuid
+from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
@@ -457,3 +460,96 @@ def test_a_search_of_any_text_is_served_again(client, people, term):
     again = client.get(url)
     assert first.status_code == again.status_code == 200
     assert built(first) and not built(again) and page(again) == page(first)
+
+
+def _recorded_with_values(sql, params) -> replayed_pages._Entry:
+    record = replayed_pages._Record()
+    with replayed_pages._recording(record), replayed_pages.planned_for_its_values():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+    reads = replayed_pages._Recorder.digests(record)
+    return replayed_pages._Entry("", 200, (), reads, record.tokens, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's binding")
+def test_a_value_is_written_in_as_the_type_it_is_bound_as():
+    """A number written in bare means another thing than bound (a float is float8 bound and
+    numeric bare; `ORDER BY $1` is a constant, `ORDER BY 2` the second column): it is written
+    in with the type psycopg binds it as, and means the same."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE amounts (v numeric)")
+        cursor.execute("INSERT INTO amounts VALUES (0.3)")
+    counted = _recorded_with_values("SELECT count(*) FROM amounts WHERE v = %s", [0.3])
+    assert counted.reads[0][2] is None and "(0.3)::float8" in counted.reads[0][1]
+    assert replayed_pages._still_the_same(counted)
+    with connection.cursor() as cursor:  # equal to the float8 0.3, not to the numeric 0.3
+        cursor.execute("INSERT INTO amounts VALUES (0.30000000000000001)")
+    assert not replayed_pages._still_the_same(counted)
+    ordered = _recorded_with_values("SELECT v FROM amounts ORDER BY (%s)", [2])
+    assert "((2)::int2)" in ordered.reads[0][1] and replayed_pages._still_the_same(ordered)
+    texts = _recorded_with_values("SELECT %s::text, %s::text, %s", ["a'b%", None, True])
+    assert texts.reads[0][2] is None and replayed_pages._still_the_same(texts)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's binding")
+def test_a_text_that_errs_or_answers_otherwise_stays_bound():
+    """The written-in text is tried once at recording: `ORDER BY ($1)` with text bound is a
+    constant, written in it is refused (a non-integer constant); such a read stays bound,
+    and the transaction it was recorded in goes on."""
+    entry = _recorded_with_values("SELECT 1 AS one ORDER BY (%s)", ["x"])
+    assert entry.reads[0][2] == ("x",) and replayed_pages._still_the_same(entry)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+        assert cursor.fetchone() == (2,)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's binding")
+def test_a_search_narrowed_by_a_category_is_written_in_with_its_id_typed(client, people):
+    application = submitted(people["alice"])
+    as_user(client, people["bob"])
+    code = application.category.code
+    url = f"/applications/?q={quote(application.child.name[:2])}&category={code}"
+    first = client.get(url)
+    assert application.reference in page(first) and not built(client.get(url))
+    entry = next(iter(replayed_pages.REPLAYS._values.values()))
+    searched = [read for read in entry.reads if "LIKE" in read[1]]
+    assert len(searched) == 1 and searched[0][2] is None
+    assert f"({application.category_id})::int2" in searched[0][1]
+
+
+WRITTEN_IN = [
+    ("SELECT %s::text", ['O\'Brien \\ %_ "x"']),
+    ("SELECT %s", ["abc"]),
+    ("SELECT %s, pg_typeof(%s)::text", [1, 1]),
+    ("SELECT %s, pg_typeof(%s)::text", [70000, 70000]),
+    ("SELECT %s, pg_typeof(%s)::text", [2**40, 2**40]),
+    ("SELECT %s, pg_typeof(%s)::text", [2**70, 2**70]),
+    ("SELECT %s / 3, pg_typeof(%s)::text", [1.0, 1.0]),
+    ("SELECT %s", [1e20]),
+    ("SELECT 0.30000000000000001::numeric = %s", [0.3]),
+    ("SELECT %s, pg_typeof(%s)::text", [Decimal("1.50"), Decimal("1.50")]),
+    ("SELECT %s", [None]),
+    ("SELECT %s", [True]),
+    ("SELECT %s", [datetime.date(2024, 1, 2)]),
+    ("SELECT %s", [datetime.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)]),
+    ("SELECT %s", [datetime.timedelta(days=1, seconds=3)]),
+    ("SELECT %s", [uuid.UUID(int=5)]),
+    ("SELECT %s", [b"\x00\\'x"]),
+    ("SELECT %s::text[]", [["a b", "NULL", '"', "\\", "{", ",", "'"]]),
+    ("SELECT %s, pg_typeof(%s)::text", [[1, 2], [1, 2]]),
+    ("SELECT 'a%%b' || %s", ["c"]),
+    ("SELECT 'x' LIKE %s", ["%x%"]),
+    ("SELECT v FROM (VALUES (1, 'a'), (2, 'b')) AS t(k, v) ORDER BY (%s), k", [2]),
+]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's binding")
+@pytest.mark.parametrize(("sql", "params"), WRITTEN_IN)
+def test_the_written_in_text_answers_as_the_bound_statement(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        bound = replayed_pages.result_digest(cursor.cursor.pgresult)
+        written = replayed_pages._written_in(connection, sql, params)
+        cursor.execute(written)
+        assert replayed_pages.result_digest(cursor.cursor.pgresult) == bound, written

@@ -216,7 +216,12 @@ def _result_page(request, opened: dict, *, errors=None, status=200):
                 return _gone(request)
             return replayed_pages.Page(RESULT_TEMPLATE, {**context, "paper_errors": {}})
 
-        inputs = ("family-status", opened["application"], opened["until"])
+        inputs = (
+            "family-status",
+            opened["application"],
+            opened["until"],
+            settings.DOCUMENT_MAX_BYTES,
+        )
         return replayed_pages.page(request, build, inputs=inputs)
     context = _result_context(request, opened)
     if context is None:
