@@ -96,12 +96,14 @@ def _list_page(request) -> replayed_pages.Page:
     searching = getattr(form, "cleaned_data", {}).get("q")
     with replayed_pages.planned_for_its_values() if searching else nullcontext():
         page = _page(queryset, request.GET.get("page"))
+        total = page.paginator.count  # the page shows it: its COUNT read here, as its rows
     members = choices().members if member is not None or request.user.is_secretariat else []
     return replayed_pages.Page(
         "cases/application_list.html",
         {
             "form": form,
             "page": page,
+            "total": total,
             "members": members,
             "rows": mark_safe(list_rows.application_rows(page.object_list)),  # noqa: S308 - escaped by its renderer
         },
@@ -146,6 +148,10 @@ def _edit_page(request, reference):
     # ?check=1: where a refused submission leads (a reload shows the check again).
     checked = request.GET.get("check") == "1"
     sections = _sections_context(application, checked=checked)
+    # The same-child check's plan depends on its values (PostgreSQL planned it afresh on
+    # every request): replayed with them in (replayed_pages).
+    with replayed_pages.planned_for_its_values():
+        duplicates = selectors.possible_duplicates(application, request.user)
     return replayed_pages.Page(
         "cases/application_edit.html",
         {
@@ -153,7 +159,7 @@ def _edit_page(request, reference):
             "sections": SECTIONS,
             "upload_fields": upload_fields(get_language()),
             "missing": documents.missing(application),
-            "duplicates": selectors.possible_duplicates(application, request.user),
+            "duplicates": duplicates,
             "checked": checked,
             "errors": [error for status in sections["section_list"] for error in status.errors],
             **sections,
