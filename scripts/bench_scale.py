@@ -52,9 +52,10 @@ from bench_setup import peak_rss_mb, vacuum, verified_client  # noqa: E402
 
 RESULTS = BASE_DIR / "bench-results" / "scale.txt"
 # Issue 18's targets at 100,000 and 1,000,000 applications (40 % of the bare view is its
-# moonshot; the table gives each ratio); the PDF and CSV limits are issue 9's.
+# moonshot; the table gives each ratio), the year's PDF among them (issue 9 asked 30 s);
+# the CSV's memory limit is issue 9's.
 TARGET_RATIO, TARGET_P99_MS, TARGET_SUBMIT_MS = 0.25, 100.0, 30.0
-TARGET_PDF_S, TARGET_CSV_MB = 30.0, 200.0
+TARGET_PDF_S, TARGET_CSV_MB = 10.0, 200.0
 
 
 def parse_args() -> argparse.Namespace:
