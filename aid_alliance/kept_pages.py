@@ -1,19 +1,14 @@
-"""Whole pages kept in the process under a digest of everything they are made of (issue 18).
+"""Whole pages kept in the process (issue 18): how a kept page is built and served.
 
-`render()` is `django.shortcuts.render` for a page whose every input the view names: the
-data it shows (`inputs`, the caller's to get complete, as for aid_alliance.kept) and what
-this module adds itself, namely the template, the language, time zone, URL configuration
-and script prefix, the page's own address (the language switch's way back, a pager's
-links) and the reader as the layout's header reads them (nav_tags.reader). The layout
-(base.html, the header) and the page's template are then rendered once for these inputs,
-not on every request: on the family status page they were most of the CPU left.
-(aid_alliance.replayed_pages keeps pages too, for the views whose inputs are their reads,
-and uses `build` and `serve` from here.)
+aid_alliance.replayed_pages keeps the pages of the views whose inputs are their reads (the
+family status page, the application and edit pages, the lists, the dashboard) and builds
+and serves them through here. The layout (base.html, the header) and the page's template
+are rendered once for what the key holds, not on every request.
 
 What is the session's own is never kept: the forms' CSRF token (each request's own, masked
 anew) and the layout's CSP nonce are random stand-ins in what is kept, put in on each
 request. A request with messages waiting (a flash after a redirect) gets the page rendered
-live, with them.
+live, with them (`messages_waiting`).
 """
 
 from __future__ import annotations
@@ -22,35 +17,12 @@ from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
-from django.shortcuts import render as render_live
 from django.template.loader import render_to_string
 from django.utils.csp import CONTEXT_KEY as CSP_CONTEXT_KEY
 
 from aid_alliance import kept
-from aid_alliance.context_processors import navigation
-from aid_alliance.kept import Kept
-from aid_alliance.nav_tags import reader
 
-PAGES_KEPT = Kept(2048)  # per process; the least recently used go first
 _TOKEN, _NONCE = kept.stand_in(), kept.stand_in()
-
-
-def render(request, template_name: str, context: dict, *, inputs, status=200):
-    if messages_waiting(request):
-        return render_live(request, template_name, context, status=status)
-    key = kept.digest(
-        (
-            template_name,
-            inputs,
-            kept.surroundings(),
-            request.get_full_path(),
-            reader(request.user),
-            sorted(navigation(request).items()),
-            get_nonce(request) is None,
-        )
-    )
-    html = PAGES_KEPT.get_or_build(key, lambda: build(request, template_name, context))
-    return serve(request, html, status=status)
 
 
 def messages_waiting(request) -> bool:

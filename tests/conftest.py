@@ -21,7 +21,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aid_alliance import kept_pages, replayed_pages
+from aid_alliance import replayed_pages
 from organizations import second_factor, services
 from organizations.models import MemberOrganization, User
 
@@ -36,11 +36,10 @@ def _fast_passwords(settings):
 
 @pytest.fixture(autouse=True)
 def _no_kept_pages():
-    """Each test starts with no page kept (aid_alliance.kept_pages): a page kept by an
+    """Each test starts with no page kept (aid_alliance.replayed_pages): a page kept by an
     earlier test, whose rows were rolled back, would be served to this one's first request
     when the ids and figures happen to be the same, and its templates not rendered for
     the test to read their context."""
-    kept_pages.PAGES_KEPT.clear()
     replayed_pages.REPLAYS.clear()
 
 

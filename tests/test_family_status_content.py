@@ -331,6 +331,6 @@ def test_nothing_paid_yet_reads_no_payments(family, application, django_assert_n
     assert response.status_code == 200
     view = family_status.family_view(
         application.pk
-    )  # the page itself is kept (aid_alliance.kept_pages)
+    )  # the page itself is kept (aid_alliance.replayed_pages)
     assert view.payments == []
     assert view.needed  # the documents were read: the checklist shows

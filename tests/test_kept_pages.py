@@ -1,6 +1,6 @@
-"""Whole pages kept (issue 18): the family status page under a digest of its inputs
-(aid_alliance.kept_pages), the dashboard and the inbox while their reads answer the same
-(aid_alliance.replayed_pages). A kept page is the page as rendered live; a message waiting
+"""Whole pages kept (issue 18): the family status page, the dashboard and the inbox while
+their reads answer the same (aid_alliance.replayed_pages, built and served through
+aid_alliance.kept_pages). A kept page is the page as rendered live; a message waiting
 is shown once, live, and never kept; each reader gets the header of their own; each
 session gets its own CSRF token, which the server accepts, and not another's; the page's
 address (the language switch's way back) is each request's own; each response carries its
@@ -12,7 +12,6 @@ import re
 import pytest
 from django.conf import settings
 from django.middleware.csrf import _unmask_cipher_token as _unmask
-from django.shortcuts import render
 
 from aid_alliance import kept_pages, replayed_pages
 from cases.models import Child
@@ -36,12 +35,12 @@ def family(client):
 
 
 def live(monkeypatch):
-    """kept_pages.render as Django renders a page: every request from its templates."""
+    """replayed_pages.page as Django renders a page: every request from its templates."""
 
-    def render_live(request, template_name, context, *, inputs, status=200):
-        return render(request, template_name, context, status=status)
+    def built_live(request, build, *, inputs):
+        return replayed_pages._live(request, build)
 
-    monkeypatch.setattr(kept_pages, "render", render_live)
+    monkeypatch.setattr(replayed_pages, "page", built_live)
 
 
 def rendered(response, name) -> bool:
@@ -55,7 +54,7 @@ def test_the_status_page_is_rendered_once_and_is_the_page_rendered_live(
     first = opened(family, application)
     again = family.get(RESULT)
     assert rendered(first, RESULT_TEMPLATE) and not rendered(again, RESULT_TEMPLATE)
-    assert len(kept_pages.PAGES_KEPT) == 1
+    assert len(replayed_pages.REPLAYS) == 1
     live(monkeypatch)
     by_django = family.get(RESULT)
     assert rendered(by_django, RESULT_TEMPLATE)
@@ -76,7 +75,7 @@ def test_a_message_is_shown_once_live_and_never_kept(family, people, asked_paper
     assert message in page(with_message)
     after = family.get(RESULT)
     assert message not in page(after)
-    assert all(message not in html for html in kept_pages.PAGES_KEPT._values.values())
+    assert all(message not in kept.html for kept in replayed_pages.REPLAYS._values.values())
 
 
 @pytest.fixture
