@@ -206,36 +206,27 @@ def _gone(request):
 
 
 def _result_page(request, opened: dict, *, errors=None, status=200):
-    if not errors:
-        # Served again while family_view's reads answer the same (aid_alliance.
-        # replayed_pages), for this session's application and this opening's closing time
-        # (which the page shows); the key adds the language, the reader and the rest.
-        def build():
-            context = _result_context(request, opened)
-            if context is None:
-                return _gone(request)
-            return replayed_pages.Page(RESULT_TEMPLATE, {**context, "paper_errors": {}})
+    """The status page of the session's application. Served again while family_view's
+    reads answer the same (aid_alliance.replayed_pages), for this application and this
+    opening's closing time (which the page shows); the key adds the language, the reader
+    and the rest. With a refused upload's errors (a POST) it is built live, never kept:
+    replayed_pages keeps the pages of GET requests only."""
 
-        inputs = (
-            "family-status",
-            opened["application"],
-            opened["until"],
-            settings.DOCUMENT_MAX_BYTES,
-        )
-        return replayed_pages.page(request, build, inputs=inputs)
-    context = _result_context(request, opened)
-    if context is None:
-        return _gone(request)
-    view = context["view"]
-    labels = {paper.pk: paper.text for paper in view.papers}
-    context |= {
-        "paper_errors": errors,
-        "errors": [
-            {"anchor": f"paper-{pk}", "code": "", "label": labels.get(pk, ""), "message": m}
-            for pk, m in errors.items()
-        ],
-    }
-    return render(request, RESULT_TEMPLATE, context, status=status)
+    def build():
+        context = _result_context(request, opened)
+        if context is None:
+            return _gone(request)
+        context["paper_errors"] = errors or {}
+        if errors:
+            labels = {paper.pk: paper.text for paper in context["view"].papers}
+            context["errors"] = [
+                {"anchor": f"paper-{pk}", "code": "", "label": labels.get(pk, ""), "message": m}
+                for pk, m in errors.items()
+            ]
+        return replayed_pages.Page(RESULT_TEMPLATE, context, status=status)
+
+    inputs = ("family-status", opened["application"], opened["until"], settings.DOCUMENT_MAX_BYTES)
+    return replayed_pages.page(request, build, inputs=inputs)
 
 
 @never_cache

@@ -93,7 +93,7 @@ def _list_page(request) -> replayed_pages.Page:
     access.require_staff(request.user)
     form, queryset, member, choices = list_filtered(request)
     # A search's pattern decides its plan: replayed with the pattern in (replayed_pages).
-    searching = getattr(form, "cleaned_data", {}).get("q")
+    searching = form.is_valid() and form.cleaned_data.get("q")  # as list_filtered reads it
     with replayed_pages.planned_for_its_values() if searching else nullcontext():
         page = _page(queryset, request.GET.get("page"))
         total = page.paginator.count  # the page shows it: its COUNT read here, as its rows
