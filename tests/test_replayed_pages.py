@@ -11,6 +11,7 @@ or queues a message is never kept; the clock's minute is part of the key.
 import datetime
 import re
 import uuid
+from contextlib import ExitStack
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -69,8 +70,10 @@ def test_the_application_page_is_served_again_as_built_and_recorded_each_time(
     # The reads again, and the access record: no other statement.
     inserts = [q for q in again_queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1 and "cases_accessrecord" in inserts[0]["sql"]
-    # Its reads, the session, the user with their member and device, the access record.
-    assert len(again_queries.captured_queries) == len(entry.reads) + 3
+    # Its reads (on PostgreSQL one statement for all of them: replayed_pages._read_together),
+    # the session, the user with their member and device, the access record.
+    assert len(again_queries.captured_queries) == entry.statements + 3
+    assert entry.statements == (1 if connection.vendor == "postgresql" else len(entry.reads))
     # Built live (nothing kept) it is the same page.
     replayed_pages.REPLAYS.clear()
     assert page(client.get(detail(application))) == page(first)
@@ -395,18 +398,24 @@ def test_a_new_generation_of_the_directory_builds_the_inbox_again(client, people
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pipeline")
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("together", [True, False])
 def test_a_connection_the_server_ended_before_the_replay_gives_the_page_built_live(
-    client, people, monkeypatch
+    client, people, monkeypatch, together
 ):
     """The replay runs no health check of its own (Django's SELECT 1 would be a round trip
-    more on every serve): a connection the server ended fails in the pipeline, and the page
-    is built live on a new connection, not a 500."""
+    more on every serve): a connection the server ended fails in the replay's statement (the
+    reads together, or pipelined), and the page is built live on a new connection, not a
+    500."""
     import psycopg
 
+    monkeypatch.setattr(replayed_pages, "TOGETHER", together)
     application = submitted(people["alice"])
     as_user(client, people["bob"])
     client.get(detail(application))
-    replay, ended = replayed_pages._answers_the_same_pipelined, []
+    entry = next(iter(replayed_pages.REPLAYS._values.values()))
+    assert (entry.together is not None) is together
+    name = "_answers_the_same_together" if together else "_answers_the_same_pipelined"
+    replay, ended = getattr(replayed_pages, name), []
 
     def after_the_server_ended_it(reads):
         pid = connection.connection.info.backend_pid
@@ -416,7 +425,7 @@ def test_a_connection_the_server_ended_before_the_replay_gives_the_page_built_li
         ended.append(pid)
         return replay(reads)
 
-    monkeypatch.setattr(replayed_pages, "_answers_the_same_pipelined", after_the_server_ended_it)
+    monkeypatch.setattr(replayed_pages, name, after_the_server_ended_it)
     response = client.get(detail(application))
     assert ended and response.status_code == 200 and built(response)
     assert connection.connection is None or connection.connection.info.backend_pid != ended[0]
@@ -573,3 +582,71 @@ def test_the_edit_pages_same_child_check_is_replayed_with_its_values_in(client, 
     submitted(people["carol"], sequence="125")
     changed = client.get(url)
     assert built(changed) and page(changed) != page(first)
+
+
+def _reads_of(statements, *, with_values=False) -> list[tuple]:
+    """The reads recorded of running `statements` ((sql, params) pairs)."""
+    record = replayed_pages._Record()
+    with ExitStack() as stack:
+        stack.enter_context(replayed_pages._recording(record))
+        if with_values:
+            stack.enter_context(replayed_pages.planned_for_its_values())
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+    return replayed_pages._Recorder.digests(record)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's reads together")
+def test_reads_together_tell_apart_what_each_read_would():
+    """The reads as one statement (replayed_pages._read_together): its answer differs
+    whenever a read's would: a row fewer, another order, NULL or empty, values running on
+    into the next column, no row or a row of NULLs; a read's text with `%` in it runs beside
+    bound values."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE words (n int, w text)")
+        cursor.execute("INSERT INTO words VALUES (1, 'a'), (2, NULL)")
+
+    def together(*statements):
+        found = replayed_pages._read_together(_reads_of(statements))
+        assert found is not None
+        assert replayed_pages._answers_the_same_together(found)  # as recorded
+        return found[3]
+
+    asked = ("SELECT n, w FROM words WHERE n >= %s ORDER BY n", [1])
+    literal = ("SELECT 'x%y' AS literal", None)
+    same = together(asked, literal)
+    assert same == together(asked, literal)
+    variants = {
+        same,
+        together(("SELECT n, w FROM words WHERE n >= %s ORDER BY n DESC", [1]), literal),
+        together(("SELECT n, w FROM words WHERE n >= %s ORDER BY n", [2]), literal),
+        together(("SELECT n, coalesce(w, '') FROM words WHERE n >= %s ORDER BY n", [1]), literal),
+        together(asked, ("SELECT 'x%'", None), ("SELECT 'y'", None)),
+        together(asked, ("SELECT 'x%y' WHERE false", None)),
+        together(asked, ("SELECT NULL::text", None)),
+    }
+    assert len(variants) == 7
+    # A row changed after recording: the statement answers otherwise.
+    kept = replayed_pages._read_together(_reads_of([asked]))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE words SET w = 'b' WHERE n = 2")
+    assert not replayed_pages._answers_the_same_together(kept)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's reads together")
+def test_reads_are_together_only_when_each_answers_now_as_the_page_was_built():
+    """Recording runs every read again in one snapshot with the statement: a read that
+    answers otherwise by then (the page was built from rows changed since) leaves the reads
+    apart, so the statement's digest never stands for rows the page does not show. A
+    statement that errs leaves them apart too, and the transaction goes on."""
+    reads = _reads_of([("SELECT 1 AS one", None), ("SELECT %s::int AS two", [2])])
+    assert replayed_pages._read_together(reads) is not None
+    changed = [reads[0], (*reads[1][:4], b"the rows the page was built from")]
+    assert replayed_pages._read_together(changed) is None
+    apart = [("default", "SELECT 1/0", None, replayed_pages.RAW, reads[0][4])]
+    assert replayed_pages._read_together(apart) is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 3")
+        assert cursor.fetchone() == (3,)
