@@ -450,15 +450,17 @@ def _read_together(reads) -> tuple | None:
     others. Inside a transaction of the caller's (the tests'; pages are built outside one:
     ATOMIC_REQUESTS is off) they run in it, at its isolation. None (the reads are compared
     one by one, pipelined) when they cannot be one statement: not all of PostgreSQL, on more
-    than one database, digested as rows, with values not in a list, or when a read answers
-    otherwise now or the statement errs."""
+    than one database, with values not in a list, or when a read answers otherwise now or the
+    statement errs. A read whose rows a server-side cursor gave (a form's choices: Django's
+    ModelChoiceIterator) is compared here as its rows were, and then answers in the
+    statement like any other."""
     if not TOGETHER or not reads or len({alias for alias, *_ in reads}) != 1:
         return None
     alias = reads[0][0]
     connection = connections[alias]
     if connection.vendor != "postgresql" or any(
-        kind != RAW or not (params is None or isinstance(params, tuple | list))
-        for _alias, _sql, params, kind, _found in reads
+        not (params is None or isinstance(params, tuple | list))
+        for _alias, _sql, params, *_ in reads
     ):
         return None
     bound = any(params is not None for _alias, _sql, params, *_ in reads)
@@ -486,9 +488,9 @@ def _together_digest(connection, reads, together: str, values) -> bytes | None:
         with raw.transaction(), raw.cursor() as cursor:
             if not connection.in_atomic_block:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            for _alias, sql, params, _kind, found in reads:
+            for _alias, sql, params, kind, found in reads:
                 cursor.execute(sql, params)
-                if cursor.pgresult is None or result_digest(cursor.pgresult) != found:
+                if cursor.pgresult is None or _answer_digest(cursor, kind) != found:
                     return None
             cursor.execute(together, values)
             return None if cursor.pgresult is None else result_digest(cursor.pgresult)

@@ -650,3 +650,21 @@ def test_reads_are_together_only_when_each_answers_now_as_the_page_was_built():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 3")
         assert cursor.fetchone() == (3,)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's reads together")
+def test_a_read_a_server_side_cursor_gave_is_together_too(people):
+    """A form's choices are read through a server-side cursor (Django's
+    ModelChoiceIterator), digested as rows: at recording they are compared as rows, then
+    answer in the one statement like any other read, and a change shows."""
+    categories = DiseaseCategory.objects.order_by("pk")
+    record = replayed_pages._Record()
+    with replayed_pages._recording(record):
+        assert len(list(categories.iterator())) > 1
+    reads = replayed_pages._Recorder.digests(record)
+    assert [read[3] for read in reads] == [replayed_pages.ROWS]
+    together = replayed_pages._read_together(reads)
+    assert together is not None and replayed_pages._answers_the_same_together(together)
+    DiseaseCategory.objects.filter(pk=categories[0].pk).update(name_zh="改名")
+    assert not replayed_pages._answers_the_same_together(together)
+    assert replayed_pages._read_together(reads) is None  # no longer the rows recorded
