@@ -22,6 +22,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
@@ -173,11 +174,26 @@ def known_device(user, persistent_id: str) -> TOTPDevice | None:
     return device if device.persistent_id == persistent_id else None
 
 
+def unwrapped(user):
+    """The user itself from behind Django's lazy object (evaluated if it was not yet).
+
+    Every attribute read through a SimpleLazyObject runs two Python calls
+    (`__getattribute__` and the proxy); with django-otp's lazy user around
+    AuthenticationMiddleware's there were four, and a served-again staff page reads
+    request.user some 240 times (issue 18)."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return unwrapped(user._wrapped)
+    return user
+
+
 class VerifiedDeviceMiddleware(OTPMiddleware):
     """django-otp's OTPMiddleware (request.user.otp_device, is_verified()) without its own
     query when the session's device is the one read with the user."""
 
     def _verify_user_sync(self, request, user):
+        user = unwrapped(user)  # AuthenticationMiddleware's lazy user: one lazy layer, not two
         self._init_user_fields(user)
         if user.is_authenticated:
             persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
@@ -227,7 +243,11 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path in self.exempt or not session_needs_code(request):
+        if path in self.exempt:
+            return self.get_response(request)
+        if not session_needs_code(request):
+            # Read by session_needs_code: from here on the user itself, not a lazy object.
+            request.user = unwrapped(request.user)
             return self.get_response(request)
         if path.startswith("/api/"):
             if _uses_token(request):

@@ -157,6 +157,24 @@ def test_the_right_code_lets_the_user_in_with_a_new_session_key(client, people):
     assert client.get(f"{OTP}?next=/inbox/")["Location"] == "/inbox/"
 
 
+def test_a_verified_session_gets_the_user_itself_not_a_lazy_object(client, people):
+    """Past the second-factor check the request holds the user, verified, as an object of
+    its own (every attribute read through a lazy object costs Python calls, issue 18); a
+    session that still owes its code is sent to the code page as before."""
+    device = second_factor_device(people["bob"])
+    password_login(client, "bob")
+    owing = client.get("/inbox/")
+    assert owing.status_code == 302 and owing["Location"].startswith(OTP)
+    enter_code(client, current_code(device))
+    response = client.get("/inbox/")
+    assert response.status_code == 200
+    user = response.wsgi_request.user
+    assert type(user) is User and user.pk == people["bob"].pk
+    assert user.is_verified() and user.otp_device.persistent_id == device.persistent_id
+    anonymous = client.__class__().get("/status/")
+    assert anonymous.wsgi_request.user.is_authenticated is False
+
+
 def test_a_code_is_used_only_once(client, people):
     device = second_factor_device(people["bob"])
     code = current_code(device)
