@@ -20,9 +20,53 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 _local = threading.local()
 
 
+# --- read with the session (aid_alliance.session_store) ---------------------------------------
+# A signed-in staff page read Redis three times before its own work: the session, the user
+# with its two generations (organizations.auth_backends), then the directory's generation
+# (organizations.directory_cache). Those keys are known, or guessed, before the session is
+# read, so the session store reads them with it, in one round trip, and keeps them for the
+# rest of the request in this thread: `get_many` answers from them, and reads the cache only
+# for what was not read with the session. Read earlier in the request, a generation is
+# still read before the data cached under it; a new generation made in this thread (renew)
+# forgets what was read with the session, and so does the end of the request.
+
+_ABSENT = object()
+_WITH_THE_SESSION: list = []
+
+
+def read_with_the_session(keys_for) -> None:
+    """Register `keys_for(user_id)`, the keys a request of that user (None: no user) reads
+    from the cache on most pages: they are read with the session (AppConfig.ready)."""
+    _WITH_THE_SESSION.append(keys_for)
+
+
+def keys_with_the_session(user_id) -> list[str]:
+    return [key for keys_for in _WITH_THE_SESSION for key in keys_for(user_id)]
+
+
+def read_with(found: dict, asked) -> None:
+    """What the session store read with the session (`asked`, the keys; `found`, those the
+    cache had), kept for this request in this thread."""
+    _local.with_session = {key: found.get(key, _ABSENT) for key in asked}
+
+
+def forget_what_was_read_with_the_session(**_kwargs) -> None:
+    """At the end of each request (request_finished) and on every new generation."""
+    _local.with_session = None
+
+
+def get_many(keys) -> dict:
+    """cache.get_many, answered from what was read with the session when it read every
+    one of `keys` (those the cache did not have are absent here too)."""
+    kept = getattr(_local, "with_session", None)
+    if kept is not None and all(key in kept for key in keys):
+        return {key: kept[key] for key in keys if kept[key] is not _ABSENT}
+    return cache.get_many(keys)
+
+
 def current(*keys: str) -> tuple[str, ...]:
     """The keys' tokens, each made when missing (one read when they are all there)."""
-    found = cache.get_many(keys)
+    found = get_many(keys)
     for key in keys:
         if key not in found:
             token = uuid.uuid4().hex
@@ -48,6 +92,7 @@ def noted():
 
 def renew(*keys: str) -> None:
     """New tokens for these keys, at once."""
+    forget_what_was_read_with_the_session()
     cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
 
 

@@ -289,7 +289,7 @@ REDIS_URL = env_str("REDIS_URL") or ""
 # their second-factor device are read from it too (organizations.auth_backends: exact, each
 # change counts from the next request). Both save a database round trip on every request.
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
+    "aid_alliance.session_store"  # cached_db, read with what the request reads next
     if REDIS_URL
     else "django.contrib.sessions.backends.db"
 )

@@ -8,9 +8,11 @@ class OrganizationsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from django.core.signals import request_finished
         from django.db.models.signals import post_delete, post_save
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
+        from aid_alliance import generations
         from organizations import auth_backends, directory_cache, second_factor
         from organizations.accounts import stamp_login
         from organizations.models import (
@@ -35,6 +37,15 @@ class OrganizationsConfig(AppConfig):
                 signal.connect(
                     receiver, sender=model, dispatch_uid=f"auth_backends.{model.__name__}"
                 )
+        # Read from the cache with the session (aid_alliance.session_store): the signed-in
+        # user's copy and generations, and the directory's generation, which the lists, the
+        # dashboard and the API compare on every request; forgotten when the request ends.
+        generations.read_with_the_session(auth_backends.keys_with_the_session)
+        generations.read_with_the_session(directory_cache.keys_with_the_session)
+        request_finished.connect(
+            generations.forget_what_was_read_with_the_session,
+            dispatch_uid="generations.forget_what_was_read_with_the_session",
+        )
         # The directory's generation (directory_cache): every change of what the API shows.
         for signal in (post_save, post_delete):
             for model in (MemberOrganization, AidProject, DiseaseCategory, RuleSet):

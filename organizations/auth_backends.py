@@ -44,11 +44,21 @@ def load_user(user_id) -> User:
     )
 
 
+def keys_of(user_id) -> list[str]:
+    """The cache keys of a user's copy: the copy, its generation, the members'."""
+    return [USER_KEY.format(user_id), USER_GENERATION_KEY.format(user_id), MEMBERS_GENERATION_KEY]
+
+
+def keys_with_the_session(user_id) -> list[str]:
+    """Read with the session (aid_alliance.session_store), for a user signed in."""
+    return keys_of(user_id) if user_id is not None and settings.AUTH_USER_CACHE else []
+
+
 def cached_user(user_id) -> User:
     """load_user, from the cache when the copy there is of the current generations."""
     user_key = USER_KEY.format(user_id)
-    keys = [user_key, USER_GENERATION_KEY.format(user_id), MEMBERS_GENERATION_KEY]
-    found = cache.get_many(keys)
+    keys = keys_of(user_id)
+    found = generations.get_many(keys)  # read with the session, mostly
     current = (found.get(keys[1]), found.get(keys[2]))
     entry = found.get(user_key)
     if entry is not None and None not in current and entry[0] == current:

@@ -127,6 +127,11 @@ def directory_state() -> DirectoryState:
     return DirectoryState(version=version, labels=labels)
 
 
+def keys_with_the_session(_user_id) -> list[str]:
+    """Read with the session (aid_alliance.session_store): most pages compare it."""
+    return [GENERATION_KEY] if settings.DIRECTORY_GENERATION else []
+
+
 def generation() -> str:
     """The directory's current generation in Django's cache, made when missing."""
     return generations.current(GENERATION_KEY)[0]

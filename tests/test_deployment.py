@@ -193,8 +193,9 @@ def test_redis_a_replica_and_another_storage_come_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     cache, databases, storage = result.stdout.splitlines()[-3:]
-    # Sessions read from Redis and written through to the database; users read from Redis.
-    assert cache == "aid_alliance.cache.ReusedClientRedisCache aid-one cached_db True"
+    # Sessions read from Redis (aid_alliance.session_store, Django's cached_db) and written
+    # through to the database; users read from Redis.
+    assert cache == "aid_alliance.cache.ReusedClientRedisCache aid-one session_store True"
     assert databases == "['default', 'replica'] default"
     assert storage == "InMemoryStorage"
 

@@ -2,6 +2,7 @@
 user, and with Redis from the cache, exactly (issue 18)."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -81,8 +82,9 @@ def user_cache(settings):
             "LOCATION": "test-user-cache",
         }
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "aid_alliance.session_store"
     settings.AUTH_USER_CACHE = True
+    settings.DIRECTORY_GENERATION = True
     yield
     cache.clear()
 
@@ -147,3 +149,82 @@ def test_a_user_read_before_a_change_and_cached_after_it_is_not_served(
     assert signed_in_user(client).is_authenticated  # this request read it while active
     monkeypatch.setattr(auth_backends, "load_user", original)
     assert not signed_in_user(client).is_authenticated
+
+
+class CacheReads:
+    """The default cache's reads (get, get_many), counted as the callers make them (the
+    process's own cache answers get_many with a get for each key: not counted again)."""
+
+    def __init__(self, monkeypatch):
+        from django.core.cache import caches
+
+        self.calls, self.inside = [], False
+        backend = caches["default"]
+        for name in ("get", "get_many"):
+            original = getattr(backend, name)
+
+            def counted(*args, _name=name, _original=original, **kwargs):
+                if self.inside:
+                    return _original(*args, **kwargs)
+                self.calls.append((_name, args[0]))
+                self.inside = True
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self.inside = False
+
+            monkeypatch.setattr(backend, name, counted)
+
+
+def test_the_session_the_user_and_the_directorys_generation_are_one_read(
+    client, people, user_cache, monkeypatch
+):
+    """aid_alliance.session_store: once this process knows whose the session is, the session,
+    the user's copy with its generations and the directory's generation come in one read of
+    the cache, and the rest of the request reads none of them again; the end of the request
+    forgets them."""
+    from django.core.signals import request_finished
+
+    from aid_alliance import generations
+    from organizations import directory_cache
+
+    client.force_login(people["bob"])
+    signed_in_user(client)  # fills the cache; the process learns whose the session is
+    directory_cache.generation()
+    request_finished.send(sender=None)
+    reads = CacheReads(monkeypatch)
+    with CaptureQueriesContext(connection) as captured:
+        user = signed_in_user(client)
+        assert user.is_verified() and user.pk == people["bob"].pk
+        token = directory_cache.generation()
+    assert len(captured) == 0
+    assert [name for name, _keys in reads.calls] == ["get_many"]
+    assert set(reads.calls[0][1]) >= {
+        *auth_backends.keys_of(people["bob"].pk),
+        directory_cache.GENERATION_KEY,
+    }
+    request_finished.send(sender=None)
+    assert directory_cache.generation() == token
+    assert len(reads.calls) == 2  # read again: the request that read it has ended
+    # A new generation made in the request is not answered from what was read before it.
+    signed_in_user(client)
+    generations.renew(directory_cache.GENERATION_KEY)
+    assert directory_cache.generation() != token
+
+
+def test_a_wrong_guess_of_whose_the_session_is_reads_the_right_user(
+    client, people, user_cache, monkeypatch
+):
+    """The process's guess only chooses what is read with the session: the user is the one
+    the session names, read on its own when the guess was someone else."""
+    from aid_alliance import session_store
+
+    client.force_login(people["bob"])
+    signed_in_user(client)
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    session_store._WHOSE.put(session_store._digest(key), str(people["alice"].pk))
+    reads = CacheReads(monkeypatch)
+    user = signed_in_user(client)
+    assert user.pk == people["bob"].pk and user.is_verified()
+    assert len(reads.calls) == 2  # with the session (alice's keys), then bob's
+    assert str(people["alice"].pk) not in str(reads.calls[1][1])
