@@ -55,6 +55,14 @@ def forget_what_was_read_with_the_session(**_kwargs) -> None:
     _local.with_session = None
 
 
+def forget_read_with_the_session(key: str) -> None:
+    """This key is read from the cache again when next asked for (a value to be had afresh
+    each time: a cached user's copy, unpickled anew for each reader)."""
+    kept = getattr(_local, "with_session", None)
+    if kept is not None:
+        kept.pop(key, None)
+
+
 def get_many(keys) -> dict:
     """cache.get_many, answered from what was read with the session when it read every
     one of `keys` (those the cache did not have are absent here too)."""

@@ -448,7 +448,9 @@ def _read_together(reads) -> tuple | None:
     every read is run again and must answer what the page was built from, and the statement
     is run in the same snapshot, so its digest stands for the rows the page shows and for no
     others. Inside a transaction of the caller's (the tests'; pages are built outside one:
-    ATOMIC_REQUESTS is off) they run in it, at its isolation. None (the reads are compared
+    ATOMIC_REQUESTS is off) they run in it, at its isolation: at READ COMMITTED a commit
+    between the reads and the statement could make the digest stand for rows committed
+    after the page was built. None (the reads are compared
     one by one, pipelined) when they cannot be one statement: not all of PostgreSQL, on more
     than one database, with values not in a list, or when a read answers otherwise now or the
     statement errs. A read whose rows a server-side cursor gave (a form's choices: Django's
@@ -477,6 +479,30 @@ def _read_together(reads) -> tuple | None:
     return None if digest is None else (alias, together, values, digest)
 
 
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+_LIMIT = re.compile(r"\b(?:LIMIT|OFFSET|FETCH)\b", re.IGNORECASE)
+_LIMIT_AT_THE_END = re.compile(r"\bLIMIT\s+(\d+)\s*$", re.IGNORECASE)
+_INNERMOST = re.compile(r"\([^()]*\)")
+
+
+def _rows_cut_in_no_order(sql: str, rows: int) -> bool:
+    """Whether a read that gave `rows` rows may have kept some of more rows in no fixed
+    order (a LIMIT or OFFSET of the statement itself, not of a subquery, without its ORDER
+    BY): which ones it keeps may differ between its own plan and its plan inside the
+    statement, whose digest would then stand for rows the page does not show. Such reads
+    are compared apart. A LIMIT written in at the end that the read did not reach cut
+    nothing (Django's get(): LIMIT 21, one row). Not seen here: a subquery's LIMIT (the
+    pages' are existence checks or ordered) and ties in an order (the pages' reads order by
+    a unique key last); an entry is served in the minute it was built in only."""
+    outer = sql
+    while (inner := _INNERMOST.sub(" ", outer)) != outer:  # subqueries and lists taken out
+        outer = inner
+    if not _LIMIT.search(outer) or _ORDER_BY.search(outer):
+        return False
+    limit = _LIMIT_AT_THE_END.search(outer)
+    return limit is None or len(_LIMIT.findall(outer)) > 1 or rows >= int(limit[1])
+
+
 def _together_digest(connection, reads, together: str, values) -> bytes | None:
     """The digest of `together`'s answer in a snapshot where every read answers as it was
     recorded; None when one does not, or on an error (a savepoint or its own transaction
@@ -491,6 +517,8 @@ def _together_digest(connection, reads, together: str, values) -> bytes | None:
             for _alias, sql, params, kind, found in reads:
                 cursor.execute(sql, params)
                 if cursor.pgresult is None or _answer_digest(cursor, kind) != found:
+                    return None
+                if _rows_cut_in_no_order(sql, cursor.pgresult.ntuples):
                     return None
             cursor.execute(together, values)
             return None if cursor.pgresult is None else result_digest(cursor.pgresult)

@@ -8,7 +8,7 @@ class OrganizationsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
-        from django.core.signals import request_finished
+        from django.core.signals import request_finished, request_started
         from django.db.models.signals import post_delete, post_save
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -42,10 +42,11 @@ class OrganizationsConfig(AppConfig):
         # dashboard and the API compare on every request; forgotten when the request ends.
         generations.read_with_the_session(auth_backends.keys_with_the_session)
         generations.read_with_the_session(directory_cache.keys_with_the_session)
-        request_finished.connect(
-            generations.forget_what_was_read_with_the_session,
-            dispatch_uid="generations.forget_what_was_read_with_the_session",
-        )
+        for signal in (request_started, request_finished):  # and a session read outside one
+            signal.connect(
+                generations.forget_what_was_read_with_the_session,
+                dispatch_uid=f"generations.forget_what_was_read_with_the_session.{id(signal)}",
+            )
         # The directory's generation (directory_cache): every change of what the API shows.
         for signal in (post_save, post_delete):
             for model in (MemberOrganization, AidProject, DiseaseCategory, RuleSet):

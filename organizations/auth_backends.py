@@ -59,6 +59,7 @@ def cached_user(user_id) -> User:
     user_key = USER_KEY.format(user_id)
     keys = keys_of(user_id)
     found = generations.get_many(keys)  # read with the session, mostly
+    generations.forget_read_with_the_session(user_key)  # a copy of its own for each reader
     current = (found.get(keys[1]), found.get(keys[2]))
     entry = found.get(user_key)
     if entry is not None and None not in current and entry[0] == current:

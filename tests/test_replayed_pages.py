@@ -628,6 +628,21 @@ def test_reads_together_tell_apart_what_each_read_would():
         together(asked, ("SELECT NULL::text", None)),
     }
     assert len(variants) == 7
+
+    # A read keeping some of more rows in no fixed order is compared apart: which rows it
+    # keeps may differ between its own plan and the statement's. A LIMIT it did not reach
+    # (Django's get()) cut nothing.
+    def apart(sql):
+        return replayed_pages._read_together(_reads_of([(sql, None)])) is None
+
+    assert apart("SELECT n FROM words LIMIT 1")
+    assert apart("SELECT n FROM words LIMIT 2")
+    assert apart("SELECT n FROM words OFFSET 1 LIMIT 5")
+    assert not apart("SELECT n FROM words WHERE n = 1 LIMIT 21")
+    assert not apart(
+        "SELECT n FROM words WHERE n = 1 AND EXISTS (SELECT 1 FROM words LIMIT 1) LIMIT 21"
+    )
+    assert not apart("SELECT n FROM words ORDER BY n LIMIT 1")
     # A row changed after recording: the statement answers otherwise.
     kept = replayed_pages._read_together(_reads_of([asked]))
     with connection.cursor() as cursor:

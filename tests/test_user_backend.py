@@ -183,7 +183,7 @@ def test_the_session_the_user_and_the_directorys_generation_are_one_read(
     the user's copy with its generations and the directory's generation come in one read of
     the cache, and the rest of the request reads none of them again; the end of the request
     forgets them."""
-    from django.core.signals import request_finished
+    from django.core.signals import request_finished, request_started
 
     from aid_alliance import generations
     from organizations import directory_cache
@@ -206,6 +206,15 @@ def test_the_session_the_user_and_the_directorys_generation_are_one_read(
     request_finished.send(sender=None)
     assert directory_cache.generation() == token
     assert len(reads.calls) == 2  # read again: the request that read it has ended
+    signed_in_user(client)  # a session read outside a request: the next request starts afresh
+    request_started.send(sender=None)
+    assert directory_cache.generation() == token
+    assert len(reads.calls) == 4
+    # Each reader of the user gets a copy of its own, not the one read with the session.
+    signed_in_user(client)
+    assert auth_backends.cached_user(people["bob"].pk) is not auth_backends.cached_user(
+        people["bob"].pk
+    )
     # A new generation made in the request is not answered from what was read before it.
     signed_in_user(client)
     generations.renew(directory_cache.GENERATION_KEY)
