@@ -367,11 +367,20 @@ def _recording(record: _Record):
         _local.record = outer
 
 
-def _answers_the_same(entry: _Entry) -> bool:
+# _answers_the_same: the reads answer the same, and the page's `after` ran with them.
+AFTER_RAN = "after ran"
+
+
+def _answers_the_same(entry: _Entry, request=None) -> bool | str:
+    """Whether the reads answer the same: False, True, or AFTER_RAN when the page's `after`
+    was done in the same statement (_answers_the_same_with_after)."""
     for keys, tokens in entry.tokens:
         if generations.current(*keys) != tokens:
             return False
     if entry.together is not None:
+        with_after = None if request is None else _with_after(entry, request)
+        if with_after is not None:
+            return AFTER_RAN if _answers_the_same_with_after(*with_after) else False
         return _answers_the_same_together(entry.together)
     if PIPELINE and all(connections[a].vendor == "postgresql" for a, *_ in entry.reads):
         return _answers_the_same_pipelined(entry.reads)
@@ -475,8 +484,8 @@ def _read_together(reads) -> tuple | None:
         parts.append(f"(SELECT array_agg(t) FROM ({sql}) AS t)")  # noqa: S608 - the page's own recorded reads
     together = "SELECT " + ", ".join(parts)
     values = tuple(values) if bound else None
-    digest = _together_digest(connection, reads, together, values)
-    return None if digest is None else (alias, together, values, digest)
+    digests = _together_digest(connection, reads, together, values)
+    return None if digests is None else (alias, together, values, *digests)
 
 
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
@@ -503,10 +512,11 @@ def _rows_cut_in_no_order(sql: str, rows: int) -> bool:
     return limit is None or len(_LIMIT.findall(outer)) > 1 or rows >= int(limit[1])
 
 
-def _together_digest(connection, reads, together: str, values) -> bytes | None:
-    """The digest of `together`'s answer in a snapshot where every read answers as it was
-    recorded; None when one does not, or on an error (a savepoint or its own transaction
-    around it: the connection is left as it was)."""
+def _together_digest(connection, reads, together: str, values) -> tuple[bytes, bytes] | None:
+    """The digests of `together`'s answer in a snapshot where every read answers as it was
+    recorded: as this process takes it (result_digest) and as PostgreSQL takes it
+    (_DIGESTED_THERE); None when a read does not answer as recorded, or on an error (a
+    savepoint or its own transaction around it: the connection is left as it was)."""
     import psycopg
 
     raw = connection.connection
@@ -521,16 +531,79 @@ def _together_digest(connection, reads, together: str, values) -> bytes | None:
                 if _rows_cut_in_no_order(sql, cursor.pgresult.ntuples):
                     return None
             cursor.execute(together, values)
-            return None if cursor.pgresult is None else result_digest(cursor.pgresult)
+            if cursor.pgresult is None:
+                return None
+            here = result_digest(cursor.pgresult)
+            cursor.execute(_DIGESTED_THERE.format(together=together), values)
+            return here, cursor.fetchone()[0]
     except psycopg.Error:
         logger.debug("reads not run together", exc_info=True)
         return None
 
 
+# The together statement's answer digested by PostgreSQL: its row's text (arrays of the
+# reads' rows, every value written out and quoted as PostgreSQL writes a record, NULL apart
+# from empty), hashed.
+_DIGESTED_THERE = "SELECT sha256(convert_to(answer::text, 'UTF8')) FROM ({together}) AS answer"
+
+
+def _with_after(entry: _Entry, request) -> tuple | None:
+    """The reads together and the page's `after` as one statement, for this request:
+    (alias, sql, params), or None when an `after` cannot be written into it.
+
+    An `after` that can (the access record: cases.audit.on_each_serve) gives its write as
+    SQL with a condition put in (`with_the_reads(request, alias, when)`). The statement is
+
+        WITH answer AS MATERIALIZED (<the reads together>),
+             same AS (SELECT sha256(<answer's text>) = <as recorded> AS same FROM answer),
+             after_1 AS (INSERT ... WHERE (SELECT same FROM same)), ...
+        SELECT same FROM same
+
+    PostgreSQL compares, and writes the access record only when the reads answer as the
+    page was built, in the same statement: one round trip and one commit instead of two,
+    and a view is recorded only when the page it records is the one served (issue 18)."""
+    alias, together, values, _digest, digested_there = entry.together
+    afters = []
+    for after in entry.after:
+        make = getattr(after, "with_the_reads", None)
+        made = None if make is None else make(request, alias=alias, when="(SELECT same FROM same)")
+        if made is None:
+            return None
+        afters.extend(made)
+    if not afters:  # nothing to write: the reads together, compared here
+        return None
+    if values is None:  # the reads' text goes in among placeholders: % is written %%
+        together, values = together.replace("%", "%%"), ()
+    parts = [
+        f"answer AS MATERIALIZED ({together})",
+        "same AS (SELECT sha256(convert_to(answer::text, 'UTF8')) = %s AS same FROM answer)",
+        *(f"after_{number} AS ({sql})" for number, (sql, _params) in enumerate(afters)),
+    ]
+    params = [*values, digested_there]
+    for _sql, after_params in afters:
+        params.extend(after_params)
+    statement = "WITH " + ", ".join(parts) + " SELECT same FROM same"  # noqa: S608 - recorded reads, the afters' own SQL
+    return alias, statement, params
+
+
+def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
+    """The statement of _with_after: True when the reads answered the same (and the
+    `after` wrote), False when not (and nothing was written)."""
+    connection = connections[alias]
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": sql, "time": "0.000"})
+        connection.health_check_done = True
+        row = cursor.fetchone()
+        return bool(row and row[0])
+
+
 def _answers_the_same_together(together: tuple) -> bool:
     """One statement for all the reads (_read_together), as the pipeline runs them: no
     health check first, logged as Django's debug cursor logs."""
-    alias, sql, params, found = together
+    alias, sql, params, found, _digested_there = together
     connection = connections[alias]
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.cursor() as cursor:
@@ -590,21 +663,24 @@ def page(request, build: Callable[[], Page | HttpResponse], *, inputs) -> HttpRe
         return _live(request, build)
     key, minute = _key(request, inputs), int(time.time() // 60)
     entry = REPLAYS.get(key)
-    if entry is None or entry.minute != minute or not _still_the_same(entry):
+    same = entry is not None and entry.minute == minute and _still_the_same(entry, request)
+    if not same:
         REPLAYS.discard(key)  # never served again: not kept in memory either
         entry = _recorded(request, build, key, minute)
         if not isinstance(entry, _Entry):
             return entry  # not the page (a redirect), or a page shown live
-    for after in entry.after:
-        after(request)
+    if same != AFTER_RAN:
+        for after in entry.after:
+            after(request)
     return kept_pages.serve(request, entry.html, status=entry.status)
 
 
-def _still_the_same(entry: _Entry) -> bool:
-    """Whether the reads answer the same; an error in them (a connection lost, a timeout)
-    is an answer that differs: the page is built live, on a connection made anew."""
+def _still_the_same(entry: _Entry, request=None) -> bool | str:
+    """Whether the reads answer the same (_answers_the_same); an error in them (a connection
+    lost, a timeout) is an answer that differs: the page is built live, on a connection made
+    anew."""
     try:
-        return _answers_the_same(entry)
+        return _answers_the_same(entry, request)
     except DatabaseError:
         for alias in {alias for alias, *_ in entry.reads}:
             connection = connections[alias]

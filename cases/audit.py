@@ -331,13 +331,36 @@ def on_each_serve(applications, *, view: str, detail: str = "") -> Callable:
     """The access record of a page served again without its view (aid_alliance.
     replayed_pages): a callable given the request, recording what the page shows (objects
     or their ids) for the request's user on every serve."""
-    ids = [getattr(application, "pk", application) for application in applications]
+    return _OnEachServe(
+        [getattr(application, "pk", application) for application in applications], view, detail
+    )
 
-    def record(request) -> None:
-        if ids:
-            _insert_records(ids, user=request.user, view=view, detail=detail)
 
-    return record
+class _OnEachServe:
+    def __init__(self, ids: list, view: str, detail: str):
+        self.ids, self.view, self.detail = ids, view, detail
+
+    def __call__(self, request) -> None:
+        if self.ids:
+            _insert_records(self.ids, user=request.user, view=self.view, detail=self.detail)
+
+    def with_the_reads(self, request, *, alias: str, when: str) -> list[tuple] | None:
+        """The record as SQL written into the statement that compares the page's reads
+        (replayed_pages._with_after): [(sql, params)] whose rows are written only `when`
+        holds, [] for a page showing no child, None where it cannot be (not PostgreSQL, or
+        records written to another database than the reads are read from)."""
+        connection = connections[router.db_for_write(AccessRecord)]
+        if connection.vendor != "postgresql" or connection.alias != alias:
+            return None
+        if not self.ids:
+            return []
+        insert = _insert_statement(connection.alias, connection.vendor, 0)
+        return [
+            (
+                f"{insert} WHERE {when}",
+                _insert_values(connection, self.ids, request.user, self.view, self.detail),
+            )
+        ]
 
 
 @functools.cache
@@ -373,15 +396,17 @@ def _insert_records(ids: list, *, user, view: str, detail: str = "") -> None:
     PostgreSQL crash would lose the records of its last moment, and §5's record of who saw
     a child's data must not have gaps that nobody can tell from a cut."""
     connection = connections[router.db_for_write(AccessRecord)]
-    at = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = 0 if connection.vendor == "postgresql" else len(ids)  # one for any number
     insert = _insert_statement(connection.alias, connection.vendor, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(insert, _insert_values(connection, ids, user, view, detail))
+
+
+def _insert_values(connection, ids: list, user, view: str, detail: str) -> list:
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
     if connection.vendor == "postgresql":
         # The ids as one array, written as its text: psycopg dumps a list of ints element by
         # element in Python, a third of the insert's Python (issue 18).
         array = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
-        values = [user.pk, at, view, detail[:200], array]
-    else:
-        values = [value for pk in ids for value in (pk, user.pk, at, view, detail[:200])]
-    with connection.cursor() as cursor:
-        cursor.execute(insert, values)
+        return [user.pk, at, view, detail[:200], array]
+    return [value for pk in ids for value in (pk, user.pk, at, view, detail[:200])]

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from aid_alliance import replayed_pages
 from cases import references
@@ -211,9 +212,11 @@ def test_the_list_query_count_does_not_grow_with_rows(
         response = client.get("/applications/")
     assert response.status_code == 200
     assert f"共 {count} 份申请" in response.content.decode()  # the COUNT or the rows
-    # Served again: the same reads, on PostgreSQL one statement for all of them.
     entry = next(iter(replayed_pages.REPLAYS._values.values()))
-    with django_assert_num_queries(queries - len(entry.reads) + entry.statements):
+    # Served again: the same reads, on PostgreSQL one statement for all of them with the
+    # access record's insert in it (aid_alliance.replayed_pages._with_after).
+    merged = 1 if connection.vendor == "postgresql" else 0
+    with django_assert_num_queries(queries - len(entry.reads) + entry.statements - merged):
         assert client.get("/applications/").status_code == 200
 
 
@@ -256,7 +259,8 @@ def test_the_secretariat_list_query_count(client, people, django_assert_num_quer
     with django_assert_num_queries(5):
         response = client.get("/applications/")
     entry = next(iter(replayed_pages.REPLAYS._values.values()))
-    with django_assert_num_queries(5 - len(entry.reads) + entry.statements):  # served again
+    merged = 1 if connection.vendor == "postgresql" else 0  # the insert with the reads
+    with django_assert_num_queries(5 - len(entry.reads) + entry.statements - merged):
         assert client.get("/applications/").status_code == 200
     html = response.content.decode()
     assert "共 10 份申请" in html

@@ -67,13 +67,18 @@ def test_the_application_page_is_served_again_as_built_and_recorded_each_time(
     assert TOKEN.search(again.content.decode())  # its own token, not the stand-in
     assert seen(application) == 2  # §5: every view is recorded, served again or not
     entry = next(iter(replayed_pages.REPLAYS._values.values()))
-    # The reads again, and the access record: no other statement.
-    inserts = [q for q in again_queries.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 1 and "cases_accessrecord" in inserts[0]["sql"]
-    # Its reads (on PostgreSQL one statement for all of them: replayed_pages._read_together),
-    # the session, the user with their member and device, the access record.
-    assert len(again_queries.captured_queries) == entry.statements + 3
-    assert entry.statements == (1 if connection.vendor == "postgresql" else len(entry.reads))
+    # The reads again, and the access record: no other statement. On PostgreSQL the reads are
+    # one statement (replayed_pages._read_together) with the access record's INSERT in it,
+    # written only when they answer the same (_with_after).
+    queries = [q["sql"] for q in again_queries.captured_queries]
+    inserts = [sql for sql in queries if "INSERT" in sql]
+    assert len(inserts) == 1 and "cases_accessrecord" in inserts[0]
+    if connection.vendor == "postgresql":
+        assert entry.statements == 1 and inserts[0].startswith("WITH answer AS MATERIALIZED")
+        assert len(queries) == 3  # the session, the user with member and device, the page's
+    else:
+        assert inserts[0].startswith("INSERT")
+        assert len(queries) == len(entry.reads) + 3
     # Built live (nothing kept) it is the same page.
     replayed_pages.REPLAYS.clear()
     assert page(client.get(detail(application))) == page(first)
@@ -353,7 +358,7 @@ def test_a_replay_that_fails_in_the_database_builds_the_page_live(client, people
     as_user(client, people["bob"])
     client.get(detail(application))
 
-    def lost(entry):
+    def lost(entry, request=None):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(replayed_pages, "_answers_the_same", lost)
@@ -398,38 +403,67 @@ def test_a_new_generation_of_the_directory_builds_the_inbox_again(client, people
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pipeline")
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("together", [True, False])
+@pytest.mark.parametrize(
+    "mode, name",
+    [
+        ("with its access record", "_answers_the_same_with_after"),
+        ("together", "_answers_the_same_together"),
+        ("pipelined", "_answers_the_same_pipelined"),
+    ],
+)
 def test_a_connection_the_server_ended_before_the_replay_gives_the_page_built_live(
-    client, people, monkeypatch, together
+    client, people, monkeypatch, mode, name
 ):
     """The replay runs no health check of its own (Django's SELECT 1 would be a round trip
     more on every serve): a connection the server ended fails in the replay's statement (the
-    reads together, or pipelined), and the page is built live on a new connection, not a
-    500."""
+    reads together with the access record, together, or pipelined), and the page is built
+    live on a new connection, not a 500, and its view recorded once."""
     import psycopg
 
-    monkeypatch.setattr(replayed_pages, "TOGETHER", together)
+    monkeypatch.setattr(replayed_pages, "TOGETHER", mode != "pipelined")
+    if mode == "together":
+        monkeypatch.setattr(replayed_pages, "_with_after", lambda entry, request: None)
     application = submitted(people["alice"])
     as_user(client, people["bob"])
     client.get(detail(application))
     entry = next(iter(replayed_pages.REPLAYS._values.values()))
-    assert (entry.together is not None) is together
-    name = "_answers_the_same_together" if together else "_answers_the_same_pipelined"
+    assert (entry.together is not None) is (mode != "pipelined")
     replay, ended = getattr(replayed_pages, name), []
 
-    def after_the_server_ended_it(reads):
+    def after_the_server_ended_it(*args):
         pid = connection.connection.info.backend_pid
         settings = connection.get_connection_params()
         with psycopg.connect(**settings, autocommit=True) as other:
             other.execute("SELECT pg_terminate_backend(%s)", [pid])
         ended.append(pid)
-        return replay(reads)
+        return replay(*args)
 
     monkeypatch.setattr(replayed_pages, name, after_the_server_ended_it)
     response = client.get(detail(application))
     assert ended and response.status_code == 200 and built(response)
     assert connection.connection is None or connection.connection.info.backend_pid != ended[0]
     assert seen(application) == 2
+
+
+def test_a_view_is_recorded_once_whether_served_again_or_built_anew(client, people):
+    """Served again, the access record is written with the reads' comparison (on
+    PostgreSQL in the same statement, only when they answer the same); when they do not,
+    the page built anew records the view, and it is recorded once, not twice."""
+    application = submitted(people["alice"])
+    as_user(client, people["bob"])
+    client.get(detail(application))
+    assert not built(client.get(detail(application)))
+    assert seen(application) == 2
+    Guardian.objects.filter(application=application).update(name="王改名")
+    rebuilt = client.get(detail(application))
+    assert built(rebuilt) and "王改名" in rebuilt.content.decode()
+    assert seen(application) == 3
+    assert not built(client.get(detail(application)))
+    assert seen(application) == 4
+    bob = people["bob"].pk
+    assert set(
+        AccessRecord.objects.filter(application=application).values_list("user_id", flat=True)
+    ) == {bob}
 
 
 def test_a_search_is_replayed_with_its_pattern_in_and_sees_a_renamed_child(client, people):
