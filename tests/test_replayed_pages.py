@@ -646,7 +646,7 @@ def test_reads_together_tell_apart_what_each_read_would():
         found = replayed_pages._read_together(_reads_of(statements))
         assert found is not None
         assert replayed_pages._answers_the_same_together(found)  # as recorded
-        return found[3]
+        return found[3], found[4]  # this process's digest, and PostgreSQL's own
 
     asked = ("SELECT n, w FROM words WHERE n >= %s ORDER BY n", [1])
     literal = ("SELECT 'x%y' AS literal", None)
@@ -662,6 +662,9 @@ def test_reads_together_tell_apart_what_each_read_would():
         together(asked, ("SELECT NULL::text", None)),
     }
     assert len(variants) == 7
+    assert (
+        len({here for here, _there in variants}) == len({there for _here, there in variants}) == 7
+    )
 
     # A read keeping some of more rows in no fixed order is compared apart: which rows it
     # keeps may differ between its own plan and the statement's. A LIMIT it did not reach
