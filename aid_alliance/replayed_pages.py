@@ -586,9 +586,11 @@ def _with_after(entry: _Entry, request) -> tuple | None:
     return alias, statement, params
 
 
-def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
-    """The statement of _with_after: True when the reads answered the same (and the
-    `after` wrote), False when not (and nothing was written)."""
+@contextmanager
+def _one_statement(alias: str, sql: str, params):
+    """A cursor that has run `sql`, as the pipeline runs its statements: no health check
+    first (a connection the server ended fails here, and the page is built live on a new
+    one: _still_the_same), logged as Django's debug cursor logs."""
     connection = connections[alias]
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.cursor() as cursor:
@@ -596,21 +598,21 @@ def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
         if connection.queries_logged:
             connection.queries_log.append({"sql": sql, "time": "0.000"})
         connection.health_check_done = True
+        yield cursor
+
+
+def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
+    """The statement of _with_after: True when the reads answered the same (and the
+    `after` wrote), False when not (and nothing was written)."""
+    with _one_statement(alias, sql, params) as cursor:
         row = cursor.fetchone()
         return bool(row and row[0])
 
 
 def _answers_the_same_together(together: tuple) -> bool:
-    """One statement for all the reads (_read_together), as the pipeline runs them: no
-    health check first, logged as Django's debug cursor logs."""
+    """One statement for all the reads (_read_together)."""
     alias, sql, params, found, _digested_there = together
-    connection = connections[alias]
-    connection.ensure_connection()
-    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if connection.queries_logged:
-            connection.queries_log.append({"sql": sql, "time": "0.000"})
-        connection.health_check_done = True
+    with _one_statement(alias, sql, params) as cursor:
         return cursor.pgresult is not None and result_digest(cursor.pgresult) == found
 
 
