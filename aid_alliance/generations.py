@@ -51,7 +51,8 @@ def read_with(found: dict, asked) -> None:
 
 
 def forget_what_was_read_with_the_session(**_kwargs) -> None:
-    """At the end of each request (request_finished) and on every new generation."""
+    """At the start and end of each request (request_started, request_finished), at each
+    session load before it reads, and on every new generation."""
     _local.with_session = None
 
 

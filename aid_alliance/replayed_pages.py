@@ -91,7 +91,7 @@ class _Entry:
     tokens: list[tuple]  # (keys, tokens) of aid_alliance.generations
     minute: int  # the clock's minute it was built in: served in that minute only
     # The reads as one statement, when they could be (PostgreSQL): (alias, sql, params,
-    # the digest of its answer). See _read_together.
+    # this process's digest of its answer, PostgreSQL's digest of it). See _read_together.
     together: tuple | None = None
 
     @property
@@ -459,12 +459,12 @@ def _read_together(reads) -> tuple | None:
     others. Inside a transaction of the caller's (the tests'; pages are built outside one:
     ATOMIC_REQUESTS is off) they run in it, at its isolation: at READ COMMITTED a commit
     between the reads and the statement could make the digest stand for rows committed
-    after the page was built. None (the reads are compared
-    one by one, pipelined) when they cannot be one statement: not all of PostgreSQL, on more
-    than one database, with values not in a list, or when a read answers otherwise now or the
-    statement errs. A read whose rows a server-side cursor gave (a form's choices: Django's
-    ModelChoiceIterator) is compared here as its rows were, and then answers in the
-    statement like any other."""
+    after the page was built. None (the reads are compared one by one, pipelined) when they
+    cannot be one statement: not all of PostgreSQL, on more than one database, with values
+    not in a list, a read keeping rows in no fixed order (_rows_cut_in_no_order), or when a
+    read answers otherwise now or the statement errs. A read whose rows a server-side cursor
+    gave (a form's choices: Django's ModelChoiceIterator) is compared here as its rows were,
+    and then answers in the statement like any other."""
     if not TOGETHER or not reads or len({alias for alias, *_ in reads}) != 1:
         return None
     alias = reads[0][0]
@@ -543,8 +543,9 @@ def _together_digest(connection, reads, together: str, values) -> tuple[bytes, b
 
 # The together statement's answer digested by PostgreSQL: its row's text (arrays of the
 # reads' rows, every value written out and quoted as PostgreSQL writes a record, NULL apart
-# from empty), hashed.
-_DIGESTED_THERE = "SELECT sha256(convert_to(answer::text, 'UTF8')) FROM ({together}) AS answer"
+# from empty), hashed. Taken at recording and compared by _with_after's statement.
+_ANSWER_DIGEST = "sha256(convert_to(answer::text, 'UTF8'))"
+_DIGESTED_THERE = f"SELECT {_ANSWER_DIGEST} FROM ({{together}}) AS answer"  # noqa: S608 - constant
 
 
 def _with_after(entry: _Entry, request) -> tuple | None:
@@ -576,7 +577,7 @@ def _with_after(entry: _Entry, request) -> tuple | None:
         together, values = together.replace("%", "%%"), ()
     parts = [
         f"answer AS MATERIALIZED ({together})",
-        "same AS (SELECT sha256(convert_to(answer::text, 'UTF8')) = %s AS same FROM answer)",
+        f"same AS (SELECT {_ANSWER_DIGEST} = %s AS same FROM answer)",  # noqa: S608 - constant
         *(f"after_{number} AS ({sql})" for number, (sql, _params) in enumerate(afters)),
     ]
     params = [*values, digested_there]

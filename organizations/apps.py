@@ -39,7 +39,8 @@ class OrganizationsConfig(AppConfig):
                 )
         # Read from the cache with the session (aid_alliance.session_store): the signed-in
         # user's copy and generations, and the directory's generation, which the lists, the
-        # dashboard and the API compare on every request; forgotten when the request ends.
+        # dashboard and the API compare on every request; forgotten when a request starts
+        # and when it ends.
         generations.read_with_the_session(auth_backends.keys_with_the_session)
         generations.read_with_the_session(directory_cache.keys_with_the_session)
         for signal in (request_started, request_finished):  # and a session read outside one
