@@ -484,8 +484,14 @@ def _read_together(reads) -> tuple | None:
         parts.append(f"(SELECT array_agg(t) FROM ({sql}) AS t)")  # noqa: S608 - the page's own recorded reads
     together = "SELECT " + ", ".join(parts)
     values = tuple(values) if bound else None
-    digests = _together_digest(connection, reads, together, values)
-    return None if digests is None else (alias, together, values, *digests)
+    written = None if values is None else _written_in(connection, together, values)
+    digests = _together_digest(connection, reads, together, values, written)
+    if digests is None:
+        return None
+    here, there, written_alike = digests
+    if written_alike:  # sent as it is: psycopg neither parses it nor binds a value
+        return (alias, written, None, here, there)
+    return (alias, together, values, here, there)
 
 
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
@@ -512,11 +518,15 @@ def _rows_cut_in_no_order(sql: str, rows: int) -> bool:
     return limit is None or len(_LIMIT.findall(outer)) > 1 or rows >= int(limit[1])
 
 
-def _together_digest(connection, reads, together: str, values) -> tuple[bytes, bytes] | None:
+def _together_digest(
+    connection, reads, together: str, values, written: str | None = None
+) -> tuple[bytes, bytes, bool] | None:
     """The digests of `together`'s answer in a snapshot where every read answers as it was
     recorded: as this process takes it (result_digest) and as PostgreSQL takes it
-    (_DIGESTED_THERE); None when a read does not answer as recorded, or on an error (a
-    savepoint or its own transaction around it: the connection is left as it was)."""
+    (_DIGESTED_THERE), and whether `written` (the statement with its values written in,
+    _written_in) answers the same in that snapshot; None when a read does not answer as
+    recorded, or on an error (a savepoint or its own transaction around it: the connection
+    is left as it was)."""
     import psycopg
 
     raw = connection.connection
@@ -535,10 +545,30 @@ def _together_digest(connection, reads, together: str, values) -> tuple[bytes, b
                 return None
             here = result_digest(cursor.pgresult)
             cursor.execute(_DIGESTED_THERE.format(together=together), values)
-            return here, cursor.fetchone()[0]
+            there = cursor.fetchone()[0]
+            return here, there, _written_alike(raw, written, here, there)
     except psycopg.Error:
         logger.debug("reads not run together", exc_info=True)
         return None
+
+
+def _written_alike(raw, written: str | None, here: bytes, there: bytes) -> bool:
+    """Whether the statement with its values written in answers what the bound one did,
+    by both digests, in the same snapshot (a savepoint around it: an error leaves the
+    snapshot's transaction as it was)."""
+    import psycopg
+
+    if written is None:
+        return False
+    try:
+        with raw.transaction(), raw.cursor() as cursor:
+            cursor.execute(written)
+            if cursor.pgresult is None or result_digest(cursor.pgresult) != here:
+                return False
+            cursor.execute(_DIGESTED_THERE.format(together=written))
+            return cursor.fetchone()[0] == there
+    except psycopg.Error:
+        return False
 
 
 # The together statement's answer digested by PostgreSQL: its row's text (arrays of the
@@ -573,28 +603,54 @@ def _with_after(entry: _Entry, request) -> tuple | None:
         afters.extend(made)
     if not afters:  # nothing to write: the reads together, compared here
         return None
-    if values is None:  # the reads' text goes in among placeholders: % is written %%
-        together, values = together.replace("%", "%%"), ()
-    parts = [
-        f"answer AS MATERIALIZED ({together})",
-        f"same AS (SELECT {_ANSWER_DIGEST} = %s AS same FROM answer)",  # noqa: S608 - constant
-        *(f"after_{number} AS ({sql})" for number, (sql, _params) in enumerate(afters)),
-    ]
-    params = [*values, digested_there]
-    for _sql, after_params in afters:
-        params.extend(after_params)
+    # PostgreSQL's own placeholders ($1, ...), sent as they are (psycopg's RawCursor): the
+    # reads' text, thousands of characters, is not scanned for psycopg's on every serve,
+    # and the values recorded with it are written in (_read_together), not bound again.
+    params: list = []
+    try:
+        if values is not None:  # not written in (_written_in could not): bound as recorded
+            together = _numbered(together, params, values)
+        parts = [
+            f"answer AS MATERIALIZED ({together})",
+            # The recorded digest written in as hex: bytes of sha256, nothing else.
+            f"same AS (SELECT {_ANSWER_DIGEST} = '\\x{digested_there.hex()}'::bytea"  # noqa: S608 - constant and hex
+            " AS same FROM answer)",
+            *(
+                f"after_{number} AS ({_numbered(sql, params, after_params)})"
+                for number, (sql, after_params) in enumerate(afters)
+            ),
+        ]
+    except ValueError:  # a placeholder psycopg would not take: the reads and after apart
+        return None
     statement = "WITH " + ", ".join(parts) + " SELECT same FROM same"  # noqa: S608 - recorded reads, the afters' own SQL
     return alias, statement, params
 
 
+def _numbered(sql: str, params: list, values) -> str:
+    """`sql`, written with psycopg's placeholders (%s, and %% for %), with PostgreSQL's
+    numbered ones instead, continuing after `params`; its `values` added to `params`."""
+    values = list(values)
+    if _PLACEHOLDER.findall(sql).count("%s") != len(values):
+        raise ValueError("one value for each placeholder")
+    start = len(params)
+    params.extend(values)
+    numbers = iter(range(start + 1, len(params) + 1))
+    return _PLACEHOLDER.sub(lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", sql)
+
+
 @contextmanager
-def _one_statement(alias: str, sql: str, params):
+def _one_statement(alias: str, sql: str, params, *, numbered: bool = False):
     """A cursor that has run `sql`, as the pipeline runs its statements: no health check
     first (a connection the server ended fails here, and the page is built live on a new
-    one: _still_the_same), logged as Django's debug cursor logs."""
+    one: _still_the_same), logged as Django's debug cursor logs. `numbered`: `sql` has
+    PostgreSQL's placeholders ($1, ...), sent as it is (psycopg's RawCursor)."""
+    import psycopg
+
     connection = connections[alias]
     connection.ensure_connection()
-    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+    raw = connection.connection
+    cursor = psycopg.RawCursor(raw) if numbered else raw.cursor()
+    with connection.wrap_database_errors, cursor:
         cursor.execute(sql, params)
         if connection.queries_logged:
             connection.queries_log.append({"sql": sql, "time": "0.000"})
@@ -605,7 +661,7 @@ def _one_statement(alias: str, sql: str, params):
 def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
     """The statement of _with_after: True when the reads answered the same (and the
     `after` wrote), False when not (and nothing was written)."""
-    with _one_statement(alias, sql, params) as cursor:
+    with _one_statement(alias, sql, params, numbered=True) as cursor:
         row = cursor.fetchone()
         return bool(row and row[0])
 

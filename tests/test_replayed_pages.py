@@ -445,10 +445,16 @@ def test_a_connection_the_server_ended_before_the_replay_gives_the_page_built_li
     assert seen(application) == 2
 
 
-def test_a_view_is_recorded_once_whether_served_again_or_built_anew(client, people):
+@pytest.mark.parametrize("form", ["written in", "bound"])
+def test_a_view_is_recorded_once_whether_served_again_or_built_anew(
+    client, people, monkeypatch, form
+):
     """Served again, the access record is written with the reads' comparison (on
     PostgreSQL in the same statement, only when they answer the same); when they do not,
-    the page built anew records the view, and it is recorded once, not twice."""
+    the page built anew records the view, and it is recorded once, not twice. Whether the
+    reads' values are written into the statement or stay bound (_written_in could not)."""
+    if form == "bound":
+        monkeypatch.setattr(replayed_pages, "_written_in", lambda *args: None)
     application = submitted(people["alice"])
     as_user(client, people["bob"])
     client.get(detail(application))
@@ -460,6 +466,9 @@ def test_a_view_is_recorded_once_whether_served_again_or_built_anew(client, peop
     assert seen(application) == 3
     assert not built(client.get(detail(application)))
     assert seen(application) == 4
+    if connection.vendor == "postgresql":
+        entry = next(iter(replayed_pages.REPLAYS._values.values()))
+        assert (entry.together[2] is None) is (form == "written in")
     bob = people["bob"].pk
     assert set(
         AccessRecord.objects.filter(application=application).values_list("user_id", flat=True)
@@ -702,6 +711,50 @@ def test_reads_are_together_only_when_each_answers_now_as_the_page_was_built():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 3")
         assert cursor.fetchone() == (3,)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's reads together")
+def test_reads_together_are_kept_with_their_values_written_in(monkeypatch):
+    """The reads together are kept with their values written in (psycopg neither scans nor
+    binds the statement on each serve) once that text answered as the bound statement in
+    the recording's snapshot, by both digests. A text that answers otherwise keeps the
+    statement bound. Either form tells a change."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE words (n int, w text)")
+        cursor.execute("INSERT INTO words VALUES (1, 'a%'), (2, NULL), (3, 'b')")
+    statements = [
+        ("SELECT n, w FROM words WHERE n >= %s AND w LIKE %s ORDER BY n", [1, "a%"]),
+        ("SELECT 'x%y' AS literal", None),
+    ]
+    reads = _reads_of(statements)
+    written = replayed_pages._read_together(reads)
+    assert written[2] is None and "'a%'" in written[1] and "%s" not in written[1]
+    assert replayed_pages._answers_the_same_together(written)
+
+    original = replayed_pages._written_in
+    monkeypatch.setattr(  # the first value written in as another
+        replayed_pages, "_written_in", lambda c, sql, params: original(c, sql, [3, *params[1:]])
+    )
+    bound = replayed_pages._read_together(reads)
+    assert bound[2] == (1, "a%") and bound[3:] == written[3:]
+    assert replayed_pages._answers_the_same_together(bound)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE words SET w = 'a%b' WHERE n = 1")
+    assert not replayed_pages._answers_the_same_together(written)
+    assert not replayed_pages._answers_the_same_together(bound)
+
+
+def test_psycopgs_placeholders_become_postgresqls_numbered_ones():
+    """An `after`'s SQL in the statement sent as it is: %s numbered on from the values
+    already there, %% a plain %, and a value short or over is refused (the reads and the
+    after then run apart)."""
+    params = ["digest"]
+    sql = replayed_pages._numbered("SELECT %s, '100%%', %s", params, [1, "b"])
+    assert sql == "SELECT $2, '100%', $3" and params == ["digest", 1, "b"]
+    with pytest.raises(ValueError):
+        replayed_pages._numbered("SELECT %s", [], [])
+    with pytest.raises(ValueError):
+        replayed_pages._numbered("SELECT 1", [], [1])
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's reads together")
