@@ -93,6 +93,10 @@ class _Entry:
     # The reads as one statement, when they could be (PostgreSQL): (alias, sql, params,
     # this process's digest of its answer, PostgreSQL's digest of it). See _read_together.
     together: tuple | None = None
+    served: kept_pages.Html = field(init=False, repr=False)  # the html as it is served
+
+    def __post_init__(self):
+        self.served = kept_pages.Html(self.html)
 
     @property
     def statements(self) -> int:
@@ -731,7 +735,7 @@ def page(request, build: Callable[[], Page | HttpResponse], *, inputs) -> HttpRe
     if same != AFTER_RAN:
         for after in entry.after:
             after(request)
-    return kept_pages.serve(request, entry.html, status=entry.status)
+    return kept_pages.serve(request, entry.served, status=entry.status)
 
 
 def _still_the_same(entry: _Entry, request=None) -> bool | str:

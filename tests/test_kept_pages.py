@@ -138,6 +138,32 @@ def test_two_sessions_sharing_a_page_each_get_their_own_token(people, figures_ca
     assert taken.status_code == 302
 
 
+def test_a_kept_pages_token_is_the_sessions_secret_masked_anew_each_time():
+    """kept_pages.csrf_token masks the session's secret as Django does, with a new mask
+    each time, every character of the mask as likely as any other (bytes from 248 up are
+    drawn again: taken modulo 62 as they are, the first eight characters would come a
+    quarter more often). A request with no secret yet gets Django's own: a new secret."""
+    from collections import Counter
+
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, _get_new_csrf_string
+    from django.test import RequestFactory
+
+    secret = _get_new_csrf_string()
+    request = RequestFactory().get("/")
+    request.META["CSRF_COOKIE"] = secret
+    tokens = [kept_pages.csrf_token(request) for _ in range(20_000)]
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    assert len(set(tokens)) == len(tokens)
+    assert all(len(token) == 64 and _unmask(token) == secret for token in tokens[:500])
+    seen = Counter(char for token in tokens for char in token[:32])
+    assert set(seen) == set(CSRF_ALLOWED_CHARS)
+    assert max(seen.values()) / min(seen.values()) < 1.12  # 1.25 and more when biased
+
+    fresh = RequestFactory().get("/")
+    token = kept_pages.csrf_token(fresh)
+    assert _unmask(token) == fresh.META["CSRF_COOKIE"]
+
+
 def test_the_way_back_is_this_pages_own_address(people, figures_cached):
     sam = signed_in(people["sam"])
     for query in ("?period=2026", "?period=2025", "?period=2026"):
