@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -59,14 +59,8 @@ def refuse_need_below_pledges(application: Application, *, error=WorkflowError) 
 
 
 def with_gap(reviews):
-    """The reviews with their application, child and the sums the funding gap needs."""
-    pledged = (
-        MemberReview.objects.filter(application=OuterRef("application"))
-        .pledging()
-        .values("application")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    """The reviews with their application, child and the sums the funding gap needs: what
+    members pledged as the database keeps it (Pledged), read with the row."""
     other_aid = (
         OtherAid.objects.filter(application=OuterRef("application"))
         .values("application")
@@ -74,7 +68,7 @@ def with_gap(reviews):
         .values("total")
     )
     return reviews.select_related("application__child", "category").annotate(
-        pledged_total=Coalesce(Subquery(pledged, output_field=_TOTAL), Value(ZERO)),
+        pledged_total=Coalesce(F("application__pledged__total"), Value(ZERO), output_field=_TOTAL),
         other_aid_total=Coalesce(Subquery(other_aid, output_field=_TOTAL), Value(ZERO)),
     )
 

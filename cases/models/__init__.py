@@ -17,7 +17,7 @@ from cases.models.bills import Allocation, Payment, Receipt
 from cases.models.family import RequestedDocument
 from cases.models.hospital import HospitalConfirmation
 from cases.models.leads import Lead, LeadEvent
-from cases.models.review import MemberReview, ReviewCount, ReviewEvent
+from cases.models.review import MemberReview, Pledged, ReviewCount, ReviewEvent
 
 __all__ = [
     "AccessChainHead",
@@ -35,6 +35,7 @@ __all__ = [
     "MemberReview",
     "OtherAid",
     "Payment",
+    "Pledged",
     "Receipt",
     "RequestedDocument",
     "ReviewCount",
