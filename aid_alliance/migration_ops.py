@@ -1,4 +1,5 @@
-"""Index changes that leave a big table open to writes while they run, for migrations.
+"""Index changes that leave a big table open to writes while they run, and tables kept by
+triggers, for migrations.
 
 On PostgreSQL, `CREATE INDEX` blocks every write to the table while it builds, and
 dropping a foreign key's index through `AlterField(db_index=False)` also drops and adds the
@@ -68,5 +69,34 @@ def drop_field_index(app_label: str, model_name: str, field_name: str) -> migrat
         model, column = field(apps)
         online = {"concurrently": True} if _online(schema_editor) else {}
         schema_editor.execute(schema_editor._create_index_sql(model, fields=[column], **online))
+
+    return migrations.RunPython(forwards, backwards)
+
+
+def kept_by_triggers(
+    *, table: str, postgresql: str, postgresql_drop: str, sqlite, sqlite_drop, fill: str
+) -> migrations.RunPython:
+    """A table the database keeps from another by triggers (ReviewCount, Pledged): the
+    triggers for the database at hand (a script on PostgreSQL, statements on SQLite), then
+    the table emptied and filled from what is there; backwards, the triggers dropped."""
+
+    def forwards(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(postgresql)
+        elif vendor == "sqlite":
+            for statement in sqlite:
+                schema_editor.execute(statement)
+        else:
+            raise NotImplementedError(f"the triggers keeping {table} on {vendor}")
+        schema_editor.execute(f"DELETE FROM {table}")  # noqa: S608 - the migration's own table
+        schema_editor.execute(fill)
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(postgresql_drop)
+        else:
+            for statement in sqlite_drop:
+                schema_editor.execute(statement)
 
     return migrations.RunPython(forwards, backwards)

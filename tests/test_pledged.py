@@ -2,16 +2,15 @@
 (migration 0022): after every kind of write it equals the live sum over the reviews
 (MemberReview.PLEDGING_STATES), and the lists' funding gap reads it (issue 18)."""
 
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.db.models import F, Sum
 
 from cases import funding
 from cases.models import Application, MemberReview, Pledged
 from cases.review import services as workflow
+from tests.test_review_counts import generated_cases
 from tests.test_workflow import project, review_of, submitted
 
 pytestmark = pytest.mark.django_db
@@ -31,22 +30,20 @@ def kept() -> dict:
     return {row.application_id: row.total for row in Pledged.objects.all() if row.total}
 
 
+def pledge(application, number: int, amount: str, by) -> MemberReview:
+    """Member `number` (1 or 2) pledges `amount` from one of its projects."""
+    code = {1: "P01", 2: "P04"}[number]
+    return workflow.review_approve(
+        review=review_of(application, number), project=project(code), amount=Decimal(amount), by=by
+    )
+
+
 def test_pledges_their_changes_and_their_end_keep_the_totals(people):
     application = submitted(people["alice"])
     assert kept() == live() == {}
-    first = workflow.review_approve(
-        review=review_of(application, 1),
-        project=project("P01"),
-        amount=Decimal(30000),
-        by=people["bob"],
-    )
+    first = pledge(application, 1, "30000", people["bob"])
     assert kept() == live() == {application.pk: Decimal(30000)}
-    workflow.review_approve(
-        review=review_of(application, 2),
-        project=project("P04"),
-        amount=Decimal("12500.50"),
-        by=people["dave"],
-    )
+    pledge(application, 2, "12500.50", people["dave"])
     assert kept() == live() == {application.pk: Decimal("42500.50")}
     # Paying moves a pledge between pledging states: the total stays.
     MemberReview.objects.filter(pk=first.pk).update(state="paying")
@@ -63,14 +60,7 @@ def test_pledges_their_changes_and_their_end_keep_the_totals(people):
 
 
 def test_bulk_writes_generated_rows_and_moved_reviews_keep_the_totals(people):
-    call_command(
-        "generate_demo_cases",
-        "--count=30",
-        "--seed=4",
-        "--until=2026-06-30",
-        "--i-know-this-is-demo",
-        stdout=io.StringIO(),
-    )
+    generated_cases()
     assert kept() == live() and len(live()) > 3
     MemberReview.objects.filter(state="approved").update(state="paying")
     assert kept() == live()
@@ -95,12 +85,7 @@ def test_bulk_writes_generated_rows_and_moved_reviews_keep_the_totals(people):
 
 def test_the_inbox_rows_gap_reads_the_kept_total(people):
     application = submitted(people["alice"])
-    workflow.review_approve(
-        review=review_of(application, 1),
-        project=project("P01"),
-        amount=Decimal(30000),
-        by=people["bob"],
-    )
+    pledge(application, 1, "30000", people["bob"])
     review = review_of(application, 2)
     gap = funding.gap_of(funding.with_gap(MemberReview.objects.filter(pk=review.pk)).get())
     assert gap == Application.objects.get(pk=application.pk).need - Decimal(30000)

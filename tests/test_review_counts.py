@@ -40,7 +40,8 @@ def test_routing_and_transitions_keep_the_counts(people):
     assert kept()[(review_two.member_id, "declined")] == 1
 
 
-def test_bulk_updates_deletes_and_generated_rows_keep_the_counts(people):
+def generated_cases() -> None:
+    """30 demo applications in every state, written in bulk (COPY on PostgreSQL)."""
     call_command(
         "generate_demo_cases",
         "--count=30",
@@ -49,6 +50,10 @@ def test_bulk_updates_deletes_and_generated_rows_keep_the_counts(people):
         "--i-know-this-is-demo",
         stdout=io.StringIO(),
     )
+
+
+def test_bulk_updates_deletes_and_generated_rows_keep_the_counts(people):
+    generated_cases()
     assert kept() == counted()
     MemberReview.objects.filter(state="pending").update(state="expired")
     assert kept() == counted()

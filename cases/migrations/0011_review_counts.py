@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from aid_alliance.migration_ops import kept_by_triggers
+
 # PostgreSQL: statement-level triggers with transition tables, one grouped upsert per
 # statement (a COPY of a million reviews is one upsert, not a million), rows taken in
 # (member, state) order so that concurrent writers lock them in one order (no deadlock).
@@ -70,27 +72,6 @@ FILL = (
 )
 
 
-def create_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL)
-    elif vendor == "sqlite":
-        for statement in SQLITE:
-            schema_editor.execute(statement)
-    else:
-        raise NotImplementedError(f"review count triggers for {vendor}")
-    schema_editor.execute("DELETE FROM cases_reviewcount")
-    schema_editor.execute(FILL)
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_DROP)
-    else:
-        for statement in SQLITE_DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0010_child_name_grams"),
@@ -126,5 +107,12 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers, elidable=False),
+        kept_by_triggers(
+            table="cases_reviewcount",
+            postgresql=POSTGRESQL,
+            postgresql_drop=POSTGRESQL_DROP,
+            sqlite=SQLITE,
+            sqlite_drop=SQLITE_DROP,
+            fill=FILL,
+        ),
     ]

@@ -5,6 +5,8 @@ from decimal import Decimal
 import django.db.models.deletion
 from django.db import migrations, models
 
+from aid_alliance.migration_ops import kept_by_triggers
+
 # The states whose amount counts against the funding gap: MemberReview.PLEDGING_STATES as
 # this migration wrote its triggers (tests/test_pledged.py compares the kept totals with
 # the live sum through the model's list, so the two cannot drift apart unseen).
@@ -92,27 +94,6 @@ FILL = (
 )
 
 
-def create_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL)
-    elif vendor == "sqlite":
-        for statement in SQLITE:
-            schema_editor.execute(statement)
-    else:
-        raise NotImplementedError(f"pledged total triggers for {vendor}")
-    schema_editor.execute("DELETE FROM cases_pledged")
-    schema_editor.execute(FILL)
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_DROP)
-    else:
-        for statement in SQLITE_DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0021_access_record_without_constraints"),
@@ -139,5 +120,12 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        kept_by_triggers(
+            table="cases_pledged",
+            postgresql=POSTGRESQL,
+            postgresql_drop=POSTGRESQL_DROP,
+            sqlite=SQLITE,
+            sqlite_drop=SQLITE_DROP,
+            fill=FILL,
+        ),
     ]
