@@ -488,14 +488,13 @@ def _read_together(reads) -> tuple | None:
         parts.append(f"(SELECT array_agg(t) FROM ({sql}) AS t)")  # noqa: S608 - the page's own recorded reads
     together = "SELECT " + ", ".join(parts)
     values = tuple(values) if bound else None
-    written = None if values is None else _written_in(connection, together, values)
-    digests = _together_digest(connection, reads, together, values, written)
-    if digests is None:
-        return None
-    here, there, written_alike = digests
-    if written_alike:  # sent as it is: psycopg neither parses it nor binds a value
-        return (alias, written, None, here, there)
-    return (alias, together, values, here, there)
+    if values is not None:
+        try:  # with PostgreSQL's own placeholders, sent as it is (_one_statement)
+            together = _numbered(together, [], values)
+        except ValueError:  # a placeholder psycopg would not take
+            return None
+    digests = _together_digest(connection, reads, together, values)
+    return None if digests is None else (alias, together, values, *digests)
 
 
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
@@ -522,20 +521,17 @@ def _rows_cut_in_no_order(sql: str, rows: int) -> bool:
     return limit is None or len(_LIMIT.findall(outer)) > 1 or rows >= int(limit[1])
 
 
-def _together_digest(
-    connection, reads, together: str, values, written: str | None = None
-) -> tuple[bytes, bytes, bool] | None:
-    """The digests of `together`'s answer in a snapshot where every read answers as it was
-    recorded: as this process takes it (result_digest) and as PostgreSQL takes it
-    (_DIGESTED_THERE), and whether `written` (the statement with its values written in,
-    _written_in) answers the same in that snapshot; None when a read does not answer as
+def _together_digest(connection, reads, together: str, values) -> tuple[bytes, bytes] | None:
+    """The digests of `together`'s answer (with PostgreSQL's placeholders) in a snapshot
+    where every read answers as it was recorded: as this process takes it (result_digest)
+    and as PostgreSQL takes it (_DIGESTED_THERE); None when a read does not answer as
     recorded, or on an error (a savepoint or its own transaction around it: the connection
     is left as it was)."""
     import psycopg
 
     raw = connection.connection
     try:
-        with raw.transaction(), raw.cursor() as cursor:
+        with raw.transaction(), raw.cursor() as cursor, psycopg.RawCursor(raw) as numbered:
             if not connection.in_atomic_block:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for _alias, sql, params, kind, found in reads:
@@ -544,35 +540,15 @@ def _together_digest(
                     return None
                 if _rows_cut_in_no_order(sql, cursor.pgresult.ntuples):
                     return None
-            cursor.execute(together, values)
-            if cursor.pgresult is None:
+            numbered.execute(together, values)
+            if numbered.pgresult is None:
                 return None
-            here = result_digest(cursor.pgresult)
-            cursor.execute(_DIGESTED_THERE.format(together=together), values)
-            there = cursor.fetchone()[0]
-            return here, there, _written_alike(raw, written, here, there)
+            here = result_digest(numbered.pgresult)
+            numbered.execute(_DIGESTED_THERE.format(together=together), values)
+            return here, numbered.fetchone()[0]
     except psycopg.Error:
         logger.debug("reads not run together", exc_info=True)
         return None
-
-
-def _written_alike(raw, written: str | None, here: bytes, there: bytes) -> bool:
-    """Whether the statement with its values written in answers what the bound one did,
-    by both digests, in the same snapshot (a savepoint around it: an error leaves the
-    snapshot's transaction as it was)."""
-    import psycopg
-
-    if written is None:
-        return False
-    try:
-        with raw.transaction(), raw.cursor() as cursor:
-            cursor.execute(written)
-            if cursor.pgresult is None or result_digest(cursor.pgresult) != here:
-                return False
-            cursor.execute(_DIGESTED_THERE.format(together=written))
-            return cursor.fetchone()[0] == there
-    except psycopg.Error:
-        return False
 
 
 # The together statement's answer digested by PostgreSQL: its row's text (arrays of the
@@ -608,17 +584,14 @@ def _with_after(entry: _Entry, request) -> tuple | None:
     if not afters:  # nothing to write: the reads together, compared here
         return None
     # PostgreSQL's own placeholders ($1, ...), sent as they are (psycopg's RawCursor): the
-    # reads' text, thousands of characters, is not scanned for psycopg's on every serve,
-    # and the values recorded with it are written in (_read_together), not bound again.
-    params: list = []
+    # reads' text, thousands of characters, is not scanned for psycopg's on every serve. The
+    # values stay bound, so the text is one for every page of the view (every application,
+    # every reader) and the connection prepares it once.
+    params = [*(values or ()), digested_there]
     try:
-        if values is not None:  # not written in (_written_in could not): bound as recorded
-            together = _numbered(together, params, values)
         parts = [
             f"answer AS MATERIALIZED ({together})",
-            # The recorded digest written in as hex: bytes of sha256, nothing else.
-            f"same AS (SELECT {_ANSWER_DIGEST} = '\\x{digested_there.hex()}'::bytea"  # noqa: S608 - constant and hex
-            " AS same FROM answer)",
+            f"same AS (SELECT {_ANSWER_DIGEST} = ${len(params)} AS same FROM answer)",  # noqa: S608 - constant
             *(
                 f"after_{number} AS ({_numbered(sql, params, after_params)})"
                 for number, (sql, after_params) in enumerate(afters)
@@ -673,7 +646,7 @@ def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
 def _answers_the_same_together(together: tuple) -> bool:
     """One statement for all the reads (_read_together)."""
     alias, sql, params, found, _digested_there = together
-    with _one_statement(alias, sql, params) as cursor:
+    with _one_statement(alias, sql, params, numbered=True) as cursor:
         return cursor.pgresult is not None and result_digest(cursor.pgresult) == found
 
 

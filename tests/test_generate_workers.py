@@ -86,7 +86,8 @@ def test_the_same_seed_and_workers_make_the_same_rows(people):
         cursor.execute(
             "TRUNCATE cases_payment, cases_allocation, cases_receipt, cases_reviewevent, "
             "cases_memberreview, cases_guardian, cases_accessrecord, cases_applicationevent, "
-            "cases_document, cases_otheraid, cases_application, cases_child CASCADE"
+            "cases_document, cases_otheraid, cases_application, cases_child, cases_pledged, "
+            "cases_reviewcount CASCADE"
         )
     generate(40, seed=9, workers=2)
     assert content() == first

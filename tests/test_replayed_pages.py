@@ -445,16 +445,10 @@ def test_a_connection_the_server_ended_before_the_replay_gives_the_page_built_li
     assert seen(application) == 2
 
 
-@pytest.mark.parametrize("form", ["written in", "bound"])
-def test_a_view_is_recorded_once_whether_served_again_or_built_anew(
-    client, people, monkeypatch, form
-):
+def test_a_view_is_recorded_once_whether_served_again_or_built_anew(client, people):
     """Served again, the access record is written with the reads' comparison (on
     PostgreSQL in the same statement, only when they answer the same); when they do not,
-    the page built anew records the view, and it is recorded once, not twice. Whether the
-    reads' values are written into the statement or stay bound (_written_in could not)."""
-    if form == "bound":
-        monkeypatch.setattr(replayed_pages, "_written_in", lambda *args: None)
+    the page built anew records the view, and it is recorded once, not twice."""
     application = submitted(people["alice"])
     as_user(client, people["bob"])
     client.get(detail(application))
@@ -466,9 +460,6 @@ def test_a_view_is_recorded_once_whether_served_again_or_built_anew(
     assert seen(application) == 3
     assert not built(client.get(detail(application)))
     assert seen(application) == 4
-    if connection.vendor == "postgresql":
-        entry = next(iter(replayed_pages.REPLAYS._values.values()))
-        assert (entry.together[2] is None) is (form == "written in")
     bob = people["bob"].pk
     assert set(
         AccessRecord.objects.filter(application=application).values_list("user_id", flat=True)
@@ -501,7 +492,7 @@ def test_a_search_is_replayed_with_its_pattern_in_and_sees_a_renamed_child(clien
     assert built(response) and application.reference not in page(response)
 
 
-@pytest.mark.parametrize("term", ["O'Brien", "杨\\'; --", "100%_", '"引号"'])
+@pytest.mark.parametrize("term", ["O'Brien", "杨\\'; --", "100%_", '"引号"', "$1 %s $$"])
 def test_a_search_of_any_text_is_served_again(client, people, term):
     """Quotes, backslashes and LIKE's own characters in the pattern written into the
     replayed text: it runs, and answers as the page was built."""
@@ -714,34 +705,41 @@ def test_reads_are_together_only_when_each_answers_now_as_the_page_was_built():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's reads together")
-def test_reads_together_are_kept_with_their_values_written_in(monkeypatch):
-    """The reads together are kept with their values written in (psycopg neither scans nor
-    binds the statement on each serve) once that text answered as the bound statement in
-    the recording's snapshot, by both digests. A text that answers otherwise keeps the
-    statement bound. Either form tells a change."""
+def test_reads_together_are_one_text_for_every_value_sent_as_it_is(client, people):
+    """The reads together, and with them the access record, are kept with PostgreSQL's own
+    placeholders and their values bound: psycopg sends the text as it is, not scanning it on
+    every serve, and it is the same text for every page of the view (every application and
+    reader), which the connection prepares once. A `%` or `$1` in a value stays a value."""
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE words (n int, w text)")
-        cursor.execute("INSERT INTO words VALUES (1, 'a%'), (2, NULL), (3, 'b')")
-    statements = [
-        ("SELECT n, w FROM words WHERE n >= %s AND w LIKE %s ORDER BY n", [1, "a%"]),
-        ("SELECT 'x%y' AS literal", None),
-    ]
-    reads = _reads_of(statements)
-    written = replayed_pages._read_together(reads)
-    assert written[2] is None and "'a%'" in written[1] and "%s" not in written[1]
-    assert replayed_pages._answers_the_same_together(written)
-
-    original = replayed_pages._written_in
-    monkeypatch.setattr(  # the first value written in as another
-        replayed_pages, "_written_in", lambda c, sql, params: original(c, sql, [3, *params[1:]])
-    )
-    bound = replayed_pages._read_together(reads)
-    assert bound[2] == (1, "a%") and bound[3:] == written[3:]
-    assert replayed_pages._answers_the_same_together(bound)
+        cursor.execute("INSERT INTO words VALUES (1, '%$1 x'), (2, NULL)")
+    read = "SELECT n, w FROM words WHERE n >= %s AND w LIKE %s ORDER BY n"
+    one = replayed_pages._read_together(_reads_of([(read, [1, "%$1%"]), ("SELECT '5%'", None)]))
+    two = replayed_pages._read_together(_reads_of([(read, [0, "%"]), ("SELECT '5%'", None)]))
+    assert one[1] == two[1] and "$1" in one[1] and "%s" not in one[1] and "'5%'" in one[1]
+    assert one[2] == (1, "%$1%") and one[3] == two[3] and one[4] == two[4]  # the same rows
+    assert replayed_pages._answers_the_same_together(one)
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE words SET w = 'a%b' WHERE n = 1")
-    assert not replayed_pages._answers_the_same_together(written)
-    assert not replayed_pages._answers_the_same_together(bound)
+        cursor.execute("UPDATE words SET w = '%$1 y' WHERE n = 1")
+    assert not replayed_pages._answers_the_same_together(one)
+
+    # Two applications' pages, each served again: one statement text for both.
+    statements = []
+    real = replayed_pages._answers_the_same_with_after
+
+    def kept_statement(alias, sql, params):
+        statements.append(sql)
+        return real(alias, sql, params)
+
+    first, second = submitted(people["alice"]), submitted(people["alice"], sequence="135")
+    as_user(client, people["bob"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replayed_pages, "_answers_the_same_with_after", kept_statement)
+        for application in (first, second):
+            client.get(detail(application))
+            assert not built(client.get(detail(application)))
+    assert len(statements) == 2 and statements[0] == statements[1]
+    assert first.reference not in statements[0] and "$1" in statements[0]
 
 
 def test_psycopgs_placeholders_become_postgresqls_numbered_ones():

@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
                     "application",
                     models.OneToOneField(
                         db_constraint=False,
-                        on_delete=django.db.models.deletion.CASCADE,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
                         primary_key=True,
                         related_name="pledged",
                         serialize=False,

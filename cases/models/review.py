@@ -220,10 +220,13 @@ class Pledged(models.Model):
 
     application = models.OneToOneField(
         Application,
-        on_delete=models.CASCADE,
+        # Written by the triggers only: no lock on the application, and Django deletes no
+        # row of it (an application deleted with its reviews leaves its row at 0; deleting
+        # it first, the reviews' trigger on PostgreSQL would write it again).
+        on_delete=models.DO_NOTHING,
         primary_key=True,
         related_name="pledged",
-        db_constraint=False,  # written by the triggers only; no lock on the application
+        db_constraint=False,
     )
     total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
 
