@@ -50,10 +50,9 @@ class Html:
     in the text and encoding its 16,000 characters again was a fifth of serving a kept
     page (issue 18)."""
 
-    __slots__ = ("pieces", "text")
+    __slots__ = ("pieces",)
 
     def __init__(self, text: str):
-        self.text = text
         # Even places: the page's bytes between stand-ins; odd places: a stand-in.
         self.pieces = tuple(
             piece if place % 2 else piece.encode()
@@ -105,12 +104,12 @@ def csrf_token(request) -> str:
         mask.extend(byte % _BASE for byte in secrets.token_bytes(48) if byte < _UNBIASED)
     mask = mask[:CSRF_SECRET_LENGTH]
     cipher = (
-        _CHARS[(_PLACE[char] + offset) % _BASE] for char, offset in zip(secret, mask, strict=True)
+        CSRF_ALLOWED_CHARS[(_PLACE[char] + offset) % _BASE]
+        for char, offset in zip(secret, mask, strict=True)
     )
-    return "".join(_CHARS[offset] for offset in mask) + "".join(cipher)
+    return "".join(CSRF_ALLOWED_CHARS[offset] for offset in mask) + "".join(cipher)
 
 
-_CHARS = CSRF_ALLOWED_CHARS
-_BASE = len(_CHARS)
-_PLACE = {char: place for place, char in enumerate(_CHARS)}
+_BASE = len(CSRF_ALLOWED_CHARS)
+_PLACE = {char: place for place, char in enumerate(CSRF_ALLOWED_CHARS)}
 _UNBIASED = 256 - 256 % _BASE

@@ -616,18 +616,16 @@ def _numbered(sql: str, params: list, values) -> str:
 
 
 @contextmanager
-def _one_statement(alias: str, sql: str, params, *, numbered: bool = False):
-    """A cursor that has run `sql`, as the pipeline runs its statements: no health check
-    first (a connection the server ended fails here, and the page is built live on a new
-    one: _still_the_same), logged as Django's debug cursor logs. `numbered`: `sql` has
-    PostgreSQL's placeholders ($1, ...), sent as it is (psycopg's RawCursor)."""
+def _one_statement(alias: str, sql: str, params):
+    """A cursor that has run `sql`, written with PostgreSQL's placeholders ($1, ...) and
+    sent as it is (psycopg's RawCursor), as the pipeline runs its statements: no health
+    check first (a connection the server ended fails here, and the page is built live on a
+    new one: _still_the_same), logged as Django's debug cursor logs."""
     import psycopg
 
     connection = connections[alias]
     connection.ensure_connection()
-    raw = connection.connection
-    cursor = psycopg.RawCursor(raw) if numbered else raw.cursor()
-    with connection.wrap_database_errors, cursor:
+    with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as cursor:
         cursor.execute(sql, params)
         if connection.queries_logged:
             connection.queries_log.append({"sql": sql, "time": "0.000"})
@@ -638,7 +636,7 @@ def _one_statement(alias: str, sql: str, params, *, numbered: bool = False):
 def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
     """The statement of _with_after: True when the reads answered the same (and the
     `after` wrote), False when not (and nothing was written)."""
-    with _one_statement(alias, sql, params, numbered=True) as cursor:
+    with _one_statement(alias, sql, params) as cursor:
         row = cursor.fetchone()
         return bool(row and row[0])
 
@@ -646,7 +644,7 @@ def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
 def _answers_the_same_together(together: tuple) -> bool:
     """One statement for all the reads (_read_together)."""
     alias, sql, params, found, _digested_there = together
-    with _one_statement(alias, sql, params, numbered=True) as cursor:
+    with _one_statement(alias, sql, params) as cursor:
         return cursor.pgresult is not None and result_digest(cursor.pgresult) == found
 
 
