@@ -11,9 +11,9 @@ operations build and drop indexes CONCURRENTLY there (the migration must say
 
 from __future__ import annotations
 
-from django.contrib.postgres.operations import AddIndexConcurrently
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations
-from django.db.migrations.operations import AddIndex
+from django.db.migrations.operations import AddConstraint, AddIndex, RemoveIndex
 
 
 def _online(schema_editor) -> bool:
@@ -34,6 +34,46 @@ class AddIndexOnline(AddIndexConcurrently):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
         else:
             AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexOnline(RemoveIndexConcurrently):
+    """RemoveIndex, CONCURRENTLY on PostgreSQL."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if _online(schema_editor):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if _online(schema_editor):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class AddPartialUniqueOnline(AddConstraint):
+    """AddConstraint of a UniqueConstraint with a condition, which the database holds as a
+    unique index: built CONCURRENTLY on PostgreSQL (Django's AddConstraint would block the
+    table's writes while it builds), plainly elsewhere."""
+
+    atomic = False
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if not _online(schema_editor):
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        sql = str(self.constraint.create_sql(model, schema_editor))
+        if self.constraint.condition is None or not sql.startswith("CREATE UNIQUE INDEX "):
+            raise ValueError("a unique constraint with a condition (a partial unique index)")
+        online = sql.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY ", 1)
+        schema_editor.execute(online)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if not _online(schema_editor):
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        quoted = schema_editor.quote_name(self.constraint.name)
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")
 
 
 def _single_column_index(schema_editor, table: str, column: str) -> str | None:

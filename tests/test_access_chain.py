@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command, load_command_class
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from cases import audit
@@ -146,9 +147,10 @@ def test_the_secretariat_searches_the_access_record(
     assert [r.view for r in response.context["page"]] == ["pdf"]
     response = client.get("/access-records/", {"reference": "not-a-reference"})
     assert response.context["form"].errors["reference"]
-    # session, user with its second-factor device, count, page (with application and user),
-    # chain head
-    with django_assert_num_queries(5):
+    # session, user with its second-factor device, count, the page's sealed and unsealed
+    # records (audit.records_matching: each part by its own index), those records with their
+    # application and user, chain head
+    with django_assert_num_queries(7):
         client.get("/access-records/")
 
 
@@ -387,3 +389,85 @@ def test_without_constraints_in_the_database_django_still_keeps_the_records_whol
     pk = records.pk
     records.delete()
     assert not AccessRecord.objects.filter(application_id=pk).exists()
+
+
+def test_the_secretariat_finds_records_sealed_or_not_newest_first_across_pages(
+    client, people, settings
+):
+    """The look-up indexes hold sealed records only (issue 18); a search reads the unsealed
+    ones apart and merges them in: none is left out, none is shown twice, and the order is
+    the time order whichever part a record is in."""
+    application = submitted(people["alice"])
+    start = timezone.now() - timedelta(hours=1)
+    made = []
+    for n in range(7):
+        audit.access_record(application=application, user=people["bob"], view="detail")
+        made.append(AccessRecord.objects.latest("pk"))
+        if n in (1, 4):
+            audit.seal()  # records 0-1 and 2-4 sealed, 5-6 not
+    # Their times interleave across the parts: the newest sealed is later than an unsealed.
+    for record, minutes in zip(made, (1, 3, 5, 8, 9, 7, 2), strict=True):
+        AccessRecord.objects.filter(pk=record.pk).update(at=start + timedelta(minutes=minutes))
+    assert [r.chain_seq is not None for r in AccessRecord.objects.order_by("pk")] == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    newest_first = [made[i].pk for i in (4, 3, 5, 2, 1, 6, 0)]
+    as_user(client, people["sam"])
+    monkeypatched = pytest.MonkeyPatch()
+    monkeypatched.setattr("cases.privacy.audit_views.PAGE_SIZE", 3)
+    try:
+        shown = []
+        for number in (1, 2, 3):
+            response = client.get("/access-records/", {"view": "detail", "page": number})
+            assert response.status_code == 200
+            assert response.context["page"].paginator.count == 7
+            shown += [record.pk for record in response.context["page"]]
+    finally:
+        monkeypatched.undo()
+    assert shown == newest_first
+    page = client.get("/access-records/", {"username": "bob"}).content.decode()
+    assert page.count(application.reference) == 7
+    assert client.get("/access-records/", {"view": "edit"}).context["page"].paginator.count == 0
+
+
+def test_the_look_up_indexes_hold_sealed_records_and_serve_each_part_of_a_search():
+    """A page view's records go into the table, its id's index and the sealer's index only;
+    the searches' indexes are partial (sealed records), and each part of a search can be
+    read through an index, without reading the table through."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, AccessRecord._meta.db_table)
+    full = sorted(
+        tuple(info["columns"])
+        for name, info in constraints.items()
+        if (info["index"] or info["unique"])
+        and not info["primary_key"]
+        and name not in {i.name for i in AccessRecord._meta.indexes if i.condition is not None}
+        and name not in {c.name for c in AccessRecord._meta.constraints}
+    )
+    assert full == []  # no index but the partial ones and the primary key
+    partial = {index.name: index.condition for index in AccessRecord._meta.indexes}
+    assert partial.pop("cases_access_unsealed") == Q(chain_seq__isnull=True)
+    assert set(partial.values()) == {Q(chain_seq__isnull=False)}
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for lookups in (
+            {},
+            {"view": "detail"},
+            {"user_id": 1},
+            {"application_id": 1},
+            {"at__gte": timezone.now()},
+        ):
+            for which in (audit.SEALED, audit._UNSEALED):
+                part = audit.Matching((), lookups, ())._part(which).order_by("-at", "-pk")
+                sql, params = part[:50].values_list("at", "pk").query.sql_with_params()
+                cursor.execute("EXPLAIN " + sql, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                assert "Seq Scan" not in plan, (lookups, plan)

@@ -7,6 +7,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from cases import audit
 from cases.bills import services as bills
@@ -129,3 +130,22 @@ def test_a_family_without_an_account_is_refused(client, application):
     api = Api(client, None).get(f"/applications/{application.reference}/data-export/")
     assert api.status_code in (401, 403)
     assert not AccessRecord.objects.filter(view="data-export").exists()
+
+
+def test_the_access_record_in_it_holds_sealed_and_unsealed_records_oldest_first(
+    people, application, settings, tmp_path
+):
+    """The look-up indexes hold sealed records only (issue 18): the export reads the two
+    parts apart and merges them, so the family sees every view, in the order they were."""
+    settings.ACCESS_CHECKPOINT_FILE = tmp_path / "access-checkpoints.jsonl"
+    audit.seal()  # carol's view of the fixture, and the views before it, sealed
+    audit.access_record(application=application, user=people["dave"], view="detail")
+    unsealed = AccessRecord.objects.filter(application=application, chain_seq__isnull=True)
+    assert unsealed.count() == 1
+    with translation.override("en"):
+        records = data_export._access_record(application)
+    whos = [record["Who"].split("（")[0] for record in records]
+    assert whos[-2:] == ["carol", "dave"]
+    assert len(whos) == AccessRecord.objects.filter(application=application).count()
+    times = [record["When"] for record in records]
+    assert times == sorted(times)

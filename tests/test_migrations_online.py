@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ONLINE = [
     ("cases", "0018_review_info_requested_index"),
     ("cases", "0020_application_member_list_index"),
+    ("cases", "0023_access_record_lookups_for_sealed_records"),
 ]
 
 
@@ -51,3 +52,46 @@ def test_the_access_records_indexes_go_without_their_foreign_keys():
     # checking them at commit was half the database's work for a list page's records.
     foreign = sorted(info["columns"][0] for info in constraints.values() if info["foreign_key"])
     assert foreign == []
+
+
+def _access_indexes() -> dict:
+    from cases.models import AccessRecord
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, AccessRecord._meta.db_table)
+    return {name: info for name, info in constraints.items() if not info["primary_key"]}
+
+
+def test_the_access_records_look_ups_hold_sealed_records_and_go_back(people):
+    """0023: the look-up indexes become partial (sealed records), chain_seq's uniqueness
+    with them; backwards, the full indexes and the unique constraint come back."""
+    from django.db import IntegrityError, transaction
+    from django.db.migrations.executor import MigrationExecutor
+
+    from cases.models import AccessRecord
+
+    def migrate(targets=None):
+        executor = MigrationExecutor(connection)
+        executor.migrate(targets or executor.loader.graph.leaf_nodes())
+
+    before = [("cases", "0022_pledged_totals")]
+    try:
+        migrate(before)
+        indexes = _access_indexes()
+        assert {"cases_access_app_at", "cases_access_user_at", "cases_access_view_at"} <= set(
+            indexes
+        )
+        assert "cases_access_sealed_app" not in indexes
+        migrate()
+        indexes = _access_indexes()
+        assert "cases_access_app_at" not in indexes
+        assert {"cases_access_sealed_app", "cases_access_sealed_seq"} <= set(indexes)
+        assert [info["columns"] for info in indexes.values() if info["unique"]] == [["chain_seq"]]
+    finally:
+        migrate()
+    # Unsealed records share the NULL; two sealed ones never share a place in the chain.
+    rows = {"application_id": 1, "user": people["alice"], "view": "detail"}
+    AccessRecord.objects.bulk_create([AccessRecord(**rows), AccessRecord(**rows)])
+    AccessRecord.objects.bulk_create([AccessRecord(**rows, chain_seq=1)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccessRecord.objects.bulk_create([AccessRecord(**rows, chain_seq=1)])

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from cases import audit, references
-from cases.models import AccessRecord
 
 PAGE_SIZE = 50
 
@@ -46,19 +45,20 @@ def access_records(request):
     if not (user.is_secretariat or user.is_superuser):
         raise PermissionDenied
     form = AccessSearchForm(request.GET or None)
-    records = AccessRecord.objects.select_related("application", "user").order_by("-at", "-pk")
+    lookups = {}
     if form.is_valid():
         data = form.cleaned_data
         if data["reference"]:
-            records = records.filter(application__reference=data["reference"])
+            lookups["application__reference"] = data["reference"]
         if data["username"]:
-            records = records.filter(user__username=data["username"].strip())
+            lookups["user__username"] = data["username"].strip()
         if data["view"]:
-            records = records.filter(view=data["view"].strip())
+            lookups["view"] = data["view"].strip()
         if data["since"]:
-            records = records.filter(at__gte=_day_start(data["since"]))
+            lookups["at__gte"] = _day_start(data["since"])
         if data["until"]:
-            records = records.filter(at__lt=_day_start(data["until"] + timedelta(days=1)))
+            lookups["at__lt"] = _day_start(data["until"] + timedelta(days=1))
+    records = audit.records_matching(related=("application", "user"), **lookups)
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

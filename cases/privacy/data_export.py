@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from cases import audit, reveal
 from cases.intake import services
 from cases.intake.forms import SECTION_FORMS
-from cases.models import AccessRecord, Application, ApplicationEvent, Receipt
+from cases.models import Application, ApplicationEvent, Receipt
 from cases.standard import SECTIONS
 from cases.templatetags.case_extras import event_label, review_note, shown_value, state_label
 
@@ -210,11 +210,9 @@ def _history(application: Application) -> list[dict]:
 
 
 def _access_record(application: Application) -> list[dict]:
-    records = (
-        AccessRecord.objects.filter(application=application)
-        .select_related("user__organization")
-        .order_by("at", "pk")
-    )
+    records = audit.records_matching(
+        application=application, related=("user__organization",)
+    ).oldest_first()
     return [
         {
             _("When"): _when(record.at),
