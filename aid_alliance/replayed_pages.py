@@ -94,6 +94,8 @@ class _Entry:
     # this process's digest of its answer, PostgreSQL's digest of it). See _read_together.
     together: tuple | None = None
     served: kept_pages.Html = field(init=False, repr=False)  # the html as it is served
+    # The statement of _with_after, made once: (what it was made for, its text as bytes).
+    with_after: tuple | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         self.served = kept_pages.Html(self.html)
@@ -588,6 +590,14 @@ def _with_after(entry: _Entry, request) -> tuple | None:
     # values stay bound, so the text is one for every page of the view (every application,
     # every reader) and the connection prepares it once.
     params = [*(values or ()), digested_there]
+    # The text is the same on every serve of the entry while the afters' SQL and their
+    # number of values are: made once, as bytes (psycopg then neither encodes it nor hashes
+    # it again to find its prepared statement). Only the values change (the record's time).
+    made_for = tuple((sql, len(after_params)) for sql, after_params in afters)
+    if entry.with_after is not None and entry.with_after[0] == made_for:
+        for _sql, after_params in afters:
+            params.extend(after_params)
+        return alias, entry.with_after[1], params
     try:
         parts = [
             f"answer AS MATERIALIZED ({together})",
@@ -600,7 +610,8 @@ def _with_after(entry: _Entry, request) -> tuple | None:
     except ValueError:  # a placeholder psycopg would not take: the reads and after apart
         return None
     statement = "WITH " + ", ".join(parts) + " SELECT same FROM same"  # noqa: S608 - recorded reads, the afters' own SQL
-    return alias, statement, params
+    entry.with_after = (made_for, statement.encode())
+    return alias, entry.with_after[1], params
 
 
 def _numbered(sql: str, params: list, values) -> str:
@@ -616,7 +627,7 @@ def _numbered(sql: str, params: list, values) -> str:
 
 
 @contextmanager
-def _one_statement(alias: str, sql: str, params):
+def _one_statement(alias: str, sql: str | bytes, params):
     """A cursor that has run `sql`, written with PostgreSQL's placeholders ($1, ...) and
     sent as it is (psycopg's RawCursor), as the pipeline runs its statements: no health
     check first (a connection the server ended fails here, and the page is built live on a
@@ -628,12 +639,13 @@ def _one_statement(alias: str, sql: str, params):
     with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as cursor:
         cursor.execute(sql, params)
         if connection.queries_logged:
-            connection.queries_log.append({"sql": sql, "time": "0.000"})
+            text = sql.decode() if isinstance(sql, bytes) else sql
+            connection.queries_log.append({"sql": text, "time": "0.000"})
         connection.health_check_done = True
         yield cursor
 
 
-def _answers_the_same_with_after(alias: str, sql: str, params) -> bool:
+def _answers_the_same_with_after(alias: str, sql: str | bytes, params) -> bool:
     """The statement of _with_after: True when the reads answered the same (and the
     `after` wrote), False when not (and nothing was written)."""
     with _one_statement(alias, sql, params) as cursor:

@@ -728,7 +728,7 @@ def test_reads_together_are_one_text_for_every_value_sent_as_it_is(client, peopl
     real = replayed_pages._answers_the_same_with_after
 
     def kept_statement(alias, sql, params):
-        statements.append(sql)
+        statements.append((sql, params))
         return real(alias, sql, params)
 
     first, second = submitted(people["alice"]), submitted(people["alice"], sequence="135")
@@ -738,8 +738,14 @@ def test_reads_together_are_one_text_for_every_value_sent_as_it_is(client, peopl
         for application in (first, second):
             client.get(detail(application))
             assert not built(client.get(detail(application)))
-    assert len(statements) == 2 and statements[0] == statements[1]
-    assert first.reference not in statements[0] and "$1" in statements[0]
+        # The entry's statement is made once, then sent as it was, with this serve's values.
+        assert not built(client.get(detail(second)))
+    assert len(statements) == 3 and statements[0][0] == statements[1][0]
+    assert statements[2][0] is statements[1][0]
+    text = statements[0][0].decode()
+    assert first.reference not in text and "$1" in text
+    times = AccessRecord.objects.filter(application=second, view="detail").values_list("at")
+    assert len(set(times)) == len(times) == 3  # built, then served twice: each its own time
 
 
 def test_psycopgs_placeholders_become_postgresqls_numbered_ones():
