@@ -688,6 +688,39 @@ def test_reads_together_tell_apart_what_each_read_would():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's reads together")
+def test_the_answers_binary_digest_tells_apart_what_a_page_would_show():
+    """PostgreSQL digests the statement's answer in binary (record_send): values a page
+    shows differently digest differently (a numeric's scale, a JSON key, a float's sign, a
+    byte, the empty text and NULL), and a time's digest does not depend on the session's
+    time zone, so a serve on any connection compares alike."""
+
+    def there(value_sql):
+        together = f"SELECT (SELECT array_agg(t) FROM ({value_sql}) AS t)"  # noqa: S608 - the test's own
+        with connection.cursor() as cursor:
+            cursor.execute(replayed_pages._DIGESTED_THERE.format(together=together))
+            return bytes(cursor.fetchone()[0])
+
+    pairs = [
+        ("SELECT 1.0::numeric", "SELECT 1.00::numeric"),
+        ("""SELECT '{"a": 1}'::jsonb""", """SELECT '{"b": 1}'::jsonb"""),
+        ("SELECT 0.0::float8", "SELECT '-0'::float8"),
+        ("SELECT '\\x00'::bytea", "SELECT '\\x01'::bytea"),
+        ("SELECT ''::text", "SELECT NULL::text"),
+        ("SELECT 'a'::text, 'b'::text", "SELECT 'ab'::text, ''::text"),
+    ]
+    for one, other in pairs:
+        assert there(one) != there(other), (one, other)
+        assert there(one) == there(one)
+    moment = "SELECT '2026-12-07 12:00:00+00'::timestamptz"
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+        in_utc = there(moment)
+        cursor.execute("SET LOCAL TIME ZONE 'Asia/Shanghai'")
+        assert there(moment) == in_utc
+        assert there("SELECT '2026-12-07 12:00:01+00'::timestamptz") != in_utc
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's reads together")
 def test_reads_are_together_only_when_each_answers_now_as_the_page_was_built():
     """Recording runs every read again in one snapshot with the statement: a read that
     answers otherwise by then (the page was built from rows changed since) leaves the reads
