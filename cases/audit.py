@@ -353,20 +353,22 @@ class Matching:
         start, stop = cut.start or 0, cut.stop
         if stop <= start:
             return []
-        newest = [
-            self._part(which).order_by("-at", "-pk").values_list("at", "pk")[:stop]
-            for which in (SEALED, _UNSEALED)
-        ]
-        merged = heapq.merge(*newest, reverse=True)  # (at, pk): as ORDER BY -at, -pk
+        newest = self._parts(("-at", "-pk"), stop)
+        merged = _once(heapq.merge(*newest, reverse=True))  # (at, pk): as ORDER BY -at, -pk
         return self._loaded([pk for _at, pk in itertools.islice(merged, start, stop)])
 
     def oldest_first(self) -> list[AccessRecord]:
         """Every record that matches, oldest first."""
-        oldest = [
-            self._part(which).order_by("at", "pk").values_list("at", "pk")
-            for which in (SEALED, _UNSEALED)
+        return self._loaded([pk for _at, pk in _once(heapq.merge(*self._parts(("at", "pk"))))])
+
+    def _parts(self, order: tuple[str, str], stop: int | None = None) -> list[list]:
+        """Each part's (at, pk), in `order`: the unsealed part read first. A record the
+        sealer seals between the two reads is then in both (and shown once, _once), where
+        read the other way round it would be in neither."""
+        return [
+            list(self._part(which).order_by(*order).values_list("at", "pk")[:stop])
+            for which in (_UNSEALED, SEALED)
         ]
-        return self._loaded([pk for _at, pk in heapq.merge(*oldest)])
 
     def _loaded(self, ids: list) -> list[AccessRecord]:
         if not ids:
@@ -376,6 +378,16 @@ class Matching:
 
 
 _UNSEALED = Q(chain_seq__isnull=True)
+
+
+def _once(merged):
+    """The merged (at, pk) pairs with a record read in both parts given once (it is next to
+    itself: the same at and pk)."""
+    last = None
+    for pair in merged:
+        if pair != last:
+            yield pair
+        last = pair
 
 
 # --- writing the access record (§5) -----------------------------------------------------------

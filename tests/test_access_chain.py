@@ -471,3 +471,32 @@ def test_the_look_up_indexes_hold_sealed_records_and_serve_each_part_of_a_search
                 cursor.execute("EXPLAIN " + sql, params)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
                 assert "Seq Scan" not in plan, (lookups, plan)
+
+
+def test_a_record_sealed_between_a_searchs_two_reads_is_shown_once(people, monkeypatch):
+    """The unsealed part is read first: a record the sealer seals before the sealed part is
+    read is in both parts, and shown once. Read the other way round it would be in neither."""
+    application = submitted(people["alice"])
+    for view in ("detail", "edit", "pdf"):
+        audit.access_record(application=application, user=people["bob"], view=view)
+    everyone = sorted(AccessRecord.objects.values_list("pk", flat=True), reverse=True)
+    part = audit.Matching._part
+
+    calls = []
+
+    def sealed_meanwhile(self, which):
+        calls.append(which)
+        if len(calls) == 2:
+            audit.seal()  # after the first part's read, before the second's
+        return part(self, which)
+
+    monkeypatch.setattr(audit.Matching, "_part", sealed_meanwhile)
+    shown = audit.records_matching()[0:50]
+    assert [record.pk for record in shown] == everyone
+    assert AccessRecord.objects.filter(chain_seq__isnull=True).count() == 0  # all sealed now
+    monkeypatch.undo()
+    AccessRecord.objects.update(chain_seq=None, chain_hash="")  # unsealed again: one part
+    oldest = audit.records_matching(application=application).oldest_first()
+    assert [record.pk for record in oldest] == sorted(
+        AccessRecord.objects.filter(application=application).values_list("pk", flat=True)
+    )
