@@ -373,7 +373,10 @@ class Matching:
     def _loaded(self, ids: list) -> list[AccessRecord]:
         if not ids:
             return []
-        loaded = AccessRecord.objects.select_related(*self.related).in_bulk(ids)
+        records = AccessRecord.objects.all()
+        if self.related:  # select_related() without fields would follow every relation
+            records = records.select_related(*self.related)
+        loaded = records.in_bulk(ids)
         return [loaded[pk] for pk in ids if pk in loaded]
 
 
