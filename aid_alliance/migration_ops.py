@@ -11,7 +11,11 @@ operations build and drop indexes CONCURRENTLY there (the migration must say
 
 from __future__ import annotations
 
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.contrib.postgres.operations import (
+    AddIndexConcurrently,
+    NotInTransactionMixin,
+    RemoveIndexConcurrently,
+)
 from django.db import migrations
 from django.db.migrations.operations import AddConstraint, AddIndex, RemoveIndex
 
@@ -51,17 +55,19 @@ class RemoveIndexOnline(_Online, RemoveIndexConcurrently):
     plain = RemoveIndex
 
 
-class AddPartialUniqueOnline(AddConstraint):
+class AddPartialUniqueOnline(NotInTransactionMixin, AddConstraint):
     """AddConstraint of a UniqueConstraint with a condition, which the database holds as a
     unique index: built CONCURRENTLY on PostgreSQL (Django's AddConstraint would block the
-    table's writes while it builds), plainly elsewhere."""
-
-    atomic = False
+    table's writes while it builds), plainly elsewhere. Like every CONCURRENTLY build, one
+    that fails leaves an INVALID index to drop before the migration runs again."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if not _online(schema_editor):
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        self._ensure_not_in_transaction(schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return None
         sql = str(self.constraint.create_sql(model, schema_editor))
         if self.constraint.condition is None or not sql.startswith("CREATE UNIQUE INDEX "):
             raise ValueError("a unique constraint with a condition (a partial unique index)")
@@ -71,6 +77,10 @@ class AddPartialUniqueOnline(AddConstraint):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if not _online(schema_editor):
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        self._ensure_not_in_transaction(schema_editor)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return None
         quoted = schema_editor.quote_name(self.constraint.name)
         schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")
 

@@ -601,10 +601,11 @@ def _with_after(entry: _Entry, request) -> tuple | None:
     # number of values are: made once, as bytes (psycopg then neither encodes it nor hashes
     # it again to find its prepared statement). Only the values change (the record's time).
     made_for = tuple((sql, len(after_params)) for sql, after_params in afters)
-    if entry.with_after is not None and entry.with_after[0] == made_for:
+    made = entry.with_after
+    if made is not None and made[0] == made_for:
         for _sql, after_params in afters:
             params.extend(after_params)
-        return alias, entry.with_after[1], params
+        return alias, made[1], params
     try:
         parts = [
             f"answer AS MATERIALIZED ({together})",
@@ -617,8 +618,8 @@ def _with_after(entry: _Entry, request) -> tuple | None:
     except ValueError:  # a placeholder psycopg would not take: the reads and after apart
         return None
     statement = "WITH " + ", ".join(parts) + " SELECT same FROM same"  # noqa: S608 - recorded reads, the afters' own SQL
-    entry.with_after = (made_for, statement.encode())
-    return alias, entry.with_after[1], params
+    made = entry.with_after = (made_for, statement.encode())
+    return alias, made[1], params
 
 
 def _numbered(sql: str, params: list, values) -> str:

@@ -324,21 +324,33 @@ def records_matching(*conditions: Q, related: tuple[str, ...] = (), **lookups) -
 
 class Matching:
     """Access records that match, sealed or not, newest first, for a Paginator (`count()`
-    and slices), or all of them oldest first (`oldest_first()`).
+    and slices), or all of them oldest first (`oldest_first()`), with `related` loaded.
 
     The look-up indexes hold sealed records only (a page view writes two indexes, not seven;
-    issue 18). So the sealed records are read through them, and the unsealed ones, the last
-    half-minute's while the sealer runs, through the sealer's own index, each part in its
-    order and cut at the slice's end; the two are merged here. One query of the two parts
-    together (UNION ALL) did not do: PostgreSQL sorted every record of both parts, 0.5 s at
-    3,000,000 records, where each part's index gives the first rows at once. A slice loads
-    its records with `related` by their ids, in one more query."""
+    issue 18). So the sealed records are read through them, and the unsealed ones through
+    the sealer's own index, each part in its order, and the two are merged here. The
+    unsealed part is the last half-minute's records while the sealer runs; when it stops
+    (ChainBroken, which verify_access_records reports), the part grows, and each search
+    reads it through.
+
+    A slice reads the unsealed part up to its end, then the sealed part from where the page
+    can start whatever the unsealed records are (the database skips the sealed records
+    before it, as the whole table's OFFSET did), so a page far down reads one page of each.
+    One query of the two parts together (UNION ALL) sorted every record of both parts in
+    PostgreSQL: 0.5 s for the first page at 3,000,000 records.
+
+    The unsealed part is read first: a record the sealer seals between the two reads is then
+    in both, and shown once, where the other way round it would be in neither. On a page
+    past the first, such a record may move the page by one row."""
 
     def __init__(self, conditions, lookups, related):
         self.conditions, self.lookups, self.related = conditions, lookups, related
 
-    def _part(self, which: Q):
-        return AccessRecord.objects.filter(*self.conditions, which, **self.lookups).order_by()
+    def _part(self, which: Q, order: tuple[str, ...] = ()):
+        records = AccessRecord.objects.filter(*self.conditions, which, **self.lookups)
+        records = records.order_by(*order)
+        # select_related() without fields would follow every relation.
+        return records.select_related(*self.related) if self.related else records
 
     def count(self) -> int:
         sealed, unsealed = (self._part(which).values("pk") for which in (SEALED, _UNSEALED))
@@ -353,44 +365,44 @@ class Matching:
         start, stop = cut.start or 0, cut.stop
         if stop <= start:
             return []
-        newest = self._parts(("-at", "-pk"), stop)
-        merged = _once(heapq.merge(*newest, reverse=True))  # (at, pk): as ORDER BY -at, -pk
-        return self._loaded([pk for _at, pk in itertools.islice(merged, start, stop)])
+        unsealed = list(self._part(_UNSEALED, _NEWEST)[:stop])
+        # Sealed records this far down come before the page whatever the unsealed ones are.
+        skip = max(0, start - len(unsealed))
+        sealed = list(self._part(SEALED, _NEWEST)[max(0, skip - 1) : stop])
+        before = skip
+        if skip:
+            if not sealed:
+                return []  # fewer records than the page's start
+            last_skipped = _order_key(sealed.pop(0))
+            # The unsealed records newer than the last sealed one skipped are before the page
+            # too; one read in both parts (the same record) was counted among the skipped.
+            before += sum(1 for record in unsealed if _order_key(record) > last_skipped)
+            unsealed = [record for record in unsealed if _order_key(record) < last_skipped]
+        merged = _once(heapq.merge(unsealed, sealed, key=_order_key, reverse=True))
+        return list(itertools.islice(merged, start - before, stop - before))
 
     def oldest_first(self) -> list[AccessRecord]:
         """Every record that matches, oldest first."""
-        return self._loaded([pk for _at, pk in _once(heapq.merge(*self._parts(("at", "pk"))))])
-
-    def _parts(self, order: tuple[str, str], stop: int | None = None) -> list[list]:
-        """Each part's (at, pk), in `order`: the unsealed part read first. A record the
-        sealer seals between the two reads is then in both (and shown once, _once), where
-        read the other way round it would be in neither."""
-        return [
-            list(self._part(which).order_by(*order).values_list("at", "pk")[:stop])
-            for which in (_UNSEALED, SEALED)
-        ]
-
-    def _loaded(self, ids: list) -> list[AccessRecord]:
-        if not ids:
-            return []
-        records = AccessRecord.objects.all()
-        if self.related:  # select_related() without fields would follow every relation
-            records = records.select_related(*self.related)
-        loaded = records.in_bulk(ids)
-        return [loaded[pk] for pk in ids if pk in loaded]
+        unsealed = list(self._part(_UNSEALED, ("at", "pk")))
+        sealed = list(self._part(SEALED, ("at", "pk")))
+        return list(_once(heapq.merge(unsealed, sealed, key=_order_key)))
 
 
 _UNSEALED = Q(chain_seq__isnull=True)
+_NEWEST = ("-at", "-pk")
+
+
+def _order_key(record: AccessRecord) -> tuple:
+    return (record.at, record.pk)
 
 
 def _once(merged):
-    """The merged (at, pk) pairs with a record read in both parts given once (it is next to
-    itself: the same at and pk)."""
+    """The merged records with one read in both parts given once (it is next to itself)."""
     last = None
-    for pair in merged:
-        if pair != last:
-            yield pair
-        last = pair
+    for record in merged:
+        if record.pk != last:
+            yield record
+        last = record.pk
 
 
 # --- writing the access record (§5) -----------------------------------------------------------

@@ -133,19 +133,28 @@ def test_a_family_without_an_account_is_refused(client, application):
 
 
 def test_the_access_record_in_it_holds_sealed_and_unsealed_records_oldest_first(
-    people, application, settings, tmp_path
+    people, application, tmp_path, settings
 ):
     """The look-up indexes hold sealed records only (issue 18): the export reads the two
     parts apart and merges them, so the family sees every view, in the order they were."""
     settings.ACCESS_CHECKPOINT_FILE = tmp_path / "access-checkpoints.jsonl"
-    audit.seal()  # carol's view of the fixture, and the views before it, sealed
+    audit.access_record(application=application, user=people["bob"], view="detail")
+    audit.seal()  # carol's view of the fixture, bob's, and the views before them, sealed
     audit.access_record(application=application, user=people["dave"], view="detail")
     unsealed = AccessRecord.objects.filter(application=application, chain_seq__isnull=True)
     assert unsealed.count() == 1
+    # The unsealed one's time between the sealed ones': a concatenation would misplace it.
+    sealed = list(
+        AccessRecord.objects.filter(application=application, chain_seq__isnull=False)
+        .order_by("at", "pk")
+        .values_list("at", flat=True)
+    )
+    assert len(sealed) >= 2
+    unsealed.update(at=sealed[-2] + (sealed[-1] - sealed[-2]) / 2)
     with translation.override("en"):
         records = data_export._access_record(application)
     whos = [record["Who"].split("（")[0] for record in records]
-    assert whos[-2:] == ["carol", "dave"]
+    assert whos[-3:] == ["carol", "dave", "bob"]
     assert len(whos) == AccessRecord.objects.filter(application=application).count()
     times = [record["When"] for record in records]
     assert times == sorted(times)

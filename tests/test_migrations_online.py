@@ -82,9 +82,13 @@ def test_the_access_records_look_ups_hold_sealed_records_and_go_back(people):
             indexes
         )
         assert "cases_access_sealed_app" not in indexes
+        assert ["at"] in [info["columns"] for info in indexes.values() if not info["unique"]]
+        [unique] = [name for name, info in indexes.items() if info["unique"]]
+        assert indexes[unique]["columns"] == ["chain_seq"] and unique != "cases_access_sealed_seq"
         migrate()
         indexes = _access_indexes()
         assert "cases_access_app_at" not in indexes
+        assert ["at"] not in [info["columns"] for info in indexes.values()]
         assert {"cases_access_sealed_app", "cases_access_sealed_seq"} <= set(indexes)
         assert [info["columns"] for info in indexes.values() if info["unique"]] == [["chain_seq"]]
     finally:

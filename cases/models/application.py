@@ -578,8 +578,8 @@ class AccessRecord(models.Model):
     a record edited, deleted or slipped in later breaks the chain where it happened.
     """
 
-    # No index of their own: (application, -at) and (user, -at) below lead with them, and
-    # every index is one more write for each row of every staff page (issue 18).
+    # No index of their own: every index is one more write for each row of every staff page
+    # (issue 18), and the look-ups by them are the sealed records' indexes below (Meta).
     # No constraint in the database either (db_constraint=False): PostgreSQL checked each
     # row's application and user at commit, locking both rows, which was half the
     # database's work for a list page's 25 records (0.6 of 1.2 ms, issue 18), and readers
