@@ -18,13 +18,16 @@ class Migration(migrations.Migration):
     seventh of the inbox, for seven indexes. Now an unsealed record goes into the table, its
     id's index and the unsealed records' index (the sealer's), and the sealer's update, which
     already wrote every index of every record again (chain_seq changes), enters it into
-    the look-ups. The searches read the unsealed records through the sealer's index
-    (cases.audit.records_matching).
+    the look-ups. The unsealed records' index, the sealer's, is now by time (newest first)
+    rather than by id: the searches read the unsealed records through it, in their order
+    (cases.audit.records_matching), and the sealer seals them oldest first.
 
     The new indexes are built before the old ones go, each CONCURRENTLY on PostgreSQL: the
     table goes on being written meanwhile (aid_alliance.migration_ops). The unique
     constraint on chain_seq becomes a unique index of the sealed records: NULLs were never
-    constrained, so it holds what it held; its drop is a moment's lock."""
+    constrained, so it holds what it held. Its drop takes the table's strongest lock for a
+    moment, but waits for it behind any reader (a backup's dump): migrate outside one.
+    Backwards, the unique constraint is built again under that lock."""
 
     atomic = False
 
@@ -55,12 +58,21 @@ class Migration(migrations.Migration):
                 condition=SEALED, fields=["-at", "-id"], name="cases_access_sealed_at"
             ),
         ),
+        AddIndexOnline(
+            model_name="accessrecord",
+            index=models.Index(
+                condition=models.Q(("chain_seq__isnull", True)),
+                fields=["-at", "-id"],
+                name="cases_access_unsealed_at",
+            ),
+        ),
         AddPartialUniqueOnline(
             model_name="accessrecord",
             constraint=models.UniqueConstraint(
                 condition=SEALED, fields=["chain_seq"], name="cases_access_sealed_seq"
             ),
         ),
+        RemoveIndexOnline(model_name="accessrecord", name="cases_access_unsealed"),
         RemoveIndexOnline(model_name="accessrecord", name="cases_access_app_at"),
         RemoveIndexOnline(model_name="accessrecord", name="cases_access_user_at"),
         RemoveIndexOnline(model_name="accessrecord", name="cases_access_view_at"),

@@ -620,8 +620,12 @@ class AccessRecord(models.Model):
         # A search finds the few unsealed records through the sealer's index
         # (cases.audit.records_matching), and the sealed ones through these.
         indexes = [
+            # The unsealed records, newest first: what the sealer seals (oldest first) and
+            # the searches' unsealed part (cases.audit.Matching).
             models.Index(
-                fields=["id"], condition=Q(chain_seq__isnull=True), name="cases_access_unsealed"
+                fields=["-at", "-id"],
+                condition=Q(chain_seq__isnull=True),
+                name="cases_access_unsealed_at",
             ),
             models.Index(
                 fields=["application", "-at"], condition=SEALED, name="cases_access_sealed_app"
