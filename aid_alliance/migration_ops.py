@@ -61,12 +61,17 @@ class AddPartialUniqueOnline(NotInTransactionMixin, AddConstraint):
     table's writes while it builds), plainly elsewhere. Like every CONCURRENTLY build, one
     that fails leaves an INVALID index to drop before the migration runs again."""
 
+    def _model(self, app_label, schema_editor, state):
+        """The model, when this database migrates it (as Django's online operations ask)."""
+        self._ensure_not_in_transaction(schema_editor)
+        model = state.apps.get_model(app_label, self.model_name)
+        return model if self.allow_migrate_model(schema_editor.connection.alias, model) else None
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if not _online(schema_editor):
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        self._ensure_not_in_transaction(schema_editor)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = self._model(app_label, schema_editor, to_state)
+        if model is None:
             return None
         sql = str(self.constraint.create_sql(model, schema_editor))
         if self.constraint.condition is None or not sql.startswith("CREATE UNIQUE INDEX "):
@@ -77,9 +82,7 @@ class AddPartialUniqueOnline(NotInTransactionMixin, AddConstraint):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if not _online(schema_editor):
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        self._ensure_not_in_transaction(schema_editor)
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+        if self._model(app_label, schema_editor, from_state) is None:
             return None
         quoted = schema_editor.quote_name(self.constraint.name)
         schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")

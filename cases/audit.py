@@ -43,7 +43,7 @@ from aid_alliance import kept
 from aid_alliance.compiled_reads import CompiledRead
 from aid_alliance.kept import Kept
 from cases.models import AccessChainHead, AccessRecord
-from cases.models.application import SEALED
+from cases.models.application import SEALED, UNSEALED
 
 BATCH = 5000
 _FIELDS = ("pk", "application_id", "user_id", "at", "view", "detail")
@@ -317,9 +317,9 @@ def verify(*, now=None) -> Verification:
 # --- reading the access record (§5) -----------------------------------------------------------
 
 
-def records_matching(*conditions: Q, related: tuple[str, ...] = (), **lookups) -> Matching:
+def records_matching(*, related: tuple[str, ...] = (), **lookups) -> Matching:
     """The records, sealed or not, that match, newest first; see Matching."""
-    return Matching(conditions, lookups, related)
+    return Matching(lookups, related)
 
 
 class Matching:
@@ -345,21 +345,20 @@ class Matching:
     in both, and shown once, where the other way round it would be in neither. On a page
     past the first, such a record may move the page by one row."""
 
-    def __init__(self, conditions, lookups, related):
-        self.conditions, self.lookups, self.related = conditions, lookups, related
+    def __init__(self, lookups, related):
+        self.lookups, self.related = lookups, related
 
-    def _part(self, which: Q, order: tuple[str, ...] = ()):
-        records = AccessRecord.objects.filter(*self.conditions, which, **self.lookups)
-        records = records.order_by(*order)
+    def _records(self):
         # select_related() without fields would follow every relation.
+        records = AccessRecord.objects.all()
         return records.select_related(*self.related) if self.related else records
 
-    def count(self) -> int:
-        sealed, unsealed = (self._part(which).values("pk") for which in (SEALED, _UNSEALED))
-        return sealed.union(unsealed, all=True).count()
+    def _part(self, which: Q, order: tuple[str, ...] = ()):
+        return self._records().filter(which, **self.lookups).order_by(*order)
 
-    def __len__(self) -> int:
-        return self.count()
+    def count(self) -> int:
+        sealed, unsealed = (self._part(which).values("pk") for which in (SEALED, UNSEALED))
+        return sealed.union(unsealed, all=True).count()
 
     def __getitem__(self, cut: slice) -> list[AccessRecord]:
         if not isinstance(cut, slice) or cut.step is not None or cut.stop is None:
@@ -368,14 +367,11 @@ class Matching:
         if stop <= start:
             return []
         if stop > _FAR:  # both parts sorted together by the database: slow, but no part read
-            keys = [self._part(which).values_list("at", "pk") for which in (SEALED, _UNSEALED)]
+            keys = [self._part(which).values_list("at", "pk") for which in (SEALED, UNSEALED)]
             ids = keys[0].union(keys[1], all=True).order_by("-at", "-pk")[start:stop]
-            records = AccessRecord.objects.order_by()
-            if self.related:
-                records = records.select_related(*self.related)
-            found = records.in_bulk([pk for _at, pk in ids])
+            found = self._records().order_by().in_bulk([pk for _at, pk in ids])
             return [found[pk] for _at, pk in ids if pk in found]
-        unsealed = list(self._part(_UNSEALED, _NEWEST)[:stop])
+        unsealed = list(self._part(UNSEALED, _NEWEST)[:stop])
         # Sealed records this far down come before the page whatever the unsealed ones are.
         skip = max(0, start - len(unsealed))
         sealed = list(self._part(SEALED, _NEWEST)[max(0, skip - 1) : stop])
@@ -393,12 +389,11 @@ class Matching:
 
     def oldest_first(self) -> list[AccessRecord]:
         """Every record that matches, oldest first."""
-        unsealed = list(self._part(_UNSEALED, ("at", "pk")))
+        unsealed = list(self._part(UNSEALED, ("at", "pk")))
         sealed = list(self._part(SEALED, ("at", "pk")))
         return list(_once(heapq.merge(unsealed, sealed, key=_order_key)))
 
 
-_UNSEALED = Q(chain_seq__isnull=True)
 _NEWEST = ("-at", "-pk")
 # A page ending further down than this many records is served by one query sorting both
 # parts (Matching.__getitem__): each part's rows before it are not read into Python.

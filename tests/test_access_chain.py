@@ -462,8 +462,8 @@ def test_the_look_up_indexes_hold_sealed_records_and_serve_each_part_of_a_search
             {"application_id": 1},
             {"at__gte": timezone.now()},
         ):
-            for which in (audit.SEALED, audit._UNSEALED):
-                part = audit.Matching((), lookups, ())._part(which).order_by("-at", "-pk")
+            for which in (audit.SEALED, audit.UNSEALED):
+                part = audit.Matching(lookups, ())._part(which).order_by("-at", "-pk")
                 sql, params = part[:50].values_list("at", "pk").query.sql_with_params()
                 cursor.execute("EXPLAIN " + sql, params)
                 plan = "\n".join(row[0] for row in cursor.fetchall())

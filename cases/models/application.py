@@ -568,6 +568,7 @@ class ApplicationEvent(models.Model):
 
 
 SEALED = Q(chain_seq__isnull=False)  # an access record given its place in the chain
+UNSEALED = Q(chain_seq__isnull=True)  # one the sealer has yet to chain
 
 
 class AccessRecord(models.Model):
@@ -623,9 +624,7 @@ class AccessRecord(models.Model):
             # The unsealed records, newest first: what the sealer seals (oldest first) and
             # the searches' unsealed part (cases.audit.Matching).
             models.Index(
-                fields=["-at", "-id"],
-                condition=Q(chain_seq__isnull=True),
-                name="cases_access_unsealed_at",
+                fields=["-at", "-id"], condition=UNSEALED, name="cases_access_unsealed_at"
             ),
             models.Index(
                 fields=["application", "-at"], condition=SEALED, name="cases_access_sealed_app"
