@@ -32,10 +32,15 @@ graceful_timeout = 30
 # nginx keeps connections to the app servers open (upstream keepalive).
 keepalive = 5
 
-# Recycle each worker after about a thousand requests, at different times (jitter), so that
-# memory held by PDF rendering is given back and the workers never restart all at once.
-max_requests = 1000
-max_requests_jitter = 100
+# Recycle each worker after about twenty thousand requests, at different times (jitter), so
+# that memory held by PDF rendering is given back and the workers never restart all at once.
+# Not after a thousand: a new worker spends about 0.7 s of CPU importing the app, and then
+# builds its pages live once each, so recycling that often cost about a millisecond of every
+# request, more than a served-again page itself (issue 18; under `make bench`'s load with this
+# file, a thousand took the bare view from about 1,100 to 620-790 req/s and the inbox from 350
+# to 220-320).
+max_requests = 20000
+max_requests_jitter = 2000
 
 # Only the reverse proxy may tell Gunicorn the request came over HTTPS (X-Forwarded-Proto).
 # The client's own address for the rate limits is read by Django (aid_alliance/clients.py,
