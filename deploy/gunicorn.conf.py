@@ -36,9 +36,9 @@ keepalive = 5
 # that memory held by PDF rendering is given back and the workers never restart all at once.
 # Not after a thousand: a new worker spends about 0.7 s of CPU importing the app, and then
 # builds its pages live once each, so recycling that often cost about a millisecond of every
-# request, more than a served-again page itself (issue 18; under `make bench`'s load with this
-# file, a thousand took the bare view from about 1,100 to 620-790 req/s and the inbox from 350
-# to 220-320).
+# request, as much as serving a kept page adds to the bare view (issue 18; under `make
+# bench`'s load with this file, a thousand took the bare view from about 1,100 to 620-790
+# req/s and the inbox from 350 to 220-320).
 max_requests = 20000
 max_requests_jitter = 2000
 

@@ -254,7 +254,7 @@ def test_gunicorn_allows_a_pdf_its_time_and_recycles_workers_at_different_moment
     assert config["workers"] >= 1
     assert config["max_requests"] > 0 and 0 < config["max_requests_jitter"] < config["max_requests"]
     # A new worker's start (the app's import, its pages built live once) is spread over its
-    # requests: at a thousand it cost more than a served-again page (issue 18).
+    # requests: at a thousand it cost about a millisecond of each (issue 18).
     assert config["max_requests"] >= 10_000
     assert config["control_socket_disable"] is True  # two instances on one host
 
