@@ -37,17 +37,17 @@ def result_digest(pgresult) -> bytes:
     return kept.pickled_digest((pgresult.nfields, pgresult.ntuples, values))
 
 
-_PLACEHOLDER = re.compile(r"%%|%s")
+PLACEHOLDER = re.compile(r"%%|%s")
 
 
-def _written_in(connection, sql: str, params) -> str | None:
+def written_in(connection, sql: str, params) -> str | None:
     """The statement with its values written in, each cast to the type psycopg binds it as
     (none for what it sends untyped: text, NULL), so that it means what the bound statement
     means; None when that cannot be told (see planned_for_its_values)."""
     if connection.vendor != "postgresql" or not isinstance(params, tuple | list):
         return None
-    placeholders = _PLACEHOLDER.findall(sql)
-    if "%" in _PLACEHOLDER.sub("", sql) or placeholders.count("%s") != len(params):
+    placeholders = PLACEHOLDER.findall(sql)
+    if "%" in PLACEHOLDER.sub("", sql) or placeholders.count("%s") != len(params):
         return None  # a placeholder Django does not write, or not one value each
     import psycopg
     from psycopg.adapt import PyFormat, Transformer
@@ -65,13 +65,13 @@ def _written_in(connection, sql: str, params) -> str | None:
             return None
         casts.append("" if not oid else f"::{info.name}" + ("[]" if oid == info.array_oid else ""))
     cast = iter(casts)
-    typed = _PLACEHOLDER.sub(
+    typed = PLACEHOLDER.sub(
         lambda found: found[0] if found[0] == "%%" else f"(%s){next(cast)}", sql
     )
     return connection.ops.compose_sql(typed, params)
 
 
-def _answers_alike(connection, written: str, digest: bytes) -> bool:
+def answers_alike(connection, written: str, digest: bytes) -> bool:
     """Whether the written-in statement runs and answers what the bound one just did (a
     savepoint around it inside a transaction: an error leaves the page's reads as they
     were). Run once, when the page is recorded."""
@@ -87,16 +87,16 @@ def _answers_alike(connection, written: str, digest: bytes) -> bool:
         return False
 
 
-def _rows_seen(connection, context, sql, params):
+def rows_seen(connection, context, sql, params):
     """What the statement just run answers, without taking it from its caller: the digest
-    of PostgreSQL's answer (bytes), a list of rows, or a _Tee that collects the rows as the
+    of PostgreSQL's answer (bytes), a list of rows, or a Tee that collects the rows as the
     caller fetches them (a server-side cursor)."""
     raw = context["cursor"].cursor
     if connection.vendor == "postgresql":
         import psycopg
 
         if isinstance(raw, psycopg.ServerCursor):  # a queryset's iterator(): read as it goes
-            context["cursor"].cursor = tee = _Tee(raw)
+            context["cursor"].cursor = tee = Tee(raw)
             return tee
         # The whole answer is in the client cursor's result: read there, not fetched.
         return result_digest(raw.pgresult) if raw.pgresult is not None else None
@@ -114,7 +114,7 @@ def _rows_seen(connection, context, sql, params):
     return None
 
 
-class _Tee:
+class Tee:
     """A server-side cursor whose rows are kept as its caller fetches them; `rows` is None
     until the caller has fetched the last one."""
 
@@ -158,7 +158,7 @@ class _Tee:
         setattr(self._raw, name, value)
 
 
-def _answer_digest(cursor, kind: str) -> bytes | None:
+def answer_digest(cursor, kind: str) -> bytes | None:
     """The digest of what a replayed statement answers, the way its record was digested
     (None, which differs from every digest, when there is no result). `cursor`: Django's
     cursor (its errors are Django's) or, in the pipeline, psycopg's."""

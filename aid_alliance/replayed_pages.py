@@ -53,16 +53,16 @@ from aid_alliance.context_processors import navigation
 from aid_alliance.kept import Kept
 from aid_alliance.nav_tags import reader
 from aid_alliance.read_answers import (
-    _PLACEHOLDER,
+    PLACEHOLDER,
     RAW,
     ROWS,
-    _answer_digest,
-    _answers_alike,
-    _rows_seen,
-    _Tee,
-    _written_in,
+    Tee,
+    answer_digest,
+    answers_alike,
     result_digest,
     rows_digest,
+    rows_seen,
+    written_in,
 )
 
 logger = logging.getLogger(__name__)
@@ -186,15 +186,15 @@ class _Recorder:
         if many or sql.lstrip()[:6].upper() != "SELECT" or _NOT_A_READ.search(sql):
             self.record.refuse(f"not a plain read: {sql[:60]}")
             return result
-        rows = _rows_seen(context["connection"], context, sql, params)
+        rows = rows_seen(context["connection"], context, sql, params)
         if rows is None:
             self.record.refuse(f"rows not comparable: {sql[:60]}")
         else:
             params = tuple(params) if isinstance(params, list) else params
             if isinstance(rows, bytes) and getattr(_local, "with_values", False):
                 connection = context["connection"]
-                written = _written_in(connection, sql, params)
-                if written is not None and _answers_alike(connection, written, rows):
+                written = written_in(connection, sql, params)
+                if written is not None and answers_alike(connection, written, rows):
                     sql, params = written, None
             self.record.reads.append((self.alias, sql, params, rows))
         return result
@@ -208,7 +208,7 @@ class _Recorder:
             if isinstance(seen, bytes):
                 reads.append((alias, sql, params, RAW, seen))
                 continue
-            rows = seen.rows if isinstance(seen, _Tee) else seen
+            rows = seen.rows if isinstance(seen, Tee) else seen
             found = None if rows is None else rows_digest(rows)
             if found is None:
                 return None
@@ -251,7 +251,7 @@ def _answers_the_same(entry: _Entry, request=None) -> bool | str:
         for alias, sql, params, kind, found in entry.reads:
             cursor = cursors.get(alias) or cursors.setdefault(alias, connections[alias].cursor())
             cursor.execute(sql, params)
-            if _answer_digest(cursor, kind) != found:
+            if answer_digest(cursor, kind) != found:
                 return False
     finally:
         for cursor in cursors.values():
@@ -290,7 +290,7 @@ def _answers_the_same_pipelined(reads) -> bool:
                     )
                 connection.health_check_done = True
                 for cursor, (_sql, _params, kind, found) in zip(cursors, statements, strict=True):
-                    if _answer_digest(cursor, kind) != found:
+                    if answer_digest(cursor, kind) != found:
                         return False
             finally:
                 for cursor in cursors:
@@ -394,7 +394,7 @@ def _together_digest(connection, reads, together: str, values) -> tuple[bytes, b
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for _alias, sql, params, kind, found in reads:
                 cursor.execute(sql, params)
-                if cursor.pgresult is None or _answer_digest(cursor, kind) != found:
+                if cursor.pgresult is None or answer_digest(cursor, kind) != found:
                     return None
                 if _rows_cut_in_no_order(sql, cursor.pgresult.ntuples):
                     return None
@@ -482,12 +482,12 @@ def _numbered(sql: str, params: list, values) -> str:
     """`sql`, written with psycopg's placeholders (%s, and %% for %), with PostgreSQL's
     numbered ones instead, continuing after `params`; its `values` added to `params`."""
     values = list(values)
-    if _PLACEHOLDER.findall(sql).count("%s") != len(values):
+    if PLACEHOLDER.findall(sql).count("%s") != len(values):
         raise ValueError("one value for each placeholder")
     start = len(params)
     params.extend(values)
     numbers = iter(range(start + 1, len(params) + 1))
-    return _PLACEHOLDER.sub(lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", sql)
+    return PLACEHOLDER.sub(lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", sql)
 
 
 @contextmanager

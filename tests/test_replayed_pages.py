@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
-from aid_alliance import replayed_pages
+from aid_alliance import read_answers, replayed_pages
 from cases.intake import services
 from cases.models import AccessRecord, Application, Child, Guardian
 from cases.review import services as workflow
@@ -593,7 +593,7 @@ def test_the_written_in_text_answers_as_the_bound_statement(sql, params):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         bound = replayed_pages.result_digest(cursor.cursor.pgresult)
-        written = replayed_pages._written_in(connection, sql, params)
+        written = read_answers.written_in(connection, sql, params)
         cursor.execute(written)
         assert replayed_pages.result_digest(cursor.cursor.pgresult) == bound, written
 

@@ -8,6 +8,7 @@ from aid_alliance.migration_ops import (
 )
 
 SEALED = models.Q(("chain_seq__isnull", False))
+UNSEALED = models.Q(("chain_seq__isnull", True))
 
 
 class Migration(migrations.Migration):
@@ -61,9 +62,7 @@ class Migration(migrations.Migration):
         AddIndexOnline(
             model_name="accessrecord",
             index=models.Index(
-                condition=models.Q(("chain_seq__isnull", True)),
-                fields=["-at", "-id"],
-                name="cases_access_unsealed_at",
+                condition=UNSEALED, fields=["-at", "-id"], name="cases_access_unsealed_at"
             ),
         ),
         AddPartialUniqueOnline(
