@@ -49,4 +49,7 @@ urlpatterns = [
 ]
 
 if settings.BENCH_BARE_VIEW:  # `make bench` only: the bare view it measures pages against
-    urlpatterns.append(path("bench/bare/", views.bare, name="bench-bare"))
+    # First, so that it is found first: at the end, Django tried every pattern before it on
+    # each request (32 µs of URL resolving where the inbox's takes 17), a cost of no page's
+    # that made the ceiling lower and every page's ratio to it higher (issue 18).
+    urlpatterns.insert(0, path("bench/bare/", views.bare, name="bench-bare"))
