@@ -98,7 +98,7 @@ def measure(url: str, cookie: str, duration: int) -> dict:
     requests = result["rps"] * duration
     spent, in_kernel = dict.fromkeys(GROUPS, 0.0), dict.fromkeys(GROUPS, 0.0)
     for pid, (group, ticks, system) in after.items():
-        _group_before, ticks_before, system_before = before.get(pid, (group, 0, 0))
+        _, ticks_before, system_before = before.get(pid, (group, 0, 0))
         spent[group] += ticks - ticks_before
         in_kernel[group] += system - system_before
     cpu = {group: spent[group] * 1000 / TICKS / requests for group in GROUPS}
